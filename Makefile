@@ -1,0 +1,44 @@
+# Tegenkracht — `make help` lists every target with one line.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: help install demo test lint format bench docs clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install Tegenkracht with its pinned dependencies
+
+demo: $(STAMP) ## Run the main job on embedded defaults (synthetic world, validation)
+	$(BIN)/tegenkracht demo
+
+test: $(STAMP) ## Run the test suite
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+format: $(STAMP) ## Apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP) ## Run the benchmarks at three sizes and print their tables (see BENCHMARKS.md)
+	$(BIN)/python bench/bench_synth.py
+
+docs: $(STAMP) ## Regenerate docs/data.md and the calibration figures in docs/
+	$(BIN)/python -m docs.generate
+
+clean: ## Remove generated data and the virtual environment
+	rm -rf var $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Bias audit, proxy checks and drift monitors; the only reader of ``sensitive/`` (issue 6)."""

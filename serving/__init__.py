@@ -1,0 +1,1 @@
+"""The risk-signal service: batch scores, FastAPI endpoints and pages (issues 7 and 8)."""

@@ -1,0 +1,47 @@
+"""Logging and progress on stderr, so stdout stays clean for data and ``--json`` output."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from tegenkracht import settings
+
+stderr = Console(stderr=True)
+stdout = Console(soft_wrap=True)
+
+
+def setup_logging(level: str | None = None) -> None:
+    """Route all logging to stderr; idempotent so tests and the CLI can both call it."""
+    root = logging.getLogger()
+    if any(isinstance(h, RichHandler) for h in root.handlers):
+        return
+    handler = RichHandler(console=stderr, show_path=False, rich_tracebacks=False)
+    logging.basicConfig(level=level or settings.LOG_LEVEL, format="%(message)s", handlers=[handler])
+
+
+@contextmanager
+def steps(total: int, title: str) -> Iterator[Callable[[str], None]]:
+    """A progress bar over named steps; yields a callback that marks the next step as started."""
+    if not settings.PROGRESS:
+        yield lambda name: logging.getLogger("tegenkracht").info("%s: %s", title, name)
+        return
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=stderr, transient=False) as progress:
+        task = progress.add_task(title, total=total)
+        started = [False]
+
+        def advance(name: str) -> None:
+            if started[0]:
+                progress.advance(task)
+            started[0] = True
+            progress.update(task, description=f"{title}: {name}")
+
+        yield advance
+        progress.update(task, completed=total, description=f"{title}: done")

@@ -1,0 +1,1 @@
+"""Training, out-of-time evaluation and gated promotion through the MLflow registry (issue 4)."""
