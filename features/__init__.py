@@ -4,6 +4,13 @@ from features.schemas import SCHEMA_BY_NAME, SCHEMAS, Column, TableSchema, is_se
 from features.validation import RecordsError, ValidationReport, validate_records, write_quarantine
 
 __all__ = [
-    "SCHEMAS", "SCHEMA_BY_NAME", "Column", "RecordsError", "TableSchema", "ValidationReport", "is_sensitive_name",
-    "validate_records", "write_quarantine",
+    "SCHEMAS",
+    "SCHEMA_BY_NAME",
+    "Column",
+    "RecordsError",
+    "TableSchema",
+    "ValidationReport",
+    "is_sensitive_name",
+    "validate_records",
+    "write_quarantine",
 ]

@@ -72,7 +72,7 @@ class ForeignKey:
     column: str
     ref_table: str
     ref_column: str
-    when: Callable[[pd.DataFrame], "pd.Series[bool]"] | None = None
+    when: Callable[[pd.DataFrame], pd.Series[bool]] | None = None
     when_text: str = ""
 
 
@@ -106,70 +106,130 @@ _COMPANY_ID = Column("company_id", "string", "KvK number of the company (8 digit
 
 SCHEMAS: tuple[TableSchema, ...] = (
     TableSchema(
-        "addresses", "Addresses at postcode-area (PC4) precision with municipality and RIEC region.", BAG,
+        "addresses",
+        "Addresses at postcode-area (PC4) precision with municipality and RIEC region.",
+        BAG,
         (
-            Column("address_id", "string", "Address identifier (BAG nummeraanduiding in real data).",
-                   pattern=ID_PATTERN),
+            Column(
+                "address_id",
+                "string",
+                "Address identifier (BAG nummeraanduiding in real data).",
+                pattern=ID_PATTERN,
+            ),
             Column("pc4", "string", "Four-digit postcode area.", pattern=r"^[1-9]\d{3}$"),
             Column("municipality", "string", "Municipality name."),
             Column("municipality_code", "string", "CBS municipality code.", pattern=r"^GM\d{4}$"),
-            Column("riec_region", "string", "RIEC region responsible for the municipality.",
-                   allowed=RIEC_REGIONS),
-            Column("address_type", "string", "Use of the address: residential, commercial unit, or "
-                   "domicile/flex office (a provider hosting registrations).", allowed=ADDRESS_TYPES),
+            Column(
+                "riec_region", "string", "RIEC region responsible for the municipality.", allowed=RIEC_REGIONS
+            ),
+            Column(
+                "address_type",
+                "string",
+                "Use of the address: residential, commercial unit, or "
+                "domicile/flex office (a provider hosting registrations).",
+                allowed=ADDRESS_TYPES,
+            ),
         ),
         key=("address_id",),
     ),
     TableSchema(
-        "companies", "One row per registered company (legal entity or sole proprietorship).", HR,
+        "companies",
+        "One row per registered company (legal entity or sole proprietorship).",
+        HR,
         (
             _COMPANY_ID,
             Column("name", "string", "Trade name as registered."),
             Column("legal_form", "string", "Rechtsvorm.", allowed=LEGAL_FORMS),
-            Column("sbi_code", "string", "Main activity, SBI 2008 code (4 or 5 digits).", pattern=r"^\d{4,5}$"),
+            Column(
+                "sbi_code", "string", "Main activity, SBI 2008 code (4 or 5 digits).", pattern=r"^\d{4,5}$"
+            ),
             Column("founded_on", "date", "Date of registration (datum oprichting/inschrijving)."),
-            Column("dissolved_on", "date", "Date of dissolution or deregistration; empty while active.",
-                   nullable=True),
+            Column(
+                "dissolved_on",
+                "date",
+                "Date of dissolution or deregistration; empty while active.",
+                nullable=True,
+            ),
             Column("address_id", "string", "Registered (vestigings)address.", pattern=ID_PATTERN),
-            Column("employees", "int", "Employees (werkzame personen) as last registered.", unit="persons",
-                   min=0, max=1_000_000),
+            Column(
+                "employees",
+                "int",
+                "Employees (werkzame personen) as last registered.",
+                unit="persons",
+                min=0,
+                max=1_000_000,
+            ),
         ),
         key=("company_id",),
-        row_checks=(RowCheck("dissolved_before_founded", "dissolved_on must not precede founded_on",
-                             ("founded_on", "dissolved_on"), _ends_before_start("founded_on", "dissolved_on")),),
+        row_checks=(
+            RowCheck(
+                "dissolved_before_founded",
+                "dissolved_on must not precede founded_on",
+                ("founded_on", "dissolved_on"),
+                _ends_before_start("founded_on", "dissolved_on"),
+            ),
+        ),
         foreign_keys=(ForeignKey("address_id", "addresses", "address_id"),),
     ),
     TableSchema(
-        "persons", "Pseudonymous natural persons who appear as officer or owner. No sensitive attribute "
-        "lives here: birth year, gender and migration background are in sensitive/ only.", HR,
-        (Column("person_id", "string", "Pseudonym (keyed hash of the BSN/register number in real data).",
-                pattern=ID_PATTERN),),
+        "persons",
+        "Pseudonymous natural persons who appear as officer or owner. No sensitive attribute "
+        "lives here: birth year, gender and migration background are in sensitive/ only.",
+        HR,
+        (
+            Column(
+                "person_id",
+                "string",
+                "Pseudonym (keyed hash of the BSN/register number in real data).",
+                pattern=ID_PATTERN,
+            ),
+        ),
         key=("person_id",),
     ),
     TableSchema(
-        "officers", "Officer spells: who held which role at which company, from when to when.", HR,
+        "officers",
+        "Officer spells: who held which role at which company, from when to when.",
+        HR,
         (
             _COMPANY_ID,
             Column("person_id", "string", "Pseudonym of the officer.", pattern=ID_PATTERN),
-            Column("role", "string", "bestuurder (director), aandeelhouder (registered sole shareholder), "
-                   "gevolmachtigde (proxy holder).", allowed=OFFICER_ROLES),
+            Column(
+                "role",
+                "string",
+                "bestuurder (director), aandeelhouder (registered sole shareholder), "
+                "gevolmachtigde (proxy holder).",
+                allowed=OFFICER_ROLES,
+            ),
             Column("start_on", "date", "Start of the role (datum in functie)."),
             Column("end_on", "date", "End of the role; empty while in office.", nullable=True),
         ),
         key=("company_id", "person_id", "role", "start_on"),
-        row_checks=(RowCheck("ends_before_start", "end_on must not precede start_on", ("start_on", "end_on"),
-                             _ends_before_start("start_on", "end_on")),),
-        foreign_keys=(ForeignKey("company_id", "companies", "company_id"),
-                      ForeignKey("person_id", "persons", "person_id")),
+        row_checks=(
+            RowCheck(
+                "ends_before_start",
+                "end_on must not precede start_on",
+                ("start_on", "end_on"),
+                _ends_before_start("start_on", "end_on"),
+            ),
+        ),
+        foreign_keys=(
+            ForeignKey("company_id", "companies", "company_id"),
+            ForeignKey("person_id", "persons", "person_id"),
+        ),
     ),
     TableSchema(
-        "ownerships", "Shareholding spells; owners are persons, Dutch companies or foreign entities.",
+        "ownerships",
+        "Shareholding spells; owners are persons, Dutch companies or foreign entities.",
         "Handelsregister / UBO-register",
         (
             Column("owner_type", "string", "person, company or foreign_entity.", allowed=OWNER_TYPES),
             Column("owner_id", "string", "Pseudonym, KvK number, or foreign entity id.", pattern=ID_PATTERN),
-            Column("owner_jurisdiction", "string", "ISO 3166 code of the owner's seat; NL for Dutch owners.",
-                   pattern=r"^[A-Z]{2}$"),
+            Column(
+                "owner_jurisdiction",
+                "string",
+                "ISO 3166 code of the owner's seat; NL for Dutch owners.",
+                pattern=r"^[A-Z]{2}$",
+            ),
             _COMPANY_ID,
             Column("share", "float", "Fraction of shares held.", unit="fraction", min=1e-9, max=1.0),
             Column("start_on", "date", "Start of the holding."),
@@ -177,27 +237,50 @@ SCHEMAS: tuple[TableSchema, ...] = (
         ),
         key=("owner_type", "owner_id", "company_id", "start_on"),
         row_checks=(
-            RowCheck("ends_before_start", "end_on must not precede start_on", ("start_on", "end_on"),
-                     _ends_before_start("start_on", "end_on")),
-            RowCheck("foreign_entity_in_nl", "a foreign entity cannot have jurisdiction NL",
-                     ("owner_type", "owner_jurisdiction"),
-                     lambda df: (df.owner_type == "foreign_entity") & (df.owner_jurisdiction == "NL")),
+            RowCheck(
+                "ends_before_start",
+                "end_on must not precede start_on",
+                ("start_on", "end_on"),
+                _ends_before_start("start_on", "end_on"),
+            ),
+            RowCheck(
+                "foreign_entity_in_nl",
+                "a foreign entity cannot have jurisdiction NL",
+                ("owner_type", "owner_jurisdiction"),
+                lambda df: (df.owner_type == "foreign_entity") & (df.owner_jurisdiction == "NL"),
+            ),
         ),
         foreign_keys=(
             ForeignKey("company_id", "companies", "company_id"),
-            ForeignKey("owner_id", "persons", "person_id", lambda df: df.owner_type == "person",
-                       "when owner_type is person"),
-            ForeignKey("owner_id", "companies", "company_id", lambda df: df.owner_type == "company",
-                       "when owner_type is company"),
+            ForeignKey(
+                "owner_id",
+                "persons",
+                "person_id",
+                lambda df: df.owner_type == "person",
+                "when owner_type is person",
+            ),
+            ForeignKey(
+                "owner_id",
+                "companies",
+                "company_id",
+                lambda df: df.owner_type == "company",
+                "when owner_type is company",
+            ),
         ),
     ),
     TableSchema(
-        "filings", "Annual accounts per company and fiscal year, as filed (absent when never filed).", JR,
+        "filings",
+        "Annual accounts per company and fiscal year, as filed (absent when never filed).",
+        JR,
         (
             _COMPANY_ID,
             Column("fiscal_year", "int", "Fiscal year (calendar year).", min=1900, max=2100),
-            Column("source", "string", "jaarrekening (deposited accounts) or aangifte (tax return).",
-                   allowed=FILING_SOURCES),
+            Column(
+                "source",
+                "string",
+                "jaarrekening (deposited accounts) or aangifte (tax return).",
+                allowed=FILING_SOURCES,
+            ),
             Column("filed_on", "date", "Date the filing was received; due by the end of the following year."),
             _money("revenue", "Netto-omzet."),
             _money("costs", "Total costs."),
@@ -206,55 +289,95 @@ SCHEMAS: tuple[TableSchema, ...] = (
             _money("total_assets", "Balance-sheet total."),
             _money("equity", "Eigen vermogen (may be negative).", signed=True),
             _money("liabilities", "Vreemd vermogen (debts)."),
-            _money("related_party_loans", "Loans from shareholders, directors or group companies "
-                   "(part of liabilities)."),
-            Column("employees", "int", "Average employees in the year.", unit="persons", min=0, max=1_000_000),
+            _money(
+                "related_party_loans",
+                "Loans from shareholders, directors or group companies (part of liabilities).",
+            ),
+            Column(
+                "employees", "int", "Average employees in the year.", unit="persons", min=0, max=1_000_000
+            ),
         ),
         key=("company_id", "fiscal_year"),
         row_checks=(
-            RowCheck("balance_sheet", "total_assets must equal equity + liabilities (within 1 euro)",
-                     ("total_assets", "equity", "liabilities"),
-                     lambda df: (df.total_assets - df.equity - df.liabilities).abs() > 1),
-            RowCheck("profit_identity", "profit must equal revenue - costs (within 1 euro)",
-                     ("profit", "revenue", "costs"), lambda df: (df.revenue - df.costs - df.profit).abs() > 1),
-            RowCheck("cash_exceeds_assets", "cash cannot exceed total_assets", ("cash", "total_assets"),
-                     lambda df: df.cash > df.total_assets),
-            RowCheck("loans_exceed_liabilities", "related_party_loans cannot exceed liabilities",
-                     ("related_party_loans", "liabilities"), lambda df: df.related_party_loans > df.liabilities),
-            RowCheck("filed_before_year_end", "filed_on must be after the fiscal year ends",
-                     ("filed_on", "fiscal_year"), lambda df: df.filed_on.dt.year <= df.fiscal_year),
+            RowCheck(
+                "balance_sheet",
+                "total_assets must equal equity + liabilities (within 1 euro)",
+                ("total_assets", "equity", "liabilities"),
+                lambda df: (df.total_assets - df.equity - df.liabilities).abs() > 1,
+            ),
+            RowCheck(
+                "profit_identity",
+                "profit must equal revenue - costs (within 1 euro)",
+                ("profit", "revenue", "costs"),
+                lambda df: (df.revenue - df.costs - df.profit).abs() > 1,
+            ),
+            RowCheck(
+                "cash_exceeds_assets",
+                "cash cannot exceed total_assets",
+                ("cash", "total_assets"),
+                lambda df: df.cash > df.total_assets,
+            ),
+            RowCheck(
+                "loans_exceed_liabilities",
+                "related_party_loans cannot exceed liabilities",
+                ("related_party_loans", "liabilities"),
+                lambda df: df.related_party_loans > df.liabilities,
+            ),
+            RowCheck(
+                "filed_before_year_end",
+                "filed_on must be after the fiscal year ends",
+                ("filed_on", "fiscal_year"),
+                lambda df: df.filed_on.dt.year <= df.fiscal_year,
+            ),
         ),
         foreign_keys=(ForeignKey("company_id", "companies", "company_id"),),
     ),
     TableSchema(
-        "cash_flows", "Quarterly bank aggregates per company.", BANK,
+        "cash_flows",
+        "Quarterly bank aggregates per company.",
+        BANK,
         (
             _COMPANY_ID,
             Column("quarter_start", "date", "First day of the quarter."),
             _money("cash_deposits", "Cash deposited."),
             _money("transfers_in", "Incoming non-cash transfers."),
             _money("transfers_out", "Outgoing transfers."),
-            _money("foreign_in_low_risk", "Incoming from low-risk foreign jurisdictions (part of transfers_in)."),
+            _money(
+                "foreign_in_low_risk", "Incoming from low-risk foreign jurisdictions (part of transfers_in)."
+            ),
             _money("foreign_in_high_risk", "Incoming from high-risk jurisdictions (part of transfers_in)."),
-            _money("foreign_out_low_risk", "Outgoing to low-risk foreign jurisdictions (part of transfers_out)."),
+            _money(
+                "foreign_out_low_risk", "Outgoing to low-risk foreign jurisdictions (part of transfers_out)."
+            ),
             _money("foreign_out_high_risk", "Outgoing to high-risk jurisdictions (part of transfers_out)."),
         ),
         key=("company_id", "quarter_start"),
         row_checks=(
-            RowCheck("not_quarter_start", "quarter_start must be 1 January, April, July or October",
-                     ("quarter_start",),
-                     lambda df: (df.quarter_start.dt.day != 1) | ~df.quarter_start.dt.month.isin([1, 4, 7, 10])),
-            RowCheck("foreign_in_exceeds_total", "foreign incoming cannot exceed transfers_in",
-                     ("foreign_in_low_risk", "foreign_in_high_risk", "transfers_in"),
-                     lambda df: df.foreign_in_low_risk + df.foreign_in_high_risk > df.transfers_in + 2),
-            RowCheck("foreign_out_exceeds_total", "foreign outgoing cannot exceed transfers_out",
-                     ("foreign_out_low_risk", "foreign_out_high_risk", "transfers_out"),
-                     lambda df: df.foreign_out_low_risk + df.foreign_out_high_risk > df.transfers_out + 2),
+            RowCheck(
+                "not_quarter_start",
+                "quarter_start must be 1 January, April, July or October",
+                ("quarter_start",),
+                lambda df: (df.quarter_start.dt.day != 1) | ~df.quarter_start.dt.month.isin([1, 4, 7, 10]),
+            ),
+            RowCheck(
+                "foreign_in_exceeds_total",
+                "foreign incoming cannot exceed transfers_in",
+                ("foreign_in_low_risk", "foreign_in_high_risk", "transfers_in"),
+                lambda df: df.foreign_in_low_risk + df.foreign_in_high_risk > df.transfers_in + 2,
+            ),
+            RowCheck(
+                "foreign_out_exceeds_total",
+                "foreign outgoing cannot exceed transfers_out",
+                ("foreign_out_low_risk", "foreign_out_high_risk", "transfers_out"),
+                lambda df: df.foreign_out_low_risk + df.foreign_out_high_risk > df.transfers_out + 2,
+            ),
         ),
         foreign_keys=(ForeignKey("company_id", "companies", "company_id"),),
     ),
     TableSchema(
-        "properties", "Ownership spells of real estate held by companies.", KAD,
+        "properties",
+        "Ownership spells of real estate held by companies.",
+        KAD,
         (
             Column("property_id", "string", "Kadastral object id.", pattern=ID_PATTERN),
             Column("owner_company_id", "string", "KvK number of the owning company.", pattern=r"^\d{8}$"),
@@ -267,47 +390,78 @@ SCHEMAS: tuple[TableSchema, ...] = (
         ),
         key=("property_id", "owner_company_id", "purchase_date"),
         row_checks=(
-            RowCheck("resold_before_bought", "resale_date must not precede purchase_date",
-                     ("purchase_date", "resale_date"), _ends_before_start("purchase_date", "resale_date")),
-            RowCheck("resale_incomplete", "resale_date and resale_price are both present or both empty",
-                     ("resale_date", "resale_price"), lambda df: df.resale_date.isna() != df.resale_price.isna()),
-            RowCheck("zero_price", "purchase_price must be positive", ("purchase_price",),
-                     lambda df: df.purchase_price <= 0),
+            RowCheck(
+                "resold_before_bought",
+                "resale_date must not precede purchase_date",
+                ("purchase_date", "resale_date"),
+                _ends_before_start("purchase_date", "resale_date"),
+            ),
+            RowCheck(
+                "resale_incomplete",
+                "resale_date and resale_price are both present or both empty",
+                ("resale_date", "resale_price"),
+                lambda df: df.resale_date.isna() != df.resale_price.isna(),
+            ),
+            RowCheck(
+                "zero_price",
+                "purchase_price must be positive",
+                ("purchase_price",),
+                lambda df: df.purchase_price <= 0,
+            ),
         ),
         foreign_keys=(ForeignKey("owner_company_id", "companies", "company_id"),),
     ),
     TableSchema(
-        "insolvencies", "Insolvency proceedings.", CIR,
+        "insolvencies",
+        "Insolvency proceedings.",
+        CIR,
         (
             _COMPANY_ID,
             Column("declared_on", "date", "Date of the court's declaration."),
-            Column("kind", "string", "faillissement, surseance (van betaling) or schuldsanering (WSNP).",
-                   allowed=INSOLVENCY_TYPES),
+            Column(
+                "kind",
+                "string",
+                "faillissement, surseance (van betaling) or schuldsanering (WSNP).",
+                allowed=INSOLVENCY_TYPES,
+            ),
         ),
         key=("company_id", "declared_on"),
         foreign_keys=(ForeignKey("company_id", "companies", "company_id"),),
     ),
     TableSchema(
-        "cases", "Investigations by partners. Their outcomes are the (biased) labels, never the truth.", CASES,
+        "cases",
+        "Investigations by partners. Their outcomes are the (biased) labels, never the truth.",
+        CASES,
         (
             Column("case_id", "string", "Case reference.", pattern=ID_PATTERN),
             _COMPANY_ID,
             Column("opened_on", "date", "Date the investigation was opened."),
             Column("closed_on", "date", "Date it was closed; empty while pending.", nullable=True),
-            Column("outcome", "string", "confirmed, dismissed, or pending while open.", allowed=CASE_OUTCOMES),
+            Column(
+                "outcome", "string", "confirmed, dismissed, or pending while open.", allowed=CASE_OUTCOMES
+            ),
             Column("source", "string", "Partner that ran the case.", allowed=CASE_SOURCES),
         ),
         key=("case_id",),
         row_checks=(
-            RowCheck("closed_before_opened", "closed_on must not precede opened_on", ("opened_on", "closed_on"),
-                     _ends_before_start("opened_on", "closed_on")),
-            RowCheck("pending_mismatch", "outcome is pending exactly when closed_on is empty",
-                     ("outcome", "closed_on"), lambda df: (df.outcome == "pending") != df.closed_on.isna()),
+            RowCheck(
+                "closed_before_opened",
+                "closed_on must not precede opened_on",
+                ("opened_on", "closed_on"),
+                _ends_before_start("opened_on", "closed_on"),
+            ),
+            RowCheck(
+                "pending_mismatch",
+                "outcome is pending exactly when closed_on is empty",
+                ("outcome", "closed_on"),
+                lambda df: (df.outcome == "pending") != df.closed_on.isna(),
+            ),
         ),
         foreign_keys=(ForeignKey("company_id", "companies", "company_id"),),
     ),
     TableSchema(
-        "jurisdictions", "Reference list of foreign jurisdictions with a risk class and its source.",
+        "jurisdictions",
+        "Reference list of foreign jurisdictions with a risk class and its source.",
         "EU Annex I list / FATF / IMF",
         (
             Column("code", "string", "ISO 3166 alpha-2 code.", pattern=r"^[A-Z]{2}$"),
@@ -323,8 +477,21 @@ SCHEMA_BY_NAME: dict[str, TableSchema] = {s.name: s for s in SCHEMAS}
 
 #: Word parts and whole tokens that mark a sensitive attribute or a direct encoding of one.
 SENSITIVE_STEMS: tuple[str, ...] = (
-    "nationalit", "migra", "ethnic", "etnic", "herkomst", "afkomst", "gender", "geslacht", "birth", "geboorte",
-    "leeftijd", "religio", "socio", "ses_score", "ses_class",
+    "nationalit",
+    "migra",
+    "ethnic",
+    "etnic",
+    "herkomst",
+    "afkomst",
+    "gender",
+    "geslacht",
+    "birth",
+    "geboorte",
+    "leeftijd",
+    "religio",
+    "socio",
+    "ses_score",
+    "ses_class",
 )
 SENSITIVE_TOKENS: frozenset[str] = frozenset({"age", "sex", "ses", "race", "dob"})
 

@@ -60,8 +60,10 @@ def read_table(folder: Path, schema: TableSchema) -> pd.DataFrame:
         raise RecordsError(f"table '{schema.name}' is unreadable ({path}): {exc}") from exc
     sensitive = [c for c in df.columns if is_sensitive_name(str(c))]
     if sensitive:
-        raise RecordsError(f"table '{schema.name}' carries sensitive attribute column(s) {sensitive}; "
-                           "sensitive attributes belong in sensitive/ and are read by the fairness audit only")
+        raise RecordsError(
+            f"table '{schema.name}' carries sensitive attribute column(s) {sensitive}; "
+            "sensitive attributes belong in sensitive/ and are read by the fairness audit only"
+        )
     missing = [c for c in schema.column_names if c not in df.columns]
     if missing:
         raise RecordsError(f"table '{schema.name}' lacks required column(s) {missing}")
@@ -112,12 +114,21 @@ def _row_keys(raw: pd.DataFrame, key: tuple[str, ...], rows: np.ndarray) -> list
     return list(joined.reset_index(drop=True))
 
 
-def _entries(table: str, raw: pd.DataFrame, key: tuple[str, ...], rows: Iterable[int], column: str,
-             reason: str) -> pd.DataFrame:
+def _entries(
+    table: str, raw: pd.DataFrame, key: tuple[str, ...], rows: Iterable[int], column: str, reason: str
+) -> pd.DataFrame:
     idx = np.asarray(sorted(set(int(r) for r in rows)), dtype=np.int64)
     values = raw[column].iloc[idx].astype(str).to_numpy() if column in raw.columns else np.full(len(idx), "")
-    return pd.DataFrame({"table": table, "row_key": _row_keys(raw, key, idx), "column": column,
-                         "reason": reason, "value": values, "_row": idx})
+    return pd.DataFrame(
+        {
+            "table": table,
+            "row_key": _row_keys(raw, key, idx),
+            "column": column,
+            "reason": reason,
+            "value": values,
+            "_row": idx,
+        }
+    )
 
 
 def validate_table(raw: pd.DataFrame, schema: TableSchema) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -128,40 +139,79 @@ def validate_table(raw: pd.DataFrame, schema: TableSchema) -> tuple[pd.DataFrame
         typed[col.name] = _coerce(raw[col.name], col)
         bad_type = raw[col.name].notna() & typed[col.name].isna()
         if bad_type.any():
-            found.append(_entries(schema.name, raw, schema.key, np.flatnonzero(bad_type), col.name,
-                                  f"not a valid {col.kind}"))
+            found.append(
+                _entries(
+                    schema.name,
+                    raw,
+                    schema.key,
+                    np.flatnonzero(bad_type),
+                    col.name,
+                    f"not a valid {col.kind}",
+                )
+            )
         if not col.nullable:
             missing = raw[col.name].isna()
             if missing.any():
-                found.append(_entries(schema.name, raw, schema.key, np.flatnonzero(missing), col.name,
-                                      "missing value"))
+                found.append(
+                    _entries(schema.name, raw, schema.key, np.flatnonzero(missing), col.name, "missing value")
+                )
     try:
         _pandera_schema(schema).validate(typed, lazy=True)
     except pa.errors.SchemaErrors as err:
         fc = err.failure_cases.dropna(subset=["index"])
         for (column, check), grp in fc.groupby(["column", "check"]):
-            found.append(_entries(schema.name, raw, schema.key, grp["index"].astype(int), str(column),
-                                  f"failed check {check}"))
+            found.append(
+                _entries(
+                    schema.name,
+                    raw,
+                    schema.key,
+                    grp["index"].astype(int),
+                    str(column),
+                    f"failed check {check}",
+                )
+            )
     for rule in schema.row_checks:
         bad = rule.bad(typed).fillna(False).to_numpy(dtype=bool)
         if bad.any():
-            found.append(_entries(schema.name, raw, schema.key, np.flatnonzero(bad), ",".join(rule.columns),
-                                  rule.description))
+            found.append(
+                _entries(
+                    schema.name,
+                    raw,
+                    schema.key,
+                    np.flatnonzero(bad),
+                    ",".join(rule.columns),
+                    rule.description,
+                )
+            )
     dup = typed.duplicated(list(schema.key), keep=False).to_numpy()
     if dup.any():
-        found.append(_entries(schema.name, raw, schema.key, np.flatnonzero(dup), ",".join(schema.key),
-                              "duplicate key: several rows share it, none can be trusted"))
+        found.append(
+            _entries(
+                schema.name,
+                raw,
+                schema.key,
+                np.flatnonzero(dup),
+                ",".join(schema.key),
+                "duplicate key: several rows share it, none can be trusted",
+            )
+        )
     quarantine = pd.concat(found, ignore_index=True) if found else _empty_quarantine()
     return typed, quarantine
 
 
 def _empty_quarantine() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="string") for c in QUARANTINE_COLUMNS}).assign(
-        _row=pd.Series(dtype="int64"))
+        _row=pd.Series(dtype="int64")
+    )
 
 
-def _check_foreign_keys(schema: TableSchema, typed: pd.DataFrame, raw: pd.DataFrame,
-                        valid: dict[str, pd.DataFrame], raw_all: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def _check_foreign_keys(
+    schema: TableSchema,
+    typed: pd.DataFrame,
+    raw: pd.DataFrame,
+    valid: dict[str, pd.DataFrame],
+    raw_all: dict[str, pd.DataFrame],
+) -> pd.DataFrame:
     found: list[pd.DataFrame] = []
     for fk in schema.foreign_keys:
         if fk.ref_table not in valid:
@@ -170,11 +220,16 @@ def _check_foreign_keys(schema: TableSchema, typed: pd.DataFrame, raw: pd.DataFr
         present = typed[fk.column].isin(valid[fk.ref_table][fk.ref_column]).to_numpy()
         existed = typed[fk.column].isin(raw_all[fk.ref_table][fk.ref_column]).to_numpy()
         orphan = scope & ~present & typed[fk.column].notna().to_numpy()
-        for rows, why in ((orphan & existed, f"references a quarantined row of {fk.ref_table}"),
-                          (orphan & ~existed, f"not found in {fk.ref_table}.{fk.ref_column}")):
+        for rows, why in (
+            (orphan & existed, f"references a quarantined row of {fk.ref_table}"),
+            (orphan & ~existed, f"not found in {fk.ref_table}.{fk.ref_column}"),
+        ):
             if rows.any():
-                found.append(_entries(schema.name, raw, schema.key, np.flatnonzero(rows), fk.column,
-                                      f"foreign key {why}"))
+                found.append(
+                    _entries(
+                        schema.name, raw, schema.key, np.flatnonzero(rows), fk.column, f"foreign key {why}"
+                    )
+                )
     return pd.concat(found, ignore_index=True) if found else _empty_quarantine()
 
 
@@ -196,8 +251,9 @@ def validate_records(folder: Path, tables: Iterable[str] | None = None) -> Valid
         if bad.any():
             log.warning("%s: %d of %d rows quarantined", s.name, int(bad.sum()), len(typed))
     quarantine = pd.concat(entries, ignore_index=True).astype("string")
-    return ValidationReport(tables=valid, quarantine=quarantine,
-                            rows_in={s.name: len(raw_all[s.name]) for s in schemas})
+    return ValidationReport(
+        tables=valid, quarantine=quarantine, rows_in={s.name: len(raw_all[s.name]) for s in schemas}
+    )
 
 
 def write_quarantine(report: ValidationReport, path: Path) -> None:

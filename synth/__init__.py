@@ -7,4 +7,11 @@ Everything Tegenkracht claims about quality, fairness and speed is measured on w
 from synth._config import WorldConfig
 from synth.world import RECORD_TABLES, SENSITIVE_TABLES, TRUTH_TABLES, build_world, generate_world
 
-__all__ = ["RECORD_TABLES", "SENSITIVE_TABLES", "TRUTH_TABLES", "WorldConfig", "build_world", "generate_world"]
+__all__ = [
+    "RECORD_TABLES",
+    "SENSITIVE_TABLES",
+    "TRUTH_TABLES",
+    "WorldConfig",
+    "build_world",
+    "generate_world",
+]

@@ -30,8 +30,9 @@ def choice(rng: np.random.Generator, n: int, weights: FloatArray) -> IntArray:
     return np.minimum(idx, len(weights) - 1).astype(np.int64)
 
 
-def group_choice(rng: np.random.Generator, groups: IntArray, n_groups: int, weights: FloatArray,
-                 weight_group: IntArray) -> IntArray:
+def group_choice(
+    rng: np.random.Generator, groups: IntArray, n_groups: int, weights: FloatArray, weight_group: IntArray
+) -> IntArray:
     """For each element of ``groups`` draw an item whose ``weight_group`` equals it, by weight.
 
     Items are sorted by group; a per-group cumulative weight turns one uniform draw per element into an item

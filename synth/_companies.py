@@ -69,11 +69,22 @@ def build_companies(cfg: WorldConfig, geo: Geography, rngs: dict[str, np.random.
     legal_form = _legal_forms(rng, sector)
     founded, dissolved = _lifetimes(rng, cfg, legal_form)
     co = Companies(
-        sector=sector, legal_form=legal_form, employees=np.zeros(n, np.int64), founded=founded,
-        dissolved=dissolved, address_type=np.zeros(n, np.int64), muni=np.zeros(n, np.int64),
-        pc4=np.zeros(n, np.int64), targeted=np.zeros(n, bool), network=np.full(n, -1, np.int64),
-        mechanism=np.zeros(n, np.int64), intensity=np.zeros(n), control_start=np.full(n, NAT, np.int64),
-        propensity=np.zeros(n), involved=np.zeros(n, bool), predecessor=np.full(n, -1, np.int64),
+        sector=sector,
+        legal_form=legal_form,
+        employees=np.zeros(n, np.int64),
+        founded=founded,
+        dissolved=dissolved,
+        address_type=np.zeros(n, np.int64),
+        muni=np.zeros(n, np.int64),
+        pc4=np.zeros(n, np.int64),
+        targeted=np.zeros(n, bool),
+        network=np.full(n, -1, np.int64),
+        mechanism=np.zeros(n, np.int64),
+        intensity=np.zeros(n),
+        control_start=np.full(n, NAT, np.int64),
+        propensity=np.zeros(n),
+        involved=np.zeros(n, bool),
+        predecessor=np.full(n, -1, np.int64),
         bankrupt=np.zeros(n, bool),
     )
     n_networks = _target(rngs["networks"], cfg, co)
@@ -99,8 +110,16 @@ def _legal_forms(rng: np.random.Generator, sector: IntArray) -> IntArray:
     return lf.astype(np.int64)
 
 
-_HAZARD = {"eenmanszaak": 0.09, "VOF": 0.08, "CV": 0.06, "BV": 0.045, "NV": 0.02, "stichting": 0.025,
-           "vereniging": 0.02, "coöperatie": 0.03}
+_HAZARD = {
+    "eenmanszaak": 0.09,
+    "VOF": 0.08,
+    "CV": 0.06,
+    "BV": 0.045,
+    "NV": 0.02,
+    "stichting": 0.025,
+    "vereniging": 0.02,
+    "coöperatie": 0.03,
+}
 
 
 def _lifetimes(rng: np.random.Generator, cfg: WorldConfig, legal_form: IntArray) -> tuple[IntArray, IntArray]:
@@ -138,7 +157,9 @@ def _target(rng: np.random.Generator, cfg: WorldConfig, co: Companies) -> int:
     n_t = max(10, round(n * cfg.targeted_rate))
     idx = rng.choice(n, size=n_t, replace=False)
     names = [m for m, _ in cfg.mechanism_mix]
-    mech = np.asarray([MECH[m] for m in names])[choice(rng, n_t, np.asarray([w for _, w in cfg.mechanism_mix]))]
+    mech = np.asarray([MECH[m] for m in names])[
+        choice(rng, n_t, np.asarray([w for _, w in cfg.mechanism_mix]))
+    ]
     sector = co.sector[idx].copy()
     for m in names:
         sel = np.flatnonzero(mech == MECH[m])
@@ -165,8 +186,9 @@ def _target(rng: np.random.Generator, cfg: WorldConfig, co: Companies) -> int:
     return n_networks
 
 
-def _control_start(rng: np.random.Generator, cfg: WorldConfig, co: Companies, idx: IntArray,
-                   mech: IntArray) -> None:
+def _control_start(
+    rng: np.random.Generator, cfg: WorldConfig, co: Companies, idx: IntArray, mech: IntArray
+) -> None:
     """New companies are founded by the network; others are taken over (fronts most often: buying a shop)."""
     n_t = len(idx)
     p_new = np.where(mech == MECH["front"], 0.45, np.where(mech == MECH["phoenix"], 1.0, 0.8))
@@ -192,13 +214,23 @@ def _add_phoenix_predecessors(rng: np.random.Generator, cfg: WorldConfig, co: Co
     bankrupt_on = (co.founded[succ] + rng.integers(0, 120, k)).astype(np.int64)
     pred_founded = (bankrupt_on - rng.uniform(1.0, 4.0, k) * YEAR).astype(np.int64)
     extra: dict[str, np.ndarray] = {
-        "sector": co.sector[succ], "legal_form": np.full(k, LF["BV"], np.int64),
-        "employees": np.zeros(k, np.int64), "founded": pred_founded,
-        "dissolved": np.minimum(bankrupt_on + 30, cfg.end_day), "address_type": np.zeros(k, np.int64),
-        "muni": np.zeros(k, np.int64), "pc4": np.zeros(k, np.int64), "targeted": np.ones(k, bool),
-        "network": co.network[succ], "mechanism": co.mechanism[succ], "intensity": co.intensity[succ],
-        "control_start": pred_founded, "propensity": np.zeros(k), "involved": np.zeros(k, bool),
-        "predecessor": np.full(k, -1, np.int64), "bankrupt": np.ones(k, bool),
+        "sector": co.sector[succ],
+        "legal_form": np.full(k, LF["BV"], np.int64),
+        "employees": np.zeros(k, np.int64),
+        "founded": pred_founded,
+        "dissolved": np.minimum(bankrupt_on + 30, cfg.end_day),
+        "address_type": np.zeros(k, np.int64),
+        "muni": np.zeros(k, np.int64),
+        "pc4": np.zeros(k, np.int64),
+        "targeted": np.ones(k, bool),
+        "network": co.network[succ],
+        "mechanism": co.mechanism[succ],
+        "intensity": co.intensity[succ],
+        "control_start": pred_founded,
+        "propensity": np.zeros(k),
+        "involved": np.zeros(k, bool),
+        "predecessor": np.full(k, -1, np.int64),
+        "bankrupt": np.ones(k, bool),
     }
     merged = {f.name: np.concatenate([getattr(co, f.name), extra[f.name]]) for f in fields(co)}
     merged["predecessor"][succ] = co.n + np.arange(k)
@@ -224,7 +256,9 @@ def _address_types(rng: np.random.Generator, co: Companies) -> IntArray:
     return (rng.random(n)[:, None] > cum).sum(axis=1).clip(0, 2).astype(np.int64)
 
 
-def _place(rng: np.random.Generator, cfg: WorldConfig, geo: Geography, co: Companies, n_networks: int) -> None:
+def _place(
+    rng: np.random.Generator, cfg: WorldConfig, geo: Geography, co: Companies, n_networks: int
+) -> None:
     """Municipality and PC4 for every company.
 
     Legitimate companies lean towards low-SES areas by sector when ``segregation`` > 0. Targeted companies
@@ -244,8 +278,9 @@ def _place(rng: np.random.Generator, cfg: WorldConfig, geo: Geography, co: Compa
     pc4[legit] = pick_pc4(rng, geo, muni[legit], tilt[legit], central[legit])
     targ = np.flatnonzero(t)
     key_legit = muni[legit] * 3 + co.address_type[legit]
-    donor = group_choice(rng, muni[targ] * 3 + co.address_type[targ], len(geo.muni_weight) * 3,
-                         np.ones(len(legit)), key_legit)
+    donor = group_choice(
+        rng, muni[targ] * 3 + co.address_type[targ], len(geo.muni_weight) * 3, np.ones(len(legit)), key_legit
+    )
     fallback = pick_pc4(rng, geo, muni[targ], np.zeros(len(targ)), central[targ])
     pc4[targ] = np.where(donor >= 0, pc4[legit[np.maximum(donor, 0)]], fallback)
     co.pc4 = pc4

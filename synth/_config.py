@@ -29,6 +29,7 @@ class WorldConfig:
         0: sensitive attributes independent of neighbourhood and sector; 1: strongly clustered.
     start_year, end_year
         The observation window, inclusive.
+
     """
 
     n_companies: int = 50_000
@@ -42,7 +43,11 @@ class WorldConfig:
     targeted_rate: float = 0.034  # share of companies a network uses or tries to use
     network_size_mean: float = 7.0
     mechanism_mix: tuple[tuple[str, float], ...] = (
-        ("front", 0.34), ("shell", 0.28), ("property", 0.15), ("phoenix", 0.17), ("facilitator", 0.06),
+        ("front", 0.34),
+        ("shell", 0.28),
+        ("property", 0.15),
+        ("phoenix", 0.17),
+        ("facilitator", 0.06),
     )
     propensity_floor: float = 0.04  # propensity of the least-used targeted company
     propensity_span: float = 0.74  # added at full intensity
@@ -77,8 +82,20 @@ class WorldConfig:
 
 #: Names of the independent random streams, in spawn order. Append only: reordering changes every world.
 STREAMS: tuple[str, ...] = (
-    "geography", "companies", "networks", "addresses", "officers", "ownership",
-    "filings", "cash_flows", "properties", "insolvencies", "sensitive", "cases", "ids", "places",
+    "geography",
+    "companies",
+    "networks",
+    "addresses",
+    "officers",
+    "ownership",
+    "filings",
+    "cash_flows",
+    "properties",
+    "insolvencies",
+    "sensitive",
+    "cases",
+    "ids",
+    "places",
 )
 
 

@@ -51,12 +51,14 @@ def build_insolvencies(rng: np.random.Generator, co: Companies) -> Insolvencies:
     r = rng.random(len(idx))
     sole = lf[idx] == LF["eenmanszaak"]
     kind = np.where(sole & (r < 0.3), 2, np.where(~sole & (r < 0.07), 1, 0))
-    return Insolvencies(company=idx.astype(np.int64), declared_on=declared.astype(np.int64),
-                        kind=kind.astype(np.int64))
+    return Insolvencies(
+        company=idx.astype(np.int64), declared_on=declared.astype(np.int64), kind=kind.astype(np.int64)
+    )
 
 
-def build_cases(rng: np.random.Generator, cfg: WorldConfig, co: Companies, low_ses: BoolArray,
-                non_western: BoolArray) -> Cases:
+def build_cases(
+    rng: np.random.Generator, cfg: WorldConfig, co: Companies, low_ses: BoolArray, non_western: BoolArray
+) -> Cases:
     """At most one investigation per company; visibility raises the odds by ``label_bias`` per unit."""
     n = co.n
     n_net = int(co.network.max()) + 1 if co.targeted.any() else 1
@@ -81,16 +83,26 @@ def build_cases(rng: np.random.Generator, cfg: WorldConfig, co: Companies, low_s
     confirm_p = np.where(co.involved[idx], cfg.confirm_rate_involved, cfg.confirm_rate_uninvolved)
     outcome = np.where(pending, 2, np.where(r_outcome[idx] < confirm_p, 0, 1))
     source = _source(co.mechanism[idx], r_source[idx])
-    return Cases(company=idx.astype(np.int64), opened_on=opened_on,
-                 closed_on=np.where(pending, NAT, closed_on).astype(np.int64),
-                 outcome=outcome.astype(np.int64), source=source)
+    return Cases(
+        company=idx.astype(np.int64),
+        opened_on=opened_on,
+        closed_on=np.where(pending, NAT, closed_on).astype(np.int64),
+        outcome=outcome.astype(np.int64),
+        source=source,
+    )
 
 
 def _source(mech: IntArray, r: np.ndarray) -> IntArray:
     """RIEC 0, Bibob 1, FIOD 2: Bibob screens licensed premises, FIOD follows the money."""
     # cumulative probabilities of RIEC, then Bibob
-    riec = np.select([mech == MECH["front"], np.isin(mech, [MECH["shell"], MECH["property"]]),
-                      mech == MECH["phoenix"]], [0.35, 0.4, 0.5], 0.5)
-    bibob = riec + np.select([mech == MECH["front"], np.isin(mech, [MECH["shell"], MECH["property"]]),
-                              mech == MECH["phoenix"]], [0.5, 0.1, 0.1], 0.3)
+    riec = np.select(
+        [mech == MECH["front"], np.isin(mech, [MECH["shell"], MECH["property"]]), mech == MECH["phoenix"]],
+        [0.35, 0.4, 0.5],
+        0.5,
+    )
+    bibob = riec + np.select(
+        [mech == MECH["front"], np.isin(mech, [MECH["shell"], MECH["property"]]), mech == MECH["phoenix"]],
+        [0.5, 0.1, 0.1],
+        0.3,
+    )
     return np.where(r < riec, 0, np.where(r < bibob, 1, 2)).astype(np.int64)

@@ -64,10 +64,14 @@ def base_revenue(rng: np.random.Generator, co: Companies) -> FloatArray:
 
 def _expand_years(cfg: WorldConfig, co: Companies) -> tuple[IntArray, IntArray]:
     """Company-year pairs for which the company existed at the fiscal year end."""
-    first = np.maximum(cfg.start_year, (co.founded.astype("datetime64[D]").astype("datetime64[Y]").astype(int)
-                                        + 1970))
-    diss_year = np.where(co.dissolved == NAT, cfg.end_year + 1,
-                         co.dissolved.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970)
+    first = np.maximum(
+        cfg.start_year, (co.founded.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970)
+    )
+    diss_year = np.where(
+        co.dissolved == NAT,
+        cfg.end_year + 1,
+        co.dissolved.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970,
+    )
     last = np.minimum(cfg.end_year - 1, diss_year - 1)
     count = np.clip(last - first + 1, 0, None)
     comp = np.repeat(np.arange(co.n), count)
@@ -82,8 +86,9 @@ def _within_cumsum(values: FloatArray, comp: IntArray) -> FloatArray:
     return np.asarray(total - start_total, dtype=np.float64)
 
 
-def build_filings(rng: np.random.Generator, cfg: WorldConfig, co: Companies, revenue0: FloatArray,
-                  has_holding: BoolArray) -> Filings:
+def build_filings(
+    rng: np.random.Generator, cfg: WorldConfig, co: Companies, revenue0: FloatArray, has_holding: BoolArray
+) -> Filings:
     """Annual figures per company-year, then filing behaviour decides which rows the register holds."""
     comp, year = _expand_years(cfg, co)
     m = len(comp)
@@ -108,7 +113,6 @@ def build_filings(rng: np.random.Generator, cfg: WorldConfig, co: Companies, rev
     costs = np.where(dying, revenue * (1.15 + 0.3 * u), costs)
     eq_ratio = np.where(dying, -0.2 - 0.5 * u, eq_ratio)
     cash_share = np.where(ctrl & (mech == MECH["front"]), 0.2 + 0.4 * u, rng.beta(2.0, 7.0, m))
-    liabilities_ratio = 1.0 - eq_ratio
     rpl_share = np.where(has_holding[comp], rng.beta(1.2, 6.0, m), rng.beta(0.5, 12.0, m))
     risky_loans = ctrl & np.isin(mech, [MECH["property"], MECH["shell"]])
     rpl_share = np.where(risky_loans, np.clip(0.3 + 0.6 * u + rng.normal(0, 0.1, m), 0.0, 0.98), rpl_share)
@@ -120,23 +124,46 @@ def build_filings(rng: np.random.Generator, cfg: WorldConfig, co: Companies, rev
     filed_on, keep = _filing_behaviour(rng, cfg, co, comp, year, ctrl, dying)
     source = np.where(np.isin(co.legal_form[comp], _ANNUAL_FORMS), 0, 1)
     k = np.flatnonzero(keep)
-    as_int = lambda a: np.asarray(a[k], dtype=np.int64)  # noqa: E731
+
+    def as_int(a: np.ndarray) -> IntArray:
+        return np.asarray(a[k], dtype=np.int64)
+
     return Filings(
-        company=comp[k], year=year[k], source=as_int(source), filed_on=filed_on[k], revenue=as_int(revenue),
-        costs=as_int(costs), profit=as_int(revenue - costs), cash=as_int(np.round(total_assets * cash_share)),
-        total_assets=as_int(total_assets), equity=as_int(equity), liabilities=as_int(liabilities),
-        related_party_loans=as_int(np.round(np.maximum(liabilities, 0) * rpl_share)), employees=as_int(staff),
+        company=comp[k],
+        year=year[k],
+        source=as_int(source),
+        filed_on=filed_on[k],
+        revenue=as_int(revenue),
+        costs=as_int(costs),
+        profit=as_int(revenue - costs),
+        cash=as_int(np.round(total_assets * cash_share)),
+        total_assets=as_int(total_assets),
+        equity=as_int(equity),
+        liabilities=as_int(liabilities),
+        related_party_loans=as_int(np.round(np.maximum(liabilities, 0) * rpl_share)),
+        employees=as_int(staff),
     )
 
 
-def _filing_behaviour(rng: np.random.Generator, cfg: WorldConfig, co: Companies, comp: IntArray, year: IntArray,
-                      ctrl: BoolArray, dying: BoolArray) -> tuple[IntArray, BoolArray]:
-    """Deadline: end of the following year. Networks file late or not at all more often; so do many honest
-    small companies, which is why a missing filing is a signal and never a verdict."""
+def _filing_behaviour(
+    rng: np.random.Generator,
+    cfg: WorldConfig,
+    co: Companies,
+    comp: IntArray,
+    year: IntArray,
+    ctrl: BoolArray,
+    dying: BoolArray,
+) -> tuple[IntArray, BoolArray]:
+    """Decide which filings exist and when they arrived; the deadline is the end of the following year.
+
+    Networks file late or not at all more often; so do many honest small companies, which is why a missing
+    filing is a signal and never a verdict.
+    """
     m = len(comp)
     u = co.intensity[comp]
     due = np.asarray([days(int(y) + 1, 12, 31) for y in range(cfg.start_year, cfg.end_year + 1)])[
-        year - cfg.start_year]
+        year - cfg.start_year
+    ]
     careless = np.isin(co.mechanism[comp], [MECH["shell"], MECH["phoenix"], MECH["property"]])
     p_missing = np.where(ctrl, np.where(careless, 0.05 + 0.35 * u, 0.03 + 0.1 * u), 0.03)
     p_missing = np.where(dying, 0.7, p_missing)
@@ -151,14 +178,18 @@ def _filing_behaviour(rng: np.random.Generator, cfg: WorldConfig, co: Companies,
     return filed_on, keep
 
 
-def build_cash_flows(rng: np.random.Generator, cfg: WorldConfig, co: Companies,
-                     revenue0: FloatArray) -> CashFlows:
+def build_cash_flows(
+    rng: np.random.Generator, cfg: WorldConfig, co: Companies, revenue0: FloatArray
+) -> CashFlows:
     """Quarterly bank aggregates for companies alive in each of the last twelve quarters."""
-    q_starts = np.asarray([days(y, mo, 1) for y in range(cfg.end_year - 2, cfg.end_year + 1)
-                           for mo in (1, 4, 7, 10)], dtype=np.int64)
+    q_starts = np.asarray(
+        [days(y, mo, 1) for y in range(cfg.end_year - 2, cfg.end_year + 1) for mo in (1, 4, 7, 10)],
+        dtype=np.int64,
+    )
     q_ends = np.r_[q_starts[1:] - 1, cfg.end_day]
     alive = (co.founded[:, None] <= q_ends[None, :]) & (
-        (co.dissolved[:, None] == NAT) | (co.dissolved[:, None] >= q_starts[None, :]))
+        (co.dissolved[:, None] == NAT) | (co.dissolved[:, None] >= q_starts[None, :])
+    )
     comp, q = np.nonzero(alive)
     m = len(comp)
     u = co.intensity[comp]
@@ -175,11 +206,22 @@ def build_cash_flows(rng: np.random.Generator, cfg: WorldConfig, co: Companies,
     t_in, t_out = t_in + through, t_out + through * rng.uniform(0.9, 1.0, m)
     f_share = np.where(passing, np.clip(0.3 + 0.5 * u, 0, 0.95), rng.beta(0.6, 10.0, m))
     hr_share = np.where(passing, np.clip(0.2 + 0.6 * u, 0, 0.95), rng.beta(0.5, 12.0, m))
-    f_in, f_out = t_in * f_share, t_out * f_share * rng.uniform(0.8, 1.2, m).clip(0, 1 / np.maximum(f_share, 1e-9))
-    r = lambda a: np.round(a).astype(np.int64)  # noqa: E731
+    f_in, f_out = (
+        t_in * f_share,
+        t_out * f_share * rng.uniform(0.8, 1.2, m).clip(0, 1 / np.maximum(f_share, 1e-9)),
+    )
+
+    def r(a: FloatArray) -> IntArray:
+        return np.round(a).astype(np.int64)
+
     return CashFlows(
-        company=comp.astype(np.int64), quarter_start=q_starts[q], cash_deposits=r(deposits),
-        transfers_in=r(t_in), transfers_out=r(t_out), foreign_in_low_risk=r(f_in * (1 - hr_share)),
-        foreign_in_high_risk=r(f_in * hr_share), foreign_out_low_risk=r(f_out * (1 - hr_share)),
+        company=comp.astype(np.int64),
+        quarter_start=q_starts[q],
+        cash_deposits=r(deposits),
+        transfers_in=r(t_in),
+        transfers_out=r(t_out),
+        foreign_in_low_risk=r(f_in * (1 - hr_share)),
+        foreign_in_high_risk=r(f_in * hr_share),
+        foreign_out_low_risk=r(f_out * (1 - hr_share)),
         foreign_out_high_risk=r(f_out * hr_share),
     )

@@ -48,9 +48,11 @@ def build_ownerships(rng: np.random.Generator, co: Companies, pp: People) -> Own
     h = pp.holding[shares]
     otype[h >= 0], owner[h >= 0] = OWNER["company"], h[h >= 0]
     foreign_parent = (h < 0) & ~co.targeted[shares] & (r < 0.06)
-    juris[foreign_parent] = np.where(rng.random(int(foreign_parent.sum())) < 0.05,
-                                     rng.choice(_HIGH, int(foreign_parent.sum())),
-                                     rng.choice(_LOW, int(foreign_parent.sum())))
+    juris[foreign_parent] = np.where(
+        rng.random(int(foreign_parent.sum())) < 0.05,
+        rng.choice(_HIGH, int(foreign_parent.sum())),
+        rng.choice(_LOW, int(foreign_parent.sum())),
+    )
     # Targeted operating companies: owned by a shell holding of the same network.
     targ = co.targeted[shares]
     mech = co.mechanism[shares]
@@ -100,4 +102,3 @@ def build_ownerships(rng: np.random.Generator, co: Companies, pp: People) -> Own
 def _risky(rng: np.random.Generator, u: np.ndarray) -> IntArray:
     high = rng.random(len(u)) < 0.3 + 0.5 * u
     return np.where(high, rng.choice(_HIGH, len(u)), rng.choice(_LOW, len(u))).astype(np.int64)
-

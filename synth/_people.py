@@ -93,7 +93,9 @@ def build_people(rng: np.random.Generator, cfg: WorldConfig, co: Companies) -> P
     off_start = np.concatenate([start, extra[3]])
     off_end = np.concatenate([end, extra[4]])
     # Nobody holds the same role at the same company twice from the same day.
-    _, unique_rows = np.unique(np.stack([off_company, off_person, off_role, off_start]), axis=1, return_index=True)
+    _, unique_rows = np.unique(
+        np.stack([off_company, off_person, off_role, off_start]), axis=1, return_index=True
+    )
     rows = np.sort(unique_rows)
     off_company, off_person, off_role = off_company[rows], off_person[rows], off_role[rows]
     off_start, off_end = off_start[rows], off_end[rows]
@@ -103,13 +105,22 @@ def build_people(rng: np.random.Generator, cfg: WorldConfig, co: Companies) -> P
     head = np.r_[True, p_sorted[1:] != p_sorted[:-1]]
     first_company[p_sorted[head]] = off_company[order][head]
     first_year = np.zeros(ids.next, np.int64)
-    first_year[p_sorted[head]] = off_start[order][head].astype("datetime64[D]").astype("datetime64[Y]").astype(
-        np.int64) + 1970
+    first_year[p_sorted[head]] = (
+        off_start[order][head].astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    )
     return People(
-        n_persons=ids.next, off_company=off_company, off_person=off_person, off_role=off_role,
-        off_start=off_start, off_end=off_end, primary_person=person[last_spell],
-        first_person=person[first_spell], holding=holding,
-        leader=leader, first_company=first_company, first_start_year=first_year,
+        n_persons=ids.next,
+        off_company=off_company,
+        off_person=off_person,
+        off_role=off_role,
+        off_start=off_start,
+        off_end=off_end,
+        primary_person=person[last_spell],
+        first_person=person[first_spell],
+        holding=holding,
+        leader=leader,
+        first_company=first_company,
+        first_start_year=first_year,
     )
 
 
@@ -128,8 +139,9 @@ def _holdings(rng: np.random.Generator, co: Companies) -> IntArray:
     return out
 
 
-def _primary_spells(rng: np.random.Generator, cfg: WorldConfig,
-                    co: Companies) -> tuple[IntArray, IntArray, BoolArray]:
+def _primary_spells(
+    rng: np.random.Generator, cfg: WorldConfig, co: Companies
+) -> tuple[IntArray, IntArray, BoolArray]:
     """Spells of the (first) director: one from founding, one per change; sorted by company, then start."""
     alive_from = np.maximum(co.founded, cfg.start_day)
     alive_to = np.where(co.dissolved == NAT, cfg.end_day, co.dissolved)
@@ -146,8 +158,9 @@ def _primary_spells(rng: np.random.Generator, cfg: WorldConfig,
     start_c = co.control_start[comp_c] + rng.random(len(comp_c)) * (alive_to - co.control_start)[comp_c]
     comp_t = np.flatnonzero(takeover)
     comp = np.concatenate([comp0, comp_l, comp_c, comp_t])
-    start = np.concatenate([co.founded, start_l.astype(np.int64), start_c.astype(np.int64),
-                            co.control_start[comp_t]])
+    start = np.concatenate(
+        [co.founded, start_l.astype(np.int64), start_c.astype(np.int64), co.control_start[comp_t]]
+    )
     order = np.lexsort((start, comp))
     comp, start = comp[order], start[order]
     controlled = co.targeted[comp] & (start >= co.control_start[comp])
@@ -160,8 +173,9 @@ def _spell_ends(comp: IntArray, start: IntArray, dissolved: IntArray) -> IntArra
     return np.where(nxt_same, nxt_start, dissolved[comp]).astype(np.int64)
 
 
-def _new_or_serial(rng: np.random.Generator, ids: _Ids, n: int, serial: IntArray, serial_w: np.ndarray,
-                   p_serial: float) -> IntArray:
+def _new_or_serial(
+    rng: np.random.Generator, ids: _Ids, n: int, serial: IntArray, serial_w: np.ndarray, p_serial: float
+) -> IntArray:
     reuse = rng.random(n) < p_serial
     out = np.empty(n, np.int64)
     out[reuse] = serial[choice(rng, int(reuse.sum()), serial_w)]
@@ -169,8 +183,14 @@ def _new_or_serial(rng: np.random.Generator, ids: _Ids, n: int, serial: IntArray
     return out
 
 
-def _other_officers(rng: np.random.Generator, co: Companies, ids: _Ids, serial: IntArray,
-                    serial_w: np.ndarray, leader: IntArray) -> tuple[IntArray, ...]:
+def _other_officers(
+    rng: np.random.Generator,
+    co: Companies,
+    ids: _Ids,
+    serial: IntArray,
+    serial_w: np.ndarray,
+    leader: IntArray,
+) -> tuple[IntArray, ...]:
     """Partners, co-directors, board members, proxies; each serves the company's whole life."""
     lf = co.legal_form
     n_extra = np.zeros(co.n, np.int64)
@@ -189,7 +209,14 @@ def _other_officers(rng: np.random.Generator, co: Companies, ids: _Ids, serial: 
     person_p[from_leader] = leader[co.network[proxy[from_leader]]]
     role_p = np.where(rng.random(len(proxy)) < 0.7, ROLE["gevolmachtigde"], ROLE["aandeelhouder"])
     comp = np.concatenate([comp_b, proxy])
-    start = np.where(co.targeted[comp], np.maximum(co.founded[comp], co.control_start[comp]), co.founded[comp])
+    start = np.where(
+        co.targeted[comp], np.maximum(co.founded[comp], co.control_start[comp]), co.founded[comp]
+    )
     start = np.where(np.arange(len(comp)) < len(comp_b), co.founded[comp], start)
-    return (comp, np.concatenate([person_b, person_p]), np.concatenate([role_b, role_p]).astype(np.int64),
-            start.astype(np.int64), co.dissolved[comp].astype(np.int64))
+    return (
+        comp,
+        np.concatenate([person_b, person_p]),
+        np.concatenate([role_b, role_p]).astype(np.int64),
+        start.astype(np.int64),
+        co.dissolved[comp].astype(np.int64),
+    )

@@ -71,8 +71,9 @@ def _rank_within(groups: IntArray) -> IntArray:
     return rank.astype(np.int64)
 
 
-def pick_pc4(rng: np.random.Generator, geo: Geography, muni: IntArray, tilt: FloatArray,
-             central_pref: FloatArray) -> IntArray:
+def pick_pc4(
+    rng: np.random.Generator, geo: Geography, muni: IntArray, tilt: FloatArray, central_pref: FloatArray
+) -> IntArray:
     """Pick a PC4 within each company's municipality.
 
     ``tilt`` (per company) multiplies minus the SES score in the log-weight: positive tilt leans to low-SES

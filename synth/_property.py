@@ -56,8 +56,11 @@ def build_properties(rng: np.random.Generator, cfg: WorldConfig, co: Companies) 
     abc = prop_t & (rng.random(m) < 0.15 + 0.5 * prop_u)
     hold_days = np.where(flip, rng.uniform(90, 330, m), hold_years * YEAR)
     hold_days = np.where(abc, rng.uniform(30, 240, m), hold_days)
-    rise = np.where(abc, rng.uniform(0.25, 1.2, m), np.where(flip, rng.uniform(0.1, 0.4, m),
-                                                          np.exp(0.04 * hold_years + rng.normal(0, 0.1, m)) - 1))
+    rise = np.where(
+        abc,
+        rng.uniform(0.25, 1.2, m),
+        np.where(flip, rng.uniform(0.1, 0.4, m), np.exp(0.04 * hold_years + rng.normal(0, 0.1, m)) - 1),
+    )
     resale = (bought + hold_days).astype(np.int64)
     sold = resale <= np.minimum(hi, cfg.end_day)
     resale_price = np.where(sold, price * (1.0 + rise), -1.0)

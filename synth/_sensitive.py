@@ -34,8 +34,9 @@ class Sensitive:
     ses_class: IntArray  # per PC4: 0 low, 1 middle, 2 high
 
 
-def build_sensitive(rng: np.random.Generator, cfg: WorldConfig, geo: Geography, co: Companies,
-                    pp: People) -> Sensitive:
+def build_sensitive(
+    rng: np.random.Generator, cfg: WorldConfig, geo: Geography, co: Companies, pp: People
+) -> Sensitive:
     """Draw attributes per person from their first company's place and sector, calibrated per stratum."""
     first = np.maximum(pp.first_company, 0)
     ses = geo.pc4_ses[co.pc4[first]]
@@ -46,7 +47,8 @@ def build_sensitive(rng: np.random.Generator, cfg: WorldConfig, geo: Geography, 
     # Strata of similar weight: fixing the count per stratum then fixes the company-weighted share.
     stratum = np.select(
         [heads == 0, inv_heads == 0, inv_heads == 1, inv_heads == 2, inv_heads <= 4],
-        [np.where(co.involved[first], 6, 5), 0, 1, 2, 3], 4,
+        [np.where(co.involved[first], 6, 5), 0, 1, 2, 3],
+        4,
     ).astype(np.int64)
     weight = np.where(inv_heads > 0, inv_heads, heads) + 0.05
     logit_nw = g * (-1.0 * ses + 0.9 * SECTOR_MIGRANT_TILT[sector])
@@ -57,18 +59,27 @@ def build_sensitive(rng: np.random.Generator, cfg: WorldConfig, geo: Geography, 
     west = ~nw & _balanced(rng, probs[:, 1] / np.maximum(1.0 - probs[:, 2], 1e-12), stratum, ~nw)
     migration = np.where(nw, 2, np.where(west, 1, 0))
     logit_f = g * 1.2 * SECTOR_FEMALE_TILT[sector]
-    fem = _calibrate_multinomial(np.stack([logit_f, np.zeros(pp.n_persons)], axis=1), stratum, weight,
-                                 np.asarray([FEMALE_SHARE, 1 - FEMALE_SHARE]))
+    fem = _calibrate_multinomial(
+        np.stack([logit_f, np.zeros(pp.n_persons)], axis=1),
+        stratum,
+        weight,
+        np.asarray([FEMALE_SHARE, 1 - FEMALE_SHARE]),
+    )
     gender = (~_balanced(rng, fem[:, 0], stratum)).astype(np.int64)
     first_year = np.where(pp.first_start_year > 0, pp.first_start_year, cfg.end_year - 5)
     age = np.clip(rng.normal(38.0, 11.0, pp.n_persons), 18, 80)
     birth_year = (first_year - age).astype(np.int64)
-    return Sensitive(birth_year=birth_year, gender=gender, migration=migration.astype(np.int64),
-                     ses_class=_ses_classes(geo.pc4_ses))
+    return Sensitive(
+        birth_year=birth_year,
+        gender=gender,
+        migration=migration.astype(np.int64),
+        ses_class=_ses_classes(geo.pc4_ses),
+    )
 
 
-def _calibrate_multinomial(logits: FloatArray, stratum: IntArray, weight: FloatArray,
-                           target: FloatArray) -> FloatArray:
+def _calibrate_multinomial(
+    logits: FloatArray, stratum: IntArray, weight: FloatArray, target: FloatArray
+) -> FloatArray:
     """Shift per-stratum intercepts until each stratum's weighted mean probability equals ``target``."""
     out = np.empty_like(logits)
     for s in np.unique(stratum):
@@ -87,8 +98,9 @@ def _calibrate_multinomial(logits: FloatArray, stratum: IntArray, weight: FloatA
     return out
 
 
-def _balanced(rng: np.random.Generator, p: FloatArray, stratum: IntArray,
-              eligible: BoolArray | None = None) -> BoolArray:
+def _balanced(
+    rng: np.random.Generator, p: FloatArray, stratum: IntArray, eligible: BoolArray | None = None
+) -> BoolArray:
     """Bernoulli(p) per person, drawn by systematic sampling in random order within each stratum.
 
     Each person is still chosen with probability exactly ``p``, but the realised count in a stratum is
@@ -119,4 +131,3 @@ def company_low_ses(co: Companies, sens: Sensitive) -> BoolArray:
 def company_non_western(co: Companies, pp: People, sens: Sensitive) -> BoolArray:
     """The company's current director has a non-western migration background."""
     return np.asarray(sens.migration[pp.primary_person] == 2)
-

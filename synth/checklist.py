@@ -20,9 +20,18 @@ from synth._reference import SECTORS
 
 RISK_SBI = frozenset(s.sbi for s in SECTORS if s.risk)
 FLAGS: tuple[str, ...] = (
-    "domicile_address", "crowded_address", "risk_sector", "officer_prior_insolvency", "officer_many_mandates",
-    "director_turnover", "filing_late_or_missing", "high_risk_foreign_owner", "property_without_mortgage",
-    "quick_resale", "negative_equity", "cash_heavy",
+    "domicile_address",
+    "crowded_address",
+    "risk_sector",
+    "officer_prior_insolvency",
+    "officer_many_mandates",
+    "director_turnover",
+    "filing_late_or_missing",
+    "high_risk_foreign_owner",
+    "property_without_mortgage",
+    "quick_resale",
+    "negative_equity",
+    "cash_heavy",
 )
 
 
@@ -38,8 +47,9 @@ def red_flags(tables: dict[str, pa.Table] | Path, as_of: str) -> pd.DataFrame:
     co = _read(tables, "companies")
     co = co[(pd.to_datetime(co.founded_on) <= day) & ~(pd.to_datetime(co.dissolved_on) <= day)].copy()
     ad = _read(tables, "addresses").set_index("address_id")
-    out = pd.DataFrame({"company_id": co.company_id.to_numpy(),
-                        "region": ad.riec_region.reindex(co.address_id).to_numpy()})
+    out = pd.DataFrame(
+        {"company_id": co.company_id.to_numpy(), "region": ad.riec_region.reindex(co.address_id).to_numpy()}
+    )
     out["domicile_address"] = (ad.address_type.reindex(co.address_id) == "domicile_flex").to_numpy()
     out["crowded_address"] = (co.groupby("address_id").company_id.transform("size") >= 5).to_numpy()
     out["risk_sector"] = co.sbi_code.isin(RISK_SBI).to_numpy()
@@ -53,12 +63,18 @@ def red_flags(tables: dict[str, pa.Table] | Path, as_of: str) -> pd.DataFrame:
     out["property_without_mortgage"] = out.index.isin(prop.owner_company_id[prop.mortgage_amount == 0])
     sold = prop[pd.to_datetime(prop.resale_date) <= day]
     quick = (pd.to_datetime(sold.resale_date) - pd.to_datetime(sold.purchase_date)).dt.days <= 365
-    out["quick_resale"] = out.index.isin(sold.owner_company_id[quick & (sold.resale_price > 1.2 * sold.purchase_price)])
+    out["quick_resale"] = out.index.isin(
+        sold.owner_company_id[quick & (sold.resale_price > 1.2 * sold.purchase_price)]
+    )
     fil = _read(tables, "filings")
     fil = fil[pd.to_datetime(fil.filed_on) <= day].sort_values("fiscal_year").groupby("company_id").last()
     out["negative_equity"] = out.index.isin(fil.index[fil.equity < 0])
     cf = _read(tables, "cash_flows")
-    cf = cf[pd.to_datetime(cf.quarter_start) > day - pd.Timedelta(days=365)].groupby("company_id").sum(numeric_only=True)
+    cf = (
+        cf[pd.to_datetime(cf.quarter_start) > day - pd.Timedelta(days=365)]
+        .groupby("company_id")
+        .sum(numeric_only=True)
+    )
     heavy = cf.cash_deposits > 0.5 * (cf.cash_deposits + cf.transfers_in)
     out["cash_heavy"] = out.index.isin(cf.index[heavy])
     return out.reset_index()
@@ -79,8 +95,11 @@ def _officer_flags(tables: dict[str, pa.Table] | Path, day: pd.Timestamp) -> dic
     founding = board.groupby("company_id").start_on.transform("min")
     change = (board.start_on > founding) & (board.start_on > day - pd.Timedelta(days=3 * 365))
     changes = board[change].groupby("company_id").size()
-    return {"officer_prior_insolvency": pd.Index(prior.unique()), "officer_many_mandates": pd.Index(many.unique()),
-            "director_turnover": changes.index[changes >= 2]}
+    return {
+        "officer_prior_insolvency": pd.Index(prior.unique()),
+        "officer_many_mandates": pd.Index(many.unique()),
+        "director_turnover": changes.index[changes >= 2],
+    }
 
 
 def _on_time_filers(tables: dict[str, pa.Table] | Path, co: pd.DataFrame, day: pd.Timestamp) -> pd.Index:
@@ -113,8 +132,9 @@ class Difficulty:
     prevalence: float
 
 
-def top_share_precision(score: pd.Series, region: pd.Series, truth: pd.Series, share: float,
-                        rng: np.random.Generator) -> dict[str, float]:
+def top_share_precision(
+    score: pd.Series, region: pd.Series, truth: pd.Series, share: float, rng: np.random.Generator
+) -> dict[str, float]:
     """Precision among the top ``share`` by score within each region; ties broken at random."""
     jitter = pd.Series(rng.random(len(score)), index=score.index)
     out: dict[str, float] = {}
@@ -125,7 +145,9 @@ def top_share_precision(score: pd.Series, region: pd.Series, truth: pd.Series, s
     return out
 
 
-def difficulty(tables: dict[str, pa.Table] | Path, as_of: str, share: float = 0.005, seed: int = 0) -> Difficulty:
+def difficulty(
+    tables: dict[str, pa.Table] | Path, as_of: str, share: float = 0.005, seed: int = 0
+) -> Difficulty:
     """Checklist versus oracle precision in the top ``share`` per region, against ground truth."""
     flags = red_flags(tables, as_of).set_index("company_id")
     truth = _read(tables, "truth/companies").set_index("company_id").reindex(flags.index)
@@ -133,6 +155,11 @@ def difficulty(tables: dict[str, pa.Table] | Path, as_of: str, share: float = 0.
     rng = np.random.default_rng(seed)
     cl = top_share_precision(count, flags.region, truth.involved, share, rng)
     orc = top_share_precision(truth.propensity, flags.region, truth.involved, share, rng)
-    return Difficulty(checklist=float(np.mean(list(cl.values()))), oracle=float(np.mean(list(orc.values()))),
-                      checklist_by_region=cl, oracle_by_region=orc, share=share,
-                      prevalence=float(truth.involved.mean()))
+    return Difficulty(
+        checklist=float(np.mean(list(cl.values()))),
+        oracle=float(np.mean(list(orc.values()))),
+        checklist_by_region=cl,
+        oracle_by_region=orc,
+        share=share,
+        prevalence=float(truth.involved.mean()),
+    )

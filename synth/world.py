@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from synth import _tables as T
+from synth import _tables as tables_
 from synth._addresses import build_addresses
 from synth._companies import build_companies
 from synth._config import WorldConfig, streams
@@ -31,8 +31,17 @@ GENERATOR_VERSION = "1"
 
 #: Public record tables; a real extract provides the same.
 RECORD_TABLES: tuple[str, ...] = (
-    "companies", "addresses", "persons", "officers", "ownerships", "filings", "cash_flows", "properties",
-    "insolvencies", "cases", "jurisdictions",
+    "companies",
+    "addresses",
+    "persons",
+    "officers",
+    "ownerships",
+    "filings",
+    "cash_flows",
+    "properties",
+    "insolvencies",
+    "cases",
+    "jurisdictions",
 )
 SENSITIVE_TABLES: tuple[str, ...] = ("persons", "neighbourhoods")
 TRUTH_TABLES: tuple[str, ...] = ("companies",)
@@ -64,23 +73,23 @@ def build_world(cfg: WorldConfig, progress: Progress | None = None) -> dict[str,
     sens = build_sensitive(rngs["sensitive"], cfg, geo, co, pp)
     cs = build_cases(rngs["cases"], cfg, co, company_low_ses(co, sens), company_non_western(co, pp, sens))
     step("tables")
-    ids = T.make_ids(rngs["ids"], co, pp, ad, ow)
-    persons = T.referenced_persons(pp, ow)
+    ids = tables_.make_ids(rngs["ids"], co, pp, ad, ow)
+    persons = tables_.referenced_persons(pp, ow)
     tables = {
-        "companies": T.companies_table(rngs["ids"], co, ad, ids),
-        "addresses": T.addresses_table(geo, ad, ids),
-        "persons": T.persons_table(persons, ids),
-        "officers": T.officers_table(pp, ids),
-        "ownerships": T.ownerships_table(ow, ids),
-        "filings": T.filings_table(fi, ids),
-        "cash_flows": T.cash_flows_table(cf, ids),
-        "properties": T.properties_table(rngs["ids"], geo, pr, ids),
-        "insolvencies": T.insolvencies_table(ins, ids),
-        "cases": T.cases_table(rngs["ids"], cs, ids),
-        "jurisdictions": T.jurisdictions_table(),
-        "truth/companies": T.truth_table(co, ids),
+        "companies": tables_.companies_table(rngs["ids"], co, ad, ids),
+        "addresses": tables_.addresses_table(geo, ad, ids),
+        "persons": tables_.persons_table(persons, ids),
+        "officers": tables_.officers_table(pp, ids),
+        "ownerships": tables_.ownerships_table(ow, ids),
+        "filings": tables_.filings_table(fi, ids),
+        "cash_flows": tables_.cash_flows_table(cf, ids),
+        "properties": tables_.properties_table(rngs["ids"], geo, pr, ids),
+        "insolvencies": tables_.insolvencies_table(ins, ids),
+        "cases": tables_.cases_table(rngs["ids"], cs, ids),
+        "jurisdictions": tables_.jurisdictions_table(),
+        "truth/companies": tables_.truth_table(co, ids),
     }
-    for name, table in T.sensitive_tables(geo, sens, persons, ids).items():
+    for name, table in tables_.sensitive_tables(geo, sens, persons, ids).items():
         tables[f"sensitive/{name}"] = table
     return tables
 
@@ -96,8 +105,11 @@ def generate_world(cfg: WorldConfig, out: Path, progress: Progress | None = None
             rel = f"{name}.parquet"
             files[rel] = {"rows": table.num_rows, "sha256": write_table(table, tmp / rel)}
         manifest = {
-            "generator": "tegenkracht.synth", "generator_version": GENERATOR_VERSION,
-            "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(cfg).items()},
+            "generator": "tegenkracht.synth",
+            "generator_version": GENERATOR_VERSION,
+            "config": {
+                k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(cfg).items()
+            },
             "files": files,
         }
         write_manifest(tmp, manifest)
@@ -108,5 +120,8 @@ def world_summary(tables: dict[str, pa.Table]) -> dict[str, float]:
     """Headline figures of a built world (prevalence, case rates) for logs and docs."""
     truth = tables["truth/companies"]
     involved = np.asarray(truth.column("involved").to_numpy(zero_copy_only=False), dtype=bool)
-    return {"companies": float(truth.num_rows), "prevalence": float(involved.mean()),
-            "cases": float(tables["cases"].num_rows)}
+    return {
+        "companies": float(truth.num_rows),
+        "prevalence": float(involved.mean()),
+        "cases": float(tables["cases"].num_rows),
+    }

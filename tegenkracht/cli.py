@@ -16,8 +16,12 @@ import typer
 from tegenkracht import settings
 from tegenkracht.console import setup_logging, stderr, stdout
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Explainable risk signals against ondermijning. Every score is a signal for human review.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Explainable risk signals against ondermijning. Every score is a signal for human review.",
+)
 
 EXIT_PROBLEMS = 1
 EXIT_BAD_INPUT = 2
@@ -43,26 +47,44 @@ def _emit(payload: dict[str, Any], as_json: bool, title: str) -> None:
 
 @app.command()
 def synth(
-    out: Annotated[Path, typer.Option(help="Folder to write the world to (replaced atomically).")] = settings.DATA_DIR
-    / "world",
-    companies: Annotated[int, typer.Option(min=500, help="Companies in the register.")] = settings.DEMO_COMPANIES,
+    out: Annotated[
+        Path, typer.Option(help="Folder to write the world to (replaced atomically).")
+    ] = settings.DATA_DIR / "world",
+    companies: Annotated[
+        int, typer.Option(min=500, help="Companies in the register.")
+    ] = settings.DEMO_COMPANIES,
     seed: Annotated[int, typer.Option(help="Root seed; same seed and options give the same bytes.")] = (
-        settings.DEMO_SEED),
-    label_bias: Annotated[float, typer.Option(min=1.0, help="Investigation odds factor per unit of visibility "
-                                              "(1.0 = unbiased labels).")] = 1.0,
-    segregation: Annotated[float, typer.Option(min=0.0, max=1.0, help="How strongly sensitive attributes cluster "
-                                               "by neighbourhood and sector.")] = 0.5,
+        settings.DEMO_SEED
+    ),
+    label_bias: Annotated[
+        float,
+        typer.Option(
+            min=1.0, help="Investigation odds factor per unit of visibility (1.0 = unbiased labels)."
+        ),
+    ] = 1.0,
+    segregation: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="How strongly sensitive attributes cluster by neighbourhood and sector."
+        ),
+    ] = 0.5,
     start: Annotated[int, typer.Option(help="First year of the observation window.")] = 2015,
     end: Annotated[int, typer.Option(help="Last year of the observation window.")] = 2025,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Generate a synthetic Dutch company register with ground truth (see docs/synthetic-world.md)."""
     setup_logging()
-    from synth import WorldConfig, generate_world
+    from synth import WorldConfig
 
     try:
-        cfg = WorldConfig(n_companies=companies, seed=seed, label_bias=label_bias, segregation=segregation,
-                          start_year=start, end_year=end)
+        cfg = WorldConfig(
+            n_companies=companies,
+            seed=seed,
+            label_bias=label_bias,
+            segregation=segregation,
+            start_year=start,
+            end_year=end,
+        )
     except ValueError as exc:
         stderr.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_BAD_INPUT) from exc
@@ -74,7 +96,6 @@ def synth(
 def run_synth(cfg: Any, out: Path) -> dict[str, Any]:
     """Generate with a progress bar; shared by ``synth`` and ``demo``."""
     from synth import generate_world
-
     from tegenkracht.console import steps
 
     with steps(10, "synth") as step:
@@ -84,8 +105,12 @@ def run_synth(cfg: Any, out: Path) -> dict[str, Any]:
 @app.command()
 def validate(
     data: Annotated[Path, typer.Argument(help="Folder with the record tables (Parquet).")],
-    quarantine: Annotated[Path | None, typer.Option(help="Where to write rejected rows (.parquet or .csv). "
-                                                   "Default: DATA/quarantine.parquet.")] = None,
+    quarantine: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write rejected rows (.parquet or .csv). Default: DATA/quarantine.parquet."
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the valid rows of every table here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
@@ -96,8 +121,15 @@ def validate(
     setup_logging()
     report = run_validate(data, quarantine, out)
     counts = report.quarantined_rows()
-    _emit({"rows_in": report.rows_in, "quarantined": counts,
-           "quarantine_file": str(quarantine or data / "quarantine.parquet")}, as_json, "validation")
+    _emit(
+        {
+            "rows_in": report.rows_in,
+            "quarantined": counts,
+            "quarantine_file": str(quarantine or data / "quarantine.parquet"),
+        },
+        as_json,
+        "validation",
+    )
     if not report.ok:
         raise typer.Exit(EXIT_PROBLEMS)
 
@@ -123,7 +155,9 @@ def run_validate(data: Path, quarantine: Path | None, out: Path | None) -> Any:
 
 @app.command()
 def demo(
-    companies: Annotated[int, typer.Option(min=500, help="Size of the demo world.")] = settings.DEMO_COMPANIES,
+    companies: Annotated[
+        int, typer.Option(min=500, help="Size of the demo world.")
+    ] = settings.DEMO_COMPANIES,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Run the main job end to end on embedded defaults: synthetic world, then validation.
@@ -139,14 +173,18 @@ def demo(
     run_synth(cfg, world)
     report = run_validate(world, None, None)
     diff = difficulty(world, f"{cfg.end_year}-12-31")
-    _emit({
-        "world": str(world),
-        "rows": report.rows_in,
-        "quarantined_rows": sum(report.quarantined_rows().values()),
-        "prevalence_active": round(diff.prevalence, 4),
-        "checklist_precision_top_0.5pct": round(diff.checklist, 3),
-        "oracle_precision_top_0.5pct": round(diff.oracle, 3),
-    }, as_json, "demo")
+    _emit(
+        {
+            "world": str(world),
+            "rows": report.rows_in,
+            "quarantined_rows": sum(report.quarantined_rows().values()),
+            "prevalence_active": round(diff.prevalence, 4),
+            "checklist_precision_top_0.5pct": round(diff.checklist, 3),
+            "oracle_precision_top_0.5pct": round(diff.oracle, 3),
+        },
+        as_json,
+        "demo",
+    )
     if not report.ok:
         raise typer.Exit(EXIT_PROBLEMS)
 

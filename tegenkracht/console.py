@@ -31,8 +31,12 @@ def steps(total: int, title: str) -> Iterator[Callable[[str], None]]:
     if not settings.PROGRESS:
         yield lambda name: logging.getLogger("tegenkracht").info("%s: %s", title, name)
         return
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=stderr, transient=False) as progress:
         task = progress.add_task(title, total=total)
         started = [False]

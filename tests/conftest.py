@@ -15,7 +15,7 @@ import pytest
 
 os.environ.setdefault("TEGENKRACHT_PROGRESS", "0")
 
-from synth import WorldConfig, generate_world  # noqa: E402
+from synth import WorldConfig, generate_world
 
 SMALL = WorldConfig(n_companies=3_000, seed=7)
 

@@ -16,8 +16,12 @@ from features import RecordsError, validate_records
 # Each corruption breaks one row in a way a real extract does; none touches a key column, so a corrupted
 # row stays identifiable and can't collide with another.
 CORRUPTIONS = {
-    "filings": [("revenue", -5, "failed check"), ("equity", "breaks-identity", "total_assets must equal"),
-                ("filed_on", "not-a-date", "not a valid date"), ("source", "kasboek", "failed check")],
+    "filings": [
+        ("revenue", -5, "failed check"),
+        ("equity", "breaks-identity", "total_assets must equal"),
+        ("filed_on", "not-a-date", "not a valid date"),
+        ("source", "kasboek", "failed check"),
+    ],
     "officers": [("role", "king", "failed check"), ("end_on", "1900-01-01", "must not precede")],
     "cash_flows": [("cash_deposits", "lots", "not a valid int"), ("foreign_in_high_risk", 10**12, "foreign")],
     "properties": [("mortgage_amount", -1, "failed check"), ("resale_price", None, "both present")],
@@ -128,7 +132,7 @@ def test_missing_table_is_a_clear_error(small_world: Path, tmp_path: Path) -> No
     world = tmp_path / "w"
     shutil.copytree(small_world, world)
     (world / "filings.parquet").unlink()
-    with pytest.raises(RecordsError, match="filings.*missing"):
+    with pytest.raises(RecordsError, match=r"filings.*missing"):
         validate_records(world)
 
 
@@ -136,7 +140,7 @@ def test_unreadable_table_is_a_clear_error(small_world: Path, tmp_path: Path) ->
     world = tmp_path / "w"
     shutil.copytree(small_world, world)
     (world / "cases.parquet").write_bytes(b"this is not parquet")
-    with pytest.raises(RecordsError, match="cases.*unreadable"):
+    with pytest.raises(RecordsError, match=r"cases.*unreadable"):
         validate_records(world)
 
 
@@ -144,8 +148,9 @@ def test_missing_column_is_a_clear_error(small_world: Path, tmp_path: Path) -> N
     world = tmp_path / "w"
     shutil.copytree(small_world, world)
     pd.read_parquet(world / "insolvencies.parquet").drop(columns="kind").to_parquet(
-        world / "insolvencies.parquet", index=False)
-    with pytest.raises(RecordsError, match="insolvencies.*kind"):
+        world / "insolvencies.parquet", index=False
+    )
+    with pytest.raises(RecordsError, match=r"insolvencies.*kind"):
         validate_records(world)
 
 

@@ -26,8 +26,10 @@ def test_same_seed_gives_same_bytes(tmp_path: Path, small_world: Path) -> None:
 def test_other_seed_gives_other_world(tmp_path: Path, small_world: Path) -> None:
     other = tmp_path / "other"
     generate_world(WorldConfig(n_companies=3_000, seed=8), other)
-    assert _manifest(other)["files"]["companies.parquet"]["sha256"] != (
-        _manifest(small_world)["files"]["companies.parquet"]["sha256"])
+    assert (
+        _manifest(other)["files"]["companies.parquet"]["sha256"]
+        != (_manifest(small_world)["files"]["companies.parquet"]["sha256"])
+    )
 
 
 def test_generated_world_is_schema_valid(small_world: Path) -> None:
@@ -40,7 +42,9 @@ def test_generated_world_is_schema_valid(small_world: Path) -> None:
 @pytest.mark.parametrize("label_bias,segregation", [(1.0, 0.0), (4.0, 1.0)])
 def test_extreme_knobs_stay_schema_valid(tmp_path: Path, label_bias: float, segregation: float) -> None:
     out = tmp_path / "w"
-    generate_world(WorldConfig(n_companies=2_000, seed=3, label_bias=label_bias, segregation=segregation), out)
+    generate_world(
+        WorldConfig(n_companies=2_000, seed=3, label_bias=label_bias, segregation=segregation), out
+    )
     assert validate_records(out).ok
 
 
@@ -61,7 +65,9 @@ def test_records_carry_exactly_the_schema_columns(small_world: Path) -> None:
 
 
 def test_no_sensitive_column_outside_sensitive(small_world: Path) -> None:
-    outside = [p for p in small_world.rglob("*.parquet") if "sensitive" not in p.relative_to(small_world).parts]
+    outside = [
+        p for p in small_world.rglob("*.parquet") if "sensitive" not in p.relative_to(small_world).parts
+    ]
     assert outside
     for path in outside:
         names = pq.read_schema(path).names
@@ -72,8 +78,17 @@ def test_no_sensitive_column_outside_sensitive(small_world: Path) -> None:
 
 
 def test_sensitive_name_guard_catches_encodings() -> None:
-    for name in ("nationality", "migration_background", "Geslacht", "owner_age", "birth_year", "ses_class",
-                 "is_female_gender", "herkomst_code", "geboortedatum"):
+    for name in (
+        "nationality",
+        "migration_background",
+        "Geslacht",
+        "owner_age",
+        "birth_year",
+        "ses_class",
+        "is_female_gender",
+        "herkomst_code",
+        "geboortedatum",
+    ):
         assert is_sensitive_name(name), name
     for name in ("company_id", "passage", "message", "agency", "sbi_code", "employees", "pc4"):
         assert not is_sensitive_name(name), name
@@ -131,7 +146,8 @@ def _visible(world: dict[str, pd.DataFrame]) -> pd.Series:
 
 
 def test_label_bias_raises_case_rates_for_visible_groups_only(
-        mid_worlds: dict[float, dict[str, pd.DataFrame]]) -> None:
+    mid_worlds: dict[float, dict[str, pd.DataFrame]],
+) -> None:
     plain, biased = mid_worlds[1.0], mid_worlds[4.0]
     pd.testing.assert_frame_equal(plain["truth/companies"], biased["truth/companies"])
     vis = _visible(plain)
@@ -160,7 +176,10 @@ def test_segregation_knob_creates_the_proxy_channel() -> None:
     shares = {}
     risky = {s for s in ("9602", "4742", "4932", "4778", "6619")}
     for g in (0.0, 1.0):
-        w = {k: v.to_pandas() for k, v in build_world(WorldConfig(n_companies=20_000, seed=5, segregation=g)).items()}
+        w = {
+            k: v.to_pandas()
+            for k, v in build_world(WorldConfig(n_companies=20_000, seed=5, segregation=g)).items()
+        }
         off = w["officers"][w["officers"].role == "bestuurder"].merge(w["companies"], on="company_id")
         mig = off.person_id.map(w["sensitive/persons"].set_index("person_id").migration_background)
         in_risky = off.sbi_code.isin(risky)

@@ -1,0 +1,76 @@
+"""The CLI is public interface: verbs, exit codes, stdout for data and stderr for logs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from tegenkracht.cli import app
+
+runner = CliRunner()
+
+
+def test_synth_writes_a_world_and_reports_json(tmp_path: Path) -> None:
+    out = tmp_path / "w"
+    result = runner.invoke(app, ["synth", "--companies", "1000", "--seed", "3", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["rows"]["companies.parquet"] >= 1000
+    assert (out / "manifest.json").exists()
+    assert not list(tmp_path.glob(".w.tmp-*")), "no temporary folder may be left behind"
+
+
+def test_synth_rejects_bad_options(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["synth", "--companies", "1000", "--label-bias", "0.5", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "label-bias" in result.output
+
+
+def test_validate_exit_codes(small_world: Path, tmp_path: Path) -> None:
+    clean = runner.invoke(app, ["validate", str(small_world), "--quarantine", str(tmp_path / "q.parquet"), "--json"])
+    assert clean.exit_code == 0, clean.output
+    assert sum(json.loads(clean.stdout)["quarantined"].values()) == 0
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for p in small_world.glob("*.parquet"):
+        (broken / p.name).write_bytes(p.read_bytes())
+    f = pd.read_parquet(broken / "filings.parquet")
+    f.loc[0, "revenue"] = -1
+    f.to_parquet(broken / "filings.parquet", index=False)
+    bad = runner.invoke(app, ["validate", str(broken), "--out", str(tmp_path / "clean"), "--json"])
+    assert bad.exit_code == 1
+    q = pd.read_parquet(broken / "quarantine.parquet")
+    assert set(q.table) == {"filings"} and q.row_key.nunique() == 1  # one row, two broken rules
+    assert "revenue" in set(q.column) and q.reason.str.contains("profit must equal").any()
+    assert len(pd.read_parquet(tmp_path / "clean" / "filings.parquet")) == len(f) - 1
+
+    (broken / "cases.parquet").unlink()
+    missing = runner.invoke(app, ["validate", str(broken)])
+    assert missing.exit_code == 2
+    assert "cases" in missing.output and "missing" in missing.output
+
+
+def test_python_dash_m_works(tmp_path: Path) -> None:
+    env = {**os.environ, "TEGENKRACHT_PROGRESS": "0"}
+    proc = subprocess.run([sys.executable, "-m", "tegenkracht", "--help"], capture_output=True, text=True, env=env,
+                          check=False)
+    assert proc.returncode == 0
+    for verb in ("synth", "validate", "demo"):
+        assert verb in proc.stdout
+
+
+def test_data_on_stdout_logs_on_stderr(tmp_path: Path) -> None:
+    env = {**os.environ, "TEGENKRACHT_PROGRESS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tegenkracht", "synth", "--companies", "800", "--out", str(tmp_path / "w"), "--json"],
+        capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    json.loads(proc.stdout)  # stdout is pure JSON: the progress bar went to stderr
+    assert "synth" in proc.stderr
