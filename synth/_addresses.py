@@ -73,7 +73,7 @@ def _domicile_pool(
     muni = np.repeat(np.arange(n_muni), per_muni.astype(np.int64))
     central = geo.pc4_central.astype(np.float64) + 1e-3
     pc4 = group_choice(rng, muni, n_muni, central, geo.pc4_muni)
-    weight = rng.pareto(1.1, len(muni)) + 1.0
+    weight = rng.pareto(1.4, len(muni)) + 1.0
     return muni.astype(np.int64), pc4, weight
 
 

@@ -49,7 +49,7 @@ def build_ownerships(rng: np.random.Generator, co: Companies, pp: People) -> Own
     otype[h >= 0], owner[h >= 0] = OWNER["company"], h[h >= 0]
     foreign_parent = (h < 0) & ~co.targeted[shares] & (r < 0.06)
     juris[foreign_parent] = np.where(
-        rng.random(int(foreign_parent.sum())) < 0.05,
+        rng.random(int(foreign_parent.sum())) < 0.10,
         rng.choice(_HIGH, int(foreign_parent.sum())),
         rng.choice(_LOW, int(foreign_parent.sum())),
     )

@@ -67,7 +67,7 @@ def build_people(rng: np.random.Generator, cfg: WorldConfig, co: Companies) -> P
     person = _new_or_serial(rng, ids, len(comp), serial, serial_w, 0.12)
     c_sel = np.flatnonzero(controlled)
     net = co.network[comp[c_sel]]
-    use_straw = rng.random(len(c_sel)) < 0.3 + 0.55 * co.intensity[comp[c_sel]]
+    use_straw = rng.random(len(c_sel)) < 0.25 + 0.45 * co.intensity[comp[c_sel]]
     pick = straw_offset[net] + np.floor(rng.random(len(c_sel)) * n_straw[net]).astype(np.int64)
     person[c_sel] = np.where(use_straw, straw_ids[pick], person[c_sel])
     first_spell = np.flatnonzero(np.r_[True, comp[1:] != comp[:-1]])
@@ -147,9 +147,9 @@ def _primary_spells(
     alive_to = np.where(co.dissolved == NAT, cfg.end_day, co.dissolved)
     years = np.clip((alive_to - alive_from) / YEAR, 0.0, None)
     entity = np.isin(co.legal_form, _ENTITY_FORMS)
-    k_legit = rng.poisson(0.06 * years) * entity
+    k_legit = rng.poisson(0.08 * years) * entity
     ctrl_years = np.where(co.targeted, np.clip((alive_to - co.control_start) / YEAR, 0.0, None), 0.0)
-    k_ctrl = rng.poisson((0.1 + 0.6 * co.intensity) * ctrl_years) * (co.targeted & entity)
+    k_ctrl = rng.poisson((0.05 + 0.45 * co.intensity) * ctrl_years) * (co.targeted & entity)
     takeover = co.targeted & (co.control_start > co.founded)
     comp0 = np.arange(co.n)
     comp_l = np.repeat(comp0, k_legit)

@@ -46,8 +46,10 @@ def test_streams_are_independent_of_knobs() -> None:
     assert not np.array_equal(streams(5)["cases"].random(3), a)
 
 
-@pytest.mark.parametrize("kwargs", [{"n_companies": 10}, {"label_bias": 0.5}, {"segregation": 1.5},
-                                    {"start_year": 2020, "end_year": 2019}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"n_companies": 10}, {"label_bias": 0.5}, {"segregation": 1.5}, {"start_year": 2020, "end_year": 2019}],
+)
 def test_config_rejects_nonsense(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         WorldConfig(**kwargs)

@@ -27,13 +27,17 @@ def test_synth_writes_a_world_and_reports_json(tmp_path: Path) -> None:
 
 
 def test_synth_rejects_bad_options(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["synth", "--companies", "1000", "--label-bias", "0.5", "--out", str(tmp_path)])
+    result = runner.invoke(
+        app, ["synth", "--companies", "1000", "--label-bias", "0.5", "--out", str(tmp_path)]
+    )
     assert result.exit_code == 2
     assert "label-bias" in result.output
 
 
 def test_validate_exit_codes(small_world: Path, tmp_path: Path) -> None:
-    clean = runner.invoke(app, ["validate", str(small_world), "--quarantine", str(tmp_path / "q.parquet"), "--json"])
+    clean = runner.invoke(
+        app, ["validate", str(small_world), "--quarantine", str(tmp_path / "q.parquet"), "--json"]
+    )
     assert clean.exit_code == 0, clean.output
     assert sum(json.loads(clean.stdout)["quarantined"].values()) == 0
 
@@ -59,8 +63,9 @@ def test_validate_exit_codes(small_world: Path, tmp_path: Path) -> None:
 
 def test_python_dash_m_works(tmp_path: Path) -> None:
     env = {**os.environ, "TEGENKRACHT_PROGRESS": "0"}
-    proc = subprocess.run([sys.executable, "-m", "tegenkracht", "--help"], capture_output=True, text=True, env=env,
-                          check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tegenkracht", "--help"], capture_output=True, text=True, env=env, check=False
+    )
     assert proc.returncode == 0
     for verb in ("synth", "validate", "demo"):
         assert verb in proc.stdout
@@ -69,8 +74,22 @@ def test_python_dash_m_works(tmp_path: Path) -> None:
 def test_data_on_stdout_logs_on_stderr(tmp_path: Path) -> None:
     env = {**os.environ, "TEGENKRACHT_PROGRESS": "1"}
     proc = subprocess.run(
-        [sys.executable, "-m", "tegenkracht", "synth", "--companies", "800", "--out", str(tmp_path / "w"), "--json"],
-        capture_output=True, text=True, env=env, check=False)
+        [
+            sys.executable,
+            "-m",
+            "tegenkracht",
+            "synth",
+            "--companies",
+            "800",
+            "--out",
+            str(tmp_path / "w"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     json.loads(proc.stdout)  # stdout is pure JSON: the progress bar went to stderr
     assert "synth" in proc.stderr
