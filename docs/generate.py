@@ -20,6 +20,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from features.schemas import SCHEMAS
 from synth import WorldConfig, build_world
@@ -79,6 +81,13 @@ def data_dictionary() -> str:
     return "\n".join(out)
 
 
+def _save(fig: Figure, ax: Axes, name: str) -> None:
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(IMG / name, dpi=110)
+    plt.close(fig)
+
+
 def _precision_curve(score: pd.Series, region: pd.Series, truth: pd.Series, shares: np.ndarray) -> np.ndarray:
     rng = np.random.default_rng(0)
     jitter = rng.random(len(score))
@@ -112,10 +121,7 @@ def difficulty_section(n: int) -> str:
     ax.set_xlabel("share of each region selected (%)")
     ax.set_ylabel("precision against ground truth")
     ax.set_title(f"Difficulty of the default world ({n:,} companies)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(IMG / "difficulty.png", dpi=110)
-    plt.close(fig)
+    _save(fig, ax, "difficulty.png")
     flag_rows = ["| flag | share flagged | precision | recall |", "|---|---|---|---|"]
     for f in FLAGS:
         hit = flags[f]
@@ -200,10 +206,7 @@ def label_bias_section(n: int) -> str:
     ax.set_xlabel("visibility")
     ax.set_ylabel("companies investigated (%)")
     ax.set_title("Label channel: investigations rise with visibility; truth does not")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(IMG / "label-bias.png", dpi=110)
-    plt.close(fig)
+    _save(fig, ax, "label-bias.png")
     return "\n".join(
         [
             f"Worlds of {n:,} companies, segregation 1.0, same seed; only `--label-bias` differs:",
@@ -220,7 +223,7 @@ def label_bias_section(n: int) -> str:
 
 def segregation_section(n: int) -> str:
     """Non-western share of directors by sector at segregation 0 and 1: the proxy channel."""
-    shares = {}
+    shares: dict[str, pd.Series] = {}
     for g in (0.0, 1.0):
         t = build_world(WorldConfig(n_companies=n, segregation=g))
         off = t["officers"].to_pandas()
@@ -228,22 +231,19 @@ def segregation_section(n: int) -> str:
         mig = off.person_id.map(
             t["sensitive/persons"].to_pandas().set_index("person_id").migration_background
         )
-        shares[g] = (mig == "non_western").groupby(off.sbi_code).mean()
-    df = pd.DataFrame(shares).sort_values(1.0)
+        shares[f"g{g:g}"] = (mig == "non_western").groupby(off.sbi_code).mean()
+    df = pd.DataFrame(shares).sort_values("g1")
     fig, ax = plt.subplots(figsize=(6.4, 6))
     y = np.arange(len(df))
-    ax.barh(y - 0.2, df[0.0] * 100, 0.4, label="segregation 0")
-    ax.barh(y + 0.2, df[1.0] * 100, 0.4, label="segregation 1")
+    ax.barh(y - 0.2, df["g0"] * 100, 0.4, label="segregation 0")
+    ax.barh(y + 0.2, df["g1"] * 100, 0.4, label="segregation 1")
     ax.set_yticks(y, df.index, fontsize=7)
     ax.set_xlabel("directors with a non-western migration background (%)")
     ax.set_title("Proxy channel: background clusters by sector")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(IMG / "segregation.png", dpi=110)
-    plt.close(fig)
+    _save(fig, ax, "segregation.png")
     return (
         f"Worlds of {n:,} companies; share of directors with a non-western background per SBI code "
-        f"(spread across sectors: {df[0.0].std():.3f} at segregation 0, {df[1.0].std():.3f} at 1):\n\n"
+        f"(spread across sectors: {df['g0'].std():.3f} at segregation 0, {df['g1'].std():.3f} at 1):\n\n"
         "![segregation](img/segregation.png)\n"
     )
 

@@ -97,6 +97,11 @@ def _ends_before_start(start: str, end: str) -> RowRule:
     return lambda df: df[end].notna() & (df[end] < df[start])
 
 
+def _order_rule(name: str, start: str, end: str) -> RowCheck:
+    """An optional end date may not precede its start date."""
+    return RowCheck(name, f"{end} must not precede {start}", (start, end), _ends_before_start(start, end))
+
+
 def _money(name: str, description: str, *, signed: bool = False, nullable: bool = False) -> Column:
     return Column(name, "int", description, unit="EUR", min=None if signed else 0, nullable=nullable)
 
@@ -161,14 +166,7 @@ SCHEMAS: tuple[TableSchema, ...] = (
             ),
         ),
         key=("company_id",),
-        row_checks=(
-            RowCheck(
-                "dissolved_before_founded",
-                "dissolved_on must not precede founded_on",
-                ("founded_on", "dissolved_on"),
-                _ends_before_start("founded_on", "dissolved_on"),
-            ),
-        ),
+        row_checks=(_order_rule("dissolved_before_founded", "founded_on", "dissolved_on"),),
         foreign_keys=(ForeignKey("address_id", "addresses", "address_id"),),
     ),
     TableSchema(
@@ -204,14 +202,7 @@ SCHEMAS: tuple[TableSchema, ...] = (
             Column("end_on", "date", "End of the role; empty while in office.", nullable=True),
         ),
         key=("company_id", "person_id", "role", "start_on"),
-        row_checks=(
-            RowCheck(
-                "ends_before_start",
-                "end_on must not precede start_on",
-                ("start_on", "end_on"),
-                _ends_before_start("start_on", "end_on"),
-            ),
-        ),
+        row_checks=(_order_rule("ends_before_start", "start_on", "end_on"),),
         foreign_keys=(
             ForeignKey("company_id", "companies", "company_id"),
             ForeignKey("person_id", "persons", "person_id"),
@@ -237,12 +228,7 @@ SCHEMAS: tuple[TableSchema, ...] = (
         ),
         key=("owner_type", "owner_id", "company_id", "start_on"),
         row_checks=(
-            RowCheck(
-                "ends_before_start",
-                "end_on must not precede start_on",
-                ("start_on", "end_on"),
-                _ends_before_start("start_on", "end_on"),
-            ),
+            _order_rule("ends_before_start", "start_on", "end_on"),
             RowCheck(
                 "foreign_entity_in_nl",
                 "a foreign entity cannot have jurisdiction NL",
@@ -390,12 +376,7 @@ SCHEMAS: tuple[TableSchema, ...] = (
         ),
         key=("property_id", "owner_company_id", "purchase_date"),
         row_checks=(
-            RowCheck(
-                "resold_before_bought",
-                "resale_date must not precede purchase_date",
-                ("purchase_date", "resale_date"),
-                _ends_before_start("purchase_date", "resale_date"),
-            ),
+            _order_rule("resold_before_bought", "purchase_date", "resale_date"),
             RowCheck(
                 "resale_incomplete",
                 "resale_date and resale_price are both present or both empty",
@@ -444,12 +425,7 @@ SCHEMAS: tuple[TableSchema, ...] = (
         ),
         key=("case_id",),
         row_checks=(
-            RowCheck(
-                "closed_before_opened",
-                "closed_on must not precede opened_on",
-                ("opened_on", "closed_on"),
-                _ends_before_start("opened_on", "closed_on"),
-            ),
+            _order_rule("closed_before_opened", "opened_on", "closed_on"),
             RowCheck(
                 "pending_mismatch",
                 "outcome is pending exactly when closed_on is empty",

@@ -8,7 +8,7 @@ the run with a clear error, because no row of it can be trusted to mean what the
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -233,14 +233,22 @@ def _check_foreign_keys(
     return pd.concat(found, ignore_index=True) if found else _empty_quarantine()
 
 
-def validate_records(folder: Path, tables: Iterable[str] | None = None) -> ValidationReport:
-    """Validate every record table in ``folder`` (in dependency order) and cascade foreign keys."""
+def validate_records(
+    folder: Path, tables: Iterable[str] | None = None, progress: Callable[[str], None] | None = None
+) -> ValidationReport:
+    """Validate every record table in ``folder`` (in dependency order) and cascade foreign keys.
+
+    All tables are read before any is checked, so a missing or unreadable one fails fast, before minutes of
+    work on the others. ``progress`` is called with each table's name as its checks start.
+    """
     names = list(tables) if tables is not None else [s.name for s in SCHEMAS]
     schemas = [SCHEMA_BY_NAME[n] for n in [s.name for s in SCHEMAS] if n in names]
     raw_all = {s.name: read_table(folder, s) for s in schemas}
     valid: dict[str, pd.DataFrame] = {}
     entries: list[pd.DataFrame] = []
     for s in schemas:
+        if progress:
+            progress(s.name)
         raw = raw_all[s.name]
         typed, q = validate_table(raw, s)
         q = pd.concat([q, _check_foreign_keys(s, typed, raw, valid, raw_all)], ignore_index=True)

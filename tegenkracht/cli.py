@@ -136,10 +136,12 @@ def validate(
 
 def run_validate(data: Path, quarantine: Path | None, out: Path | None) -> Any:
     """Validate, write the quarantine (always) and the clean tables (when asked)."""
-    from features import RecordsError, validate_records, write_quarantine
+    from features import SCHEMAS, RecordsError, validate_records, write_quarantine
+    from tegenkracht.console import steps
 
     try:
-        report = validate_records(data)
+        with steps(len(SCHEMAS), "validate") as step:
+            report = validate_records(data, progress=step)
     except RecordsError as exc:
         stderr.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_BAD_INPUT) from exc

@@ -1,0 +1,24 @@
+"""Generated documentation must match the code it documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docs.generate import data_dictionary
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_data_dictionary_is_current() -> None:
+    current = (DOCS / "data.md").read_text()
+    assert current == data_dictionary(), "run `make docs` after changing features/schemas.py"
+
+
+def test_synthetic_world_doc_has_measured_figures() -> None:
+    text = (DOCS / "synthetic-world.md").read_text()
+    for key in ("difficulty", "label-bias", "segregation"):
+        start = text.index(f"<!-- generated:{key}:start -->")
+        end = text.index(f"<!-- generated:{key}:end -->")
+        assert end - start > 200, f"section {key} is empty: run `make docs`"
+    for img in ("difficulty.png", "label-bias.png", "segregation.png"):
+        assert (DOCS / "img" / img).stat().st_size > 10_000
