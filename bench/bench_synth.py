@@ -35,9 +35,7 @@ def main() -> None:
         "memory_growth_exponent": growth_exponent(sizes, [r["peak_gib"] for r in rows]),
         "target": {"companies": 2_500_000, "seconds": TARGET_S, "gib": TARGET_GIB},
         "largest_within_target": bool(
-            largest["companies"] >= 2_500_000
-            and largest["total_s"] <= TARGET_S
-            and largest["peak_gib"] <= TARGET_GIB
+            largest["companies"] >= 2_500_000 and largest["total_s"] <= TARGET_S and largest["peak_gib"] <= TARGET_GIB
         ),
     }
     cols = [

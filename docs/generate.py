@@ -1,10 +1,11 @@
 """Regenerate the documentation that is computed rather than written; run with ``make docs``.
 
-``docs/data.md`` comes from the schemas; the measured figures and plots in ``docs/synthetic-world.md``
-come from worlds built on the spot, so the documentation can never drift from the generator.
+``docs/data.md`` comes from the schemas, ``docs/indicators.md`` from the indicator catalogue; the measured
+figures and plots in ``docs/synthetic-world.md`` come from worlds built on the spot, so the documentation can
+never drift from the generator.
 
-Generated text sits between ``<!-- generated:start -->`` and ``<!-- generated:end -->`` markers, so the
-hand-written explanation around it survives a regeneration.
+Generated text sits between ``<!-- generated:KEY:start -->`` and ``<!-- generated:KEY:end -->`` markers, so
+the hand-written explanation around it survives a regeneration.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pyarrow as pa
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from features.catalogue import CATALOGUE, CATALOGUE_VERSION, SOURCES, Indicator, catalogue_hash
 from features.schemas import SCHEMAS
 from synth import WorldConfig, build_world
 from synth.checklist import FLAGS, difficulty, red_flags
@@ -74,8 +76,7 @@ def data_dictionary() -> str:
             out += ["", "Row rules:", ""] + [f"- `{r.name}`: {r.description}" for r in s.row_checks]
         if s.foreign_keys:
             out += ["", "References:", ""] + [
-                f"- `{fk.column}` → `{fk.ref_table}.{fk.ref_column}` {fk.when_text}".rstrip()
-                for fk in s.foreign_keys
+                f"- `{fk.column}` → `{fk.ref_table}.{fk.ref_column}` {fk.when_text}".rstrip() for fk in s.foreign_keys
             ]
         out.append("")
     return "\n".join(out)
@@ -86,6 +87,53 @@ def _save(fig: Figure, ax: Axes, name: str) -> None:
     fig.tight_layout()
     fig.savefig(IMG / name, dpi=110)
     plt.close(fig)
+
+
+def indicator_catalogue() -> str:
+    """Markdown for the indicator catalogue: one section per family, every field of every indicator."""
+    out = [
+        "# Indicator catalogue",
+        "",
+        f"Generated from `features/catalogue.py` (version {CATALOGUE_VERSION}, hash `{catalogue_hash()}`) by "
+        "`make docs`; do not edit by hand.",
+        "",
+        "Every indicator is computed point-in-time: only records known on the as-of date are used (filings by their "
+        "filing date, officers and owners by their start and end, cases by their closing date). Missing values are "
+        "left missing (NaN), never imputed. Financial indicators marked *peer* are robust z-scores against "
+        "companies in the same SBI section and size class (median and 1.4826 × MAD from the reference period, "
+        "falling back to the section and then to all companies below 30 peers; clipped to ±10).",
+        "",
+        "**proxy risk** marks indicators that may stand in for a sensitive attribute or a poor neighbourhood; "
+        "the fairness audit tests them. No indicator reads a sensitive attribute: the catalogue refuses any that "
+        "would.",
+        "",
+        "| family | indicators |",
+        "|---|---|",
+    ]
+    families: dict[str, list[Indicator]] = {}
+    for ind in CATALOGUE:
+        families.setdefault(ind.family, []).append(ind)
+    out += [f"| {fam} | {', '.join(f'`{i.id}`' for i in inds)} |" for fam, inds in families.items()]
+    for fam, inds in families.items():
+        out += ["", f"## {fam.replace('_', ' ').capitalize()}", ""]
+        for i in inds:
+            flags = [f"unit: {i.unit}", f"concern when: {i.direction}", f"DESIGN §3 family {i.design_family}"]
+            if i.peer_relative:
+                flags.append("peer")
+            if i.proxy_risk:
+                flags.append("**proxy risk**")
+            out += [
+                f"### `{i.id}` — {i.label_en} / *{i.label_nl}*",
+                "",
+                i.description,
+                "",
+                f"- {'; '.join(flags)}",
+                f"- why: {i.rationale}",
+                f"- source: {SOURCES[i.source]}",
+                f"- reads: {', '.join(f'`{c}`' for c in i.inputs)}",
+                "",
+            ]
+    return "\n".join(out)
 
 
 def _precision_curve(score: pd.Series, region: pd.Series, truth: pd.Series, shares: np.ndarray) -> np.ndarray:
@@ -126,22 +174,18 @@ def difficulty_section(n: int) -> str:
     for f in FLAGS:
         hit = flags[f]
         flag_rows.append(
-            f"| `{f}` | {hit.mean():.3%} | {truth.involved[hit].mean():.3f} | "
-            f"{hit[truth.involved].mean():.3f} |"
+            f"| `{f}` | {hit.mean():.3%} | {truth.involved[hit].mean():.3f} | {hit[truth.involved].mean():.3f} |"
         )
     regions = ["| region | checklist | oracle |", "|---|---|---|"] + [
-        f"| {r} | {d.checklist_by_region[r]:.2f} | {d.oracle_by_region[r]:.2f} |"
-        for r in sorted(d.checklist_by_region)
+        f"| {r} | {d.checklist_by_region[r]:.2f} | {d.oracle_by_region[r]:.2f} |" for r in sorted(d.checklist_by_region)
     ]
     return "\n".join(
         [
-            f"Measured on the default world (`WorldConfig(n_companies={n:,})`, seed {cfg.seed}), "
-            f"as of {as_of}:",
+            f"Measured on the default world (`WorldConfig(n_companies={n:,})`, seed {cfg.seed}), as of {as_of}:",
             "",
             f"- prevalence: **{all_prev:.2%}** of all companies in the register over the window, "
             f"**{d.prevalence:.2%}** of companies active on {as_of};",
-            f"- **checklist precision in the top 0.5% of each region: {d.checklist:.3f}** "
-            "(target 0.10–0.25);",
+            f"- **checklist precision in the top 0.5% of each region: {d.checklist:.3f}** (target 0.10–0.25);",
             f"- **oracle precision in the top 0.5% of each region: {d.oracle:.3f}** (target 0.40–0.70).",
             "",
             "![precision by share selected](img/difficulty.png)",
@@ -159,11 +203,7 @@ def difficulty_section(n: int) -> str:
 
 
 def _visibility(tables: dict[str, pa.Table]) -> pd.DataFrame:
-    co = (
-        tables["companies"]
-        .to_pandas()
-        .merge(tables["addresses"].to_pandas()[["address_id", "pc4"]], on="address_id")
-    )
+    co = tables["companies"].to_pandas().merge(tables["addresses"].to_pandas()[["address_id", "pc4"]], on="address_id")
     ses = tables["sensitive/neighbourhoods"].to_pandas().set_index("pc4").ses_class
     off = tables["officers"].to_pandas()
     boss = off[off.role == "bestuurder"].sort_values("start_on").groupby("company_id").person_id.last()
@@ -228,9 +268,7 @@ def segregation_section(n: int) -> str:
         t = build_world(WorldConfig(n_companies=n, segregation=g))
         off = t["officers"].to_pandas()
         off = off[off.role == "bestuurder"].merge(t["companies"].to_pandas()[["company_id", "sbi_code"]])
-        mig = off.person_id.map(
-            t["sensitive/persons"].to_pandas().set_index("person_id").migration_background
-        )
+        mig = off.person_id.map(t["sensitive/persons"].to_pandas().set_index("person_id").migration_background)
         shares[f"g{g:g}"] = (mig == "non_western").groupby(off.sbi_code).mean()
     df = pd.DataFrame(shares).sort_values("g1")
     fig, ax = plt.subplots(figsize=(6.4, 6))
@@ -265,6 +303,7 @@ def main() -> None:
     args = parser.parse_args()
     IMG.mkdir(exist_ok=True)
     (DOCS / "data.md").write_text(data_dictionary())
+    (DOCS / "indicators.md").write_text(indicator_catalogue())
     world_doc = DOCS / "synthetic-world.md"
     _replace(world_doc, "difficulty", difficulty_section(args.companies))
     _replace(world_doc, "label-bias", label_bias_section(args.knob_companies))

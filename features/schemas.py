@@ -124,9 +124,7 @@ SCHEMAS: tuple[TableSchema, ...] = (
             Column("pc4", "string", "Four-digit postcode area.", pattern=r"^[1-9]\d{3}$"),
             Column("municipality", "string", "Municipality name."),
             Column("municipality_code", "string", "CBS municipality code.", pattern=r"^GM\d{4}$"),
-            Column(
-                "riec_region", "string", "RIEC region responsible for the municipality.", allowed=RIEC_REGIONS
-            ),
+            Column("riec_region", "string", "RIEC region responsible for the municipality.", allowed=RIEC_REGIONS),
             Column(
                 "address_type",
                 "string",
@@ -145,9 +143,7 @@ SCHEMAS: tuple[TableSchema, ...] = (
             _COMPANY_ID,
             Column("name", "string", "Trade name as registered."),
             Column("legal_form", "string", "Rechtsvorm.", allowed=LEGAL_FORMS),
-            Column(
-                "sbi_code", "string", "Main activity, SBI 2008 code (4 or 5 digits).", pattern=r"^\d{4,5}$"
-            ),
+            Column("sbi_code", "string", "Main activity, SBI 2008 code (4 or 5 digits).", pattern=r"^\d{4,5}$"),
             Column("founded_on", "date", "Date of registration (datum oprichting/inschrijving)."),
             Column(
                 "dissolved_on",
@@ -194,8 +190,7 @@ SCHEMAS: tuple[TableSchema, ...] = (
             Column(
                 "role",
                 "string",
-                "bestuurder (director), aandeelhouder (registered sole shareholder), "
-                "gevolmachtigde (proxy holder).",
+                "bestuurder (director), aandeelhouder (registered sole shareholder), gevolmachtigde (proxy holder).",
                 allowed=OFFICER_ROLES,
             ),
             Column("start_on", "date", "Start of the role (datum in functie)."),
@@ -279,9 +274,7 @@ SCHEMAS: tuple[TableSchema, ...] = (
                 "related_party_loans",
                 "Loans from shareholders, directors or group companies (part of liabilities).",
             ),
-            Column(
-                "employees", "int", "Average employees in the year.", unit="persons", min=0, max=1_000_000
-            ),
+            Column("employees", "int", "Average employees in the year.", unit="persons", min=0, max=1_000_000),
         ),
         key=("company_id", "fiscal_year"),
         row_checks=(
@@ -328,13 +321,9 @@ SCHEMAS: tuple[TableSchema, ...] = (
             _money("cash_deposits", "Cash deposited."),
             _money("transfers_in", "Incoming non-cash transfers."),
             _money("transfers_out", "Outgoing transfers."),
-            _money(
-                "foreign_in_low_risk", "Incoming from low-risk foreign jurisdictions (part of transfers_in)."
-            ),
+            _money("foreign_in_low_risk", "Incoming from low-risk foreign jurisdictions (part of transfers_in)."),
             _money("foreign_in_high_risk", "Incoming from high-risk jurisdictions (part of transfers_in)."),
-            _money(
-                "foreign_out_low_risk", "Outgoing to low-risk foreign jurisdictions (part of transfers_out)."
-            ),
+            _money("foreign_out_low_risk", "Outgoing to low-risk foreign jurisdictions (part of transfers_out)."),
             _money("foreign_out_high_risk", "Outgoing to high-risk jurisdictions (part of transfers_out)."),
         ),
         key=("company_id", "quarter_start"),
@@ -418,9 +407,7 @@ SCHEMAS: tuple[TableSchema, ...] = (
             _COMPANY_ID,
             Column("opened_on", "date", "Date the investigation was opened."),
             Column("closed_on", "date", "Date it was closed; empty while pending.", nullable=True),
-            Column(
-                "outcome", "string", "confirmed, dismissed, or pending while open.", allowed=CASE_OUTCOMES
-            ),
+            Column("outcome", "string", "confirmed, dismissed, or pending while open.", allowed=CASE_OUTCOMES),
             Column("source", "string", "Partner that ran the case.", allowed=CASE_SOURCES),
         ),
         key=("case_id",),

@@ -152,9 +152,7 @@ def validate_table(raw: pd.DataFrame, schema: TableSchema) -> tuple[pd.DataFrame
         if not col.nullable:
             missing = raw[col.name].isna()
             if missing.any():
-                found.append(
-                    _entries(schema.name, raw, schema.key, np.flatnonzero(missing), col.name, "missing value")
-                )
+                found.append(_entries(schema.name, raw, schema.key, np.flatnonzero(missing), col.name, "missing value"))
     try:
         _pandera_schema(schema).validate(typed, lazy=True)
     except pa.errors.SchemaErrors as err:
@@ -226,9 +224,7 @@ def _check_foreign_keys(
         ):
             if rows.any():
                 found.append(
-                    _entries(
-                        schema.name, raw, schema.key, np.flatnonzero(rows), fk.column, f"foreign key {why}"
-                    )
+                    _entries(schema.name, raw, schema.key, np.flatnonzero(rows), fk.column, f"foreign key {why}")
                 )
     return pd.concat(found, ignore_index=True) if found else _empty_quarantine()
 

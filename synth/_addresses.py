@@ -62,14 +62,10 @@ def build_addresses(rng: np.random.Generator, geo: Geography, co: Companies) -> 
     return Addresses(pc4=pc4, kind=kind, of_company=company_addr)
 
 
-def _domicile_pool(
-    rng: np.random.Generator, geo: Geography, n_companies: int
-) -> tuple[IntArray, IntArray, np.ndarray]:
+def _domicile_pool(rng: np.random.Generator, geo: Geography, n_companies: int) -> tuple[IntArray, IntArray, np.ndarray]:
     """Domicile providers sit in central PC4s, concentrated in big cities; their size is Pareto-tailed."""
     n_muni = len(geo.muni_weight)
-    per_muni = np.maximum(
-        1, np.round(n_companies / 450 * geo.muni_weight**1.2 / np.sum(geo.muni_weight**1.2))
-    )
+    per_muni = np.maximum(1, np.round(n_companies / 450 * geo.muni_weight**1.2 / np.sum(geo.muni_weight**1.2)))
     muni = np.repeat(np.arange(n_muni), per_muni.astype(np.int64))
     central = geo.pc4_central.astype(np.float64) + 1e-3
     pc4 = group_choice(rng, muni, n_muni, central, geo.pc4_muni)
@@ -77,9 +73,7 @@ def _domicile_pool(
     return muni.astype(np.int64), pc4, weight
 
 
-def _network_domiciles(
-    rng: np.random.Generator, co: Companies, is_dom: np.ndarray, pick: IntArray
-) -> IntArray:
+def _network_domiciles(rng: np.random.Generator, co: Companies, is_dom: np.ndarray, pick: IntArray) -> IntArray:
     idx = np.flatnonzero(is_dom)
     net = co.network[idx]
     shell_like = (co.mechanism[idx] == MECH["shell"]) | (co.mechanism[idx] == MECH["facilitator"])

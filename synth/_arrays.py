@@ -38,6 +38,8 @@ def group_choice(
     Items are sorted by group; a per-group cumulative weight turns one uniform draw per element into an item
     index without a Python loop. Groups without items get -1.
     """
+    if len(weight_group) == 0:
+        return np.full(len(groups), -1, dtype=np.int64)
     order = np.argsort(weight_group, kind="stable")
     wg = weight_group[order]
     w = weights[order].astype(np.float64)

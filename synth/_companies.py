@@ -157,9 +157,7 @@ def _target(rng: np.random.Generator, cfg: WorldConfig, co: Companies) -> int:
     n_t = max(10, round(n * cfg.targeted_rate))
     idx = rng.choice(n, size=n_t, replace=False)
     names = [m for m, _ in cfg.mechanism_mix]
-    mech = np.asarray([MECH[m] for m in names])[
-        choice(rng, n_t, np.asarray([w for _, w in cfg.mechanism_mix]))
-    ]
+    mech = np.asarray([MECH[m] for m in names])[choice(rng, n_t, np.asarray([w for _, w in cfg.mechanism_mix]))]
     sector = co.sector[idx].copy()
     for m in names:
         sel = np.flatnonzero(mech == MECH[m])
@@ -169,6 +167,9 @@ def _target(rng: np.random.Generator, cfg: WorldConfig, co: Companies) -> int:
     lf = np.full(n_t, LF["BV"], np.int64)
     front = mech == MECH["front"]
     lf[front] = np.where(rng.random(int(front.sum())) < 0.5, LF["BV"], LF["eenmanszaak"])
+    # Some network holdings are foundations (a stichting has no shareholders to trace).
+    foundation = (mech == MECH["shell"]) & (sector == SBI["6420"]) & (rng.random(n_t) < 0.2)
+    lf[foundation] = LF["stichting"]
     # Network sizes: negative binomial, heavy right tail; fill until every targeted company has a network.
     p = 1.5 / (1.5 + cfg.network_size_mean - 2)
     sizes = 2 + rng.negative_binomial(1.5, p, size=n_t)
@@ -186,9 +187,7 @@ def _target(rng: np.random.Generator, cfg: WorldConfig, co: Companies) -> int:
     return n_networks
 
 
-def _control_start(
-    rng: np.random.Generator, cfg: WorldConfig, co: Companies, idx: IntArray, mech: IntArray
-) -> None:
+def _control_start(rng: np.random.Generator, cfg: WorldConfig, co: Companies, idx: IntArray, mech: IntArray) -> None:
     """New companies are founded by the network; others are taken over (fronts most often: buying a shop)."""
     n_t = len(idx)
     p_new = np.where(mech == MECH["front"], 0.45, np.where(mech == MECH["phoenix"], 1.0, 0.8))
@@ -256,9 +255,7 @@ def _address_types(rng: np.random.Generator, co: Companies) -> IntArray:
     return (rng.random(n)[:, None] > cum).sum(axis=1).clip(0, 2).astype(np.int64)
 
 
-def _place(
-    rng: np.random.Generator, cfg: WorldConfig, geo: Geography, co: Companies, n_networks: int
-) -> None:
+def _place(rng: np.random.Generator, cfg: WorldConfig, geo: Geography, co: Companies, n_networks: int) -> None:
     """Municipality and PC4 for every company.
 
     Legitimate companies lean towards low-SES areas by sector when ``segregation`` > 0. Targeted companies

@@ -51,9 +51,7 @@ def build_insolvencies(rng: np.random.Generator, co: Companies) -> Insolvencies:
     r = rng.random(len(idx))
     sole = lf[idx] == LF["eenmanszaak"]
     kind = np.where(sole & (r < 0.3), 2, np.where(~sole & (r < 0.07), 1, 0))
-    return Insolvencies(
-        company=idx.astype(np.int64), declared_on=declared.astype(np.int64), kind=kind.astype(np.int64)
-    )
+    return Insolvencies(company=idx.astype(np.int64), declared_on=declared.astype(np.int64), kind=kind.astype(np.int64))
 
 
 def build_cases(

@@ -64,9 +64,7 @@ def base_revenue(rng: np.random.Generator, co: Companies) -> FloatArray:
 
 def _expand_years(cfg: WorldConfig, co: Companies) -> tuple[IntArray, IntArray]:
     """Company-year pairs for which the company existed at the fiscal year end."""
-    first = np.maximum(
-        cfg.start_year, (co.founded.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970)
-    )
+    first = np.maximum(cfg.start_year, (co.founded.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970))
     diss_year = np.where(
         co.dissolved == NAT,
         cfg.end_year + 1,
@@ -161,9 +159,7 @@ def _filing_behaviour(
     """
     m = len(comp)
     u = co.intensity[comp]
-    due = np.asarray([days(int(y) + 1, 12, 31) for y in range(cfg.start_year, cfg.end_year + 1)])[
-        year - cfg.start_year
-    ]
+    due = np.asarray([days(int(y) + 1, 12, 31) for y in range(cfg.start_year, cfg.end_year + 1)])[year - cfg.start_year]
     careless = np.isin(co.mechanism[comp], [MECH["shell"], MECH["phoenix"], MECH["property"]])
     p_missing = np.where(ctrl, np.where(careless, 0.05 + 0.35 * u, 0.03 + 0.1 * u), 0.03)
     p_missing = np.where(dying, 0.7, p_missing)
@@ -178,9 +174,7 @@ def _filing_behaviour(
     return filed_on, keep
 
 
-def build_cash_flows(
-    rng: np.random.Generator, cfg: WorldConfig, co: Companies, revenue0: FloatArray
-) -> CashFlows:
+def build_cash_flows(rng: np.random.Generator, cfg: WorldConfig, co: Companies, revenue0: FloatArray) -> CashFlows:
     """Quarterly bank aggregates for companies alive in each of the last twelve quarters."""
     q_starts = np.asarray(
         [days(y, mo, 1) for y in range(cfg.end_year - 2, cfg.end_year + 1) for mo in (1, 4, 7, 10)],

@@ -48,6 +48,18 @@ def build_ownerships(rng: np.random.Generator, co: Companies, pp: People) -> Own
     h = pp.holding[shares]
     otype[h >= 0], owner[h >= 0] = OWNER["company"], h[h >= 0]
     foreign_parent = (h < 0) & ~co.targeted[shares] & (r < 0.06)
+    # Family firms often sit behind a foundation (STAK) too: honest look-alikes for the chain indicators.
+    stak = (h < 0) & ~co.targeted[shares] & (r >= 0.06) & (r < 0.08)
+    legit_foundations = np.flatnonzero(~co.targeted & (co.legal_form == LF["stichting"]) & (co.sector == SBI["6420"]))
+    s_pick = group_choice(
+        rng,
+        co.muni[shares[stak]],
+        int(co.muni.max()) + 1,
+        np.ones(len(legit_foundations)),
+        co.muni[legit_foundations],
+    )
+    stak_idx = np.flatnonzero(stak)[s_pick >= 0]
+    otype[stak_idx], owner[stak_idx] = OWNER["company"], legit_foundations[s_pick[s_pick >= 0]]
     juris[foreign_parent] = np.where(
         rng.random(int(foreign_parent.sum())) < 0.10,
         rng.choice(_HIGH, int(foreign_parent.sum())),
@@ -72,7 +84,15 @@ def build_ownerships(rng: np.random.Generator, co: Companies, pp: People) -> Own
     to_foreign = v < 0.5
     foreign_parent[nh[to_foreign]] = True
     juris[nh[to_foreign]] = _risky(rng, u[nh[to_foreign]])
+    to_foundation = np.flatnonzero((v >= 0.5) & (v < 0.65))
+    foundations = np.flatnonzero(co.targeted & (co.legal_form == LF["stichting"]))
+    f_pick = group_choice(
+        rng, co.network[shares[nh[to_foundation]]], n_net, np.ones(len(foundations)), co.network[foundations]
+    )
+    by_foundation = to_foundation[f_pick >= 0]
+    otype[nh[by_foundation]], owner[nh[by_foundation]] = OWNER["company"], foundations[f_pick[f_pick >= 0]]
     to_leader = (v >= 0.5) & (v < 0.8)
+    to_leader[by_foundation] = False
     owner[nh[to_leader]] = pp.leader[co.network[shares[nh[to_leader]]]]
     f_idx = np.flatnonzero(foreign_parent)
     otype[f_idx] = OWNER["foreign_entity"]

@@ -93,9 +93,7 @@ def build_people(rng: np.random.Generator, cfg: WorldConfig, co: Companies) -> P
     off_start = np.concatenate([start, extra[3]])
     off_end = np.concatenate([end, extra[4]])
     # Nobody holds the same role at the same company twice from the same day.
-    _, unique_rows = np.unique(
-        np.stack([off_company, off_person, off_role, off_start]), axis=1, return_index=True
-    )
+    _, unique_rows = np.unique(np.stack([off_company, off_person, off_role, off_start]), axis=1, return_index=True)
     rows = np.sort(unique_rows)
     off_company, off_person, off_role = off_company[rows], off_person[rows], off_role[rows]
     off_start, off_end = off_start[rows], off_end[rows]
@@ -139,9 +137,7 @@ def _holdings(rng: np.random.Generator, co: Companies) -> IntArray:
     return out
 
 
-def _primary_spells(
-    rng: np.random.Generator, cfg: WorldConfig, co: Companies
-) -> tuple[IntArray, IntArray, BoolArray]:
+def _primary_spells(rng: np.random.Generator, cfg: WorldConfig, co: Companies) -> tuple[IntArray, IntArray, BoolArray]:
     """Spells of the (first) director: one from founding, one per change; sorted by company, then start."""
     alive_from = np.maximum(co.founded, cfg.start_day)
     alive_to = np.where(co.dissolved == NAT, cfg.end_day, co.dissolved)
@@ -158,9 +154,7 @@ def _primary_spells(
     start_c = co.control_start[comp_c] + rng.random(len(comp_c)) * (alive_to - co.control_start)[comp_c]
     comp_t = np.flatnonzero(takeover)
     comp = np.concatenate([comp0, comp_l, comp_c, comp_t])
-    start = np.concatenate(
-        [co.founded, start_l.astype(np.int64), start_c.astype(np.int64), co.control_start[comp_t]]
-    )
+    start = np.concatenate([co.founded, start_l.astype(np.int64), start_c.astype(np.int64), co.control_start[comp_t]])
     order = np.lexsort((start, comp))
     comp, start = comp[order], start[order]
     controlled = co.targeted[comp] & (start >= co.control_start[comp])
@@ -209,9 +203,7 @@ def _other_officers(
     person_p[from_leader] = leader[co.network[proxy[from_leader]]]
     role_p = np.where(rng.random(len(proxy)) < 0.7, ROLE["gevolmachtigde"], ROLE["aandeelhouder"])
     comp = np.concatenate([comp_b, proxy])
-    start = np.where(
-        co.targeted[comp], np.maximum(co.founded[comp], co.control_start[comp]), co.founded[comp]
-    )
+    start = np.where(co.targeted[comp], np.maximum(co.founded[comp], co.control_start[comp]), co.founded[comp])
     start = np.where(np.arange(len(comp)) < len(comp_b), co.founded[comp], start)
     return (
         comp,

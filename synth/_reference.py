@@ -152,9 +152,7 @@ class Sector(NamedTuple):
 
 
 SECTORS: Final[tuple[Sector, ...]] = (
-    Sector(
-        "7022", "Organisatieadvies", "Management consultancy", 0.110, 0.35, 0.0, False, 110, 0.5, -0.3, 0.1
-    ),
+    Sector("7022", "Organisatieadvies", "Management consultancy", 0.110, 0.35, 0.0, False, 110, 0.5, -0.3, 0.1),
     Sector(
         "6201",
         "Ontwikkelen van software",
@@ -222,9 +220,7 @@ SECTORS: Final[tuple[Sector, ...]] = (
         1.0,
         0.3,
     ),
-    Sector(
-        "7820", "Uitzendbureaus", "Temporary employment agencies", 0.008, 0.80, 0.0, True, 70, 0.3, 0.6, 0.0
-    ),
+    Sector("7820", "Uitzendbureaus", "Temporary employment agencies", 0.008, 0.80, 0.0, True, 70, 0.3, 0.6, 0.0),
     Sector(
         "5610",
         "Restaurants en cafetaria's",
@@ -401,13 +397,9 @@ SECTORS: Final[tuple[Sector, ...]] = (
         1.3,
     ),
     Sector("8559", "Overig onderwijs", "Other education", 0.030, 0.10, 0.05, False, 60, 0.2, -0.2, 0.9),
-    Sector(
-        "9001", "Beoefening van podiumkunst", "Performing arts", 0.030, 0.05, 0.10, False, 40, 0.2, -0.3, 0.5
-    ),
+    Sector("9001", "Beoefening van podiumkunst", "Performing arts", 0.030, 0.05, 0.10, False, 40, 0.2, -0.3, 0.5),
     Sector("7311", "Reclamebureaus", "Advertising agencies", 0.020, 0.30, 0.0, False, 110, 0.4, -0.4, 0.4),
-    Sector(
-        "0113", "Teelt van groenten", "Growing of vegetables", 0.015, 0.50, 0.10, False, 180, 1.5, -0.6, -1.0
-    ),
+    Sector("0113", "Teelt van groenten", "Growing of vegetables", 0.015, 0.50, 0.10, False, 180, 1.5, -0.6, -1.0),
     Sector(
         "9604",
         "Sauna's, solaria en massagesalons",

@@ -34,9 +34,7 @@ class Sensitive:
     ses_class: IntArray  # per PC4: 0 low, 1 middle, 2 high
 
 
-def build_sensitive(
-    rng: np.random.Generator, cfg: WorldConfig, geo: Geography, co: Companies, pp: People
-) -> Sensitive:
+def build_sensitive(rng: np.random.Generator, cfg: WorldConfig, geo: Geography, co: Companies, pp: People) -> Sensitive:
     """Draw attributes per person from their first company's place and sector, calibrated per stratum."""
     first = np.maximum(pp.first_company, 0)
     ses = geo.pc4_ses[co.pc4[first]]
@@ -77,9 +75,7 @@ def build_sensitive(
     )
 
 
-def _calibrate_multinomial(
-    logits: FloatArray, stratum: IntArray, weight: FloatArray, target: FloatArray
-) -> FloatArray:
+def _calibrate_multinomial(logits: FloatArray, stratum: IntArray, weight: FloatArray, target: FloatArray) -> FloatArray:
     """Shift per-stratum intercepts until each stratum's weighted mean probability equals ``target``."""
     out = np.empty_like(logits)
     for s in np.unique(stratum):

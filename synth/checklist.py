@@ -63,17 +63,13 @@ def red_flags(tables: dict[str, pa.Table] | Path, as_of: str) -> pd.DataFrame:
     out["property_without_mortgage"] = out.index.isin(prop.owner_company_id[prop.mortgage_amount == 0])
     sold = prop[pd.to_datetime(prop.resale_date) <= day]
     quick = (pd.to_datetime(sold.resale_date) - pd.to_datetime(sold.purchase_date)).dt.days <= 365
-    out["quick_resale"] = out.index.isin(
-        sold.owner_company_id[quick & (sold.resale_price > 1.2 * sold.purchase_price)]
-    )
+    out["quick_resale"] = out.index.isin(sold.owner_company_id[quick & (sold.resale_price > 1.2 * sold.purchase_price)])
     fil = _read(tables, "filings")
     fil = fil[pd.to_datetime(fil.filed_on) <= day].sort_values("fiscal_year").groupby("company_id").last()
     out["negative_equity"] = out.index.isin(fil.index[fil.equity < 0])
     cf = _read(tables, "cash_flows")
     cf = (
-        cf[pd.to_datetime(cf.quarter_start) > day - pd.Timedelta(days=365)]
-        .groupby("company_id")
-        .sum(numeric_only=True)
+        cf[pd.to_datetime(cf.quarter_start) > day - pd.Timedelta(days=365)].groupby("company_id").sum(numeric_only=True)
     )
     heavy = cf.cash_deposits > 0.5 * (cf.cash_deposits + cf.transfers_in)
     out["cash_heavy"] = out.index.isin(cf.index[heavy])
@@ -145,9 +141,7 @@ def top_share_precision(
     return out
 
 
-def difficulty(
-    tables: dict[str, pa.Table] | Path, as_of: str, share: float = 0.005, seed: int = 0
-) -> Difficulty:
+def difficulty(tables: dict[str, pa.Table] | Path, as_of: str, share: float = 0.005, seed: int = 0) -> Difficulty:
     """Checklist versus oracle precision in the top ``share`` per region, against ground truth."""
     flags = red_flags(tables, as_of).set_index("company_id")
     truth = _read(tables, "truth/companies").set_index("company_id").reindex(flags.index)

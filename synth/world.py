@@ -107,9 +107,7 @@ def generate_world(cfg: WorldConfig, out: Path, progress: Progress | None = None
         manifest = {
             "generator": "tegenkracht.synth",
             "generator_version": GENERATOR_VERSION,
-            "config": {
-                k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(cfg).items()
-            },
+            "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(cfg).items()},
             "files": files,
         }
         write_manifest(tmp, manifest)

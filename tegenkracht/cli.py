@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,26 +48,19 @@ def _emit(payload: dict[str, Any], as_json: bool, title: str) -> None:
 
 @app.command()
 def synth(
-    out: Annotated[
-        Path, typer.Option(help="Folder to write the world to (replaced atomically).")
-    ] = settings.DATA_DIR / "world",
-    companies: Annotated[
-        int, typer.Option(min=500, help="Companies in the register.")
-    ] = settings.DEMO_COMPANIES,
+    out: Annotated[Path, typer.Option(help="Folder to write the world to (replaced atomically).")] = settings.DATA_DIR
+    / "world",
+    companies: Annotated[int, typer.Option(min=500, help="Companies in the register.")] = settings.DEMO_COMPANIES,
     seed: Annotated[int, typer.Option(help="Root seed; same seed and options give the same bytes.")] = (
         settings.DEMO_SEED
     ),
     label_bias: Annotated[
         float,
-        typer.Option(
-            min=1.0, help="Investigation odds factor per unit of visibility (1.0 = unbiased labels)."
-        ),
+        typer.Option(min=1.0, help="Investigation odds factor per unit of visibility (1.0 = unbiased labels)."),
     ] = 1.0,
     segregation: Annotated[
         float,
-        typer.Option(
-            min=0.0, max=1.0, help="How strongly sensitive attributes cluster by neighbourhood and sector."
-        ),
+        typer.Option(min=0.0, max=1.0, help="How strongly sensitive attributes cluster by neighbourhood and sector."),
     ] = 0.5,
     start: Annotated[int, typer.Option(help="First year of the observation window.")] = 2015,
     end: Annotated[int, typer.Option(help="Last year of the observation window.")] = 2025,
@@ -107,9 +101,7 @@ def validate(
     data: Annotated[Path, typer.Argument(help="Folder with the record tables (Parquet).")],
     quarantine: Annotated[
         Path | None,
-        typer.Option(
-            help="Where to write rejected rows (.parquet or .csv). Default: DATA/quarantine.parquet."
-        ),
+        typer.Option(help="Where to write rejected rows (.parquet or .csv). Default: DATA/quarantine.parquet."),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the valid rows of every table here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
@@ -156,15 +148,75 @@ def run_validate(data: Path, quarantine: Path | None, out: Path | None) -> Any:
 
 
 @app.command()
-def demo(
-    companies: Annotated[
-        int, typer.Option(min=500, help="Size of the demo world.")
-    ] = settings.DEMO_COMPANIES,
+def features(
+    data: Annotated[Path, typer.Option(help="Folder with the record tables (Parquet).")],
+    as_of: Annotated[str, typer.Option(help="Point in time, YYYY-MM-DD: only what was known then is used.")],
+    out: Annotated[Path, typer.Option(help="Indicator table to write (Parquet); peers go next to it.")],
+    peers: Annotated[
+        Path | None,
+        typer.Option(help="Frozen peer statistics to compare against (e.g. the training run's *.peers.parquet)."),
+    ] = None,
+    track: Annotated[bool, typer.Option(help="Log the run to MLflow (catalogue version, input fingerprint).")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Run the main job end to end on embedded defaults: synthetic world, then validation.
+    """Build the indicator table: one row per company active on the as-of date (see docs/indicators.md).
 
-    Later stages (indicators, training, scoring, serving) join this verb as they are built.
+    Bad record rows are quarantined next to the output and the rest go on; a missing table exits 2.
+    """
+    setup_logging()
+    meta = run_features(data, as_of, out, peers, track)
+    _emit(meta, as_json, "indicators")
+
+
+def run_features(data: Path, as_of: str, out: Path, peers: Path | None, track: bool) -> dict[str, Any]:
+    """Validate, compute, write, track; shared by ``features``, ``demo`` and the MLproject entry point."""
+    import pandas as pd
+
+    from features import SCHEMAS, RecordsError, validate_records, write_quarantine
+    from features.peers import PeerStats
+    from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, write_indicators
+    from tegenkracht.console import steps
+
+    try:
+        when = pd.Timestamp(date.fromisoformat(as_of))
+    except ValueError as exc:
+        stderr.print(f"[red]error:[/red] --as-of {as_of!r} is not a date (YYYY-MM-DD)")
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    if peers is not None and not peers.exists():
+        stderr.print(f"[red]error:[/red] --peers {peers} does not exist")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    try:
+        with steps(len(SCHEMAS), "validate") as step:
+            report = validate_records(data, progress=step)
+    except RecordsError as exc:
+        stderr.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    quarantined = sum(report.quarantined_rows().values())
+    if quarantined:
+        q_path = out.with_name(out.stem + ".quarantine.parquet")
+        write_quarantine(report, q_path)
+        stderr.print(f"[yellow]{quarantined} bad rows quarantined to {q_path}; the rest go on[/yellow]")
+    frozen = PeerStats.load(str(peers)) if peers else None
+    with steps(9, "indicators") as step:
+        frame, fitted = compute_indicators(report.tables, when, frozen, step)
+    table = IndicatorTable(frame=frame, peers=fitted, as_of=when, fingerprint=input_fingerprint(data))
+    write_indicators(table, out)
+    meta: dict[str, Any] = {**table.metadata, "out": str(out), "quarantined_rows": quarantined}
+    if track:
+        from features.tracking import log_indicator_run
+
+        meta["mlflow_run_id"] = log_indicator_run(table.metadata, out, quarantined)
+    return meta
+
+
+@app.command()
+def demo(
+    companies: Annotated[int, typer.Option(min=500, help="Size of the demo world.")] = settings.DEMO_COMPANIES,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Run the main job end to end on embedded defaults: synthetic world, validation, indicators.
+
+    Later stages (training, scoring, serving) join this verb as they are built.
     """
     setup_logging()
     from synth import WorldConfig
@@ -175,18 +227,20 @@ def demo(
     run_synth(cfg, world)
     report = run_validate(world, None, None)
     diff = difficulty(world, f"{cfg.end_year}-12-31")
-    _emit(
-        {
-            "world": str(world),
-            "rows": report.rows_in,
-            "quarantined_rows": sum(report.quarantined_rows().values()),
-            "prevalence_active": round(diff.prevalence, 4),
-            "checklist_precision_top_0.5pct": round(diff.checklist, 3),
-            "oracle_precision_top_0.5pct": round(diff.oracle, 3),
-        },
-        as_json,
-        "demo",
-    )
+    as_of = f"{cfg.end_year - 2}-12-31"
+    indicators = run_features(world, as_of, settings.VAR_DIR / "indicators" / f"demo-{as_of}.parquet", None, True)
+    payload = {
+        "world": str(world),
+        "rows": report.rows_in,
+        "quarantined_rows": sum(report.quarantined_rows().values()),
+        "prevalence_active": round(diff.prevalence, 4),
+        "checklist_precision_top_0.5pct": round(diff.checklist, 3),
+        "oracle_precision_top_0.5pct": round(diff.oracle, 3),
+        "indicators": indicators["out"],
+        "indicator_rows": indicators["rows"],
+        "catalogue_version": indicators["catalogue_version"],
+    }
+    _emit(payload, as_json, "demo")
     if not report.ok:
         raise typer.Exit(EXIT_PROBLEMS)
 

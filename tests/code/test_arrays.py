@@ -53,3 +53,8 @@ def test_streams_are_independent_of_knobs() -> None:
 def test_config_rejects_nonsense(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         WorldConfig(**kwargs)
+
+
+def test_group_choice_without_items_gives_minus_one() -> None:
+    pick = group_choice(np.random.default_rng(0), np.array([0, 1]), 2, np.array([]), np.array([], dtype=np.int64))
+    assert list(pick) == [-1, -1]

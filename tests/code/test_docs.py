@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docs.generate import data_dictionary
+from docs.generate import data_dictionary, indicator_catalogue
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -12,6 +12,11 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 def test_data_dictionary_is_current() -> None:
     current = (DOCS / "data.md").read_text()
     assert current == data_dictionary(), "run `make docs` after changing features/schemas.py"
+
+
+def test_indicator_catalogue_doc_is_current() -> None:
+    current = (DOCS / "indicators.md").read_text()
+    assert current == indicator_catalogue(), "run `make docs` after changing features/catalogue.py"
 
 
 def test_synthetic_world_doc_has_measured_figures() -> None:

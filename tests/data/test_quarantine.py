@@ -33,10 +33,8 @@ CORRUPTIONS = {
 
 def _as_text(col: pd.Series) -> pd.Series:
     """A column as an extract might deliver it: text, with empty cells as nulls."""
-    if pd.api.types.is_datetime64_any_dtype(col):
-        text = col.dt.strftime("%Y-%m-%d")
-    else:
-        text = col.astype(object).map(str)
+    is_date = pd.api.types.is_datetime64_any_dtype(col)
+    text = col.dt.strftime("%Y-%m-%d") if is_date else col.astype(object).map(str)
     return text.astype(object).where(col.notna(), None)
 
 

@@ -42,9 +42,7 @@ def test_generated_world_is_schema_valid(small_world: Path) -> None:
 @pytest.mark.parametrize("label_bias,segregation", [(1.0, 0.0), (4.0, 1.0)])
 def test_extreme_knobs_stay_schema_valid(tmp_path: Path, label_bias: float, segregation: float) -> None:
     out = tmp_path / "w"
-    generate_world(
-        WorldConfig(n_companies=2_000, seed=3, label_bias=label_bias, segregation=segregation), out
-    )
+    generate_world(WorldConfig(n_companies=2_000, seed=3, label_bias=label_bias, segregation=segregation), out)
     assert validate_records(out).ok
 
 
@@ -65,9 +63,7 @@ def test_records_carry_exactly_the_schema_columns(small_world: Path) -> None:
 
 
 def test_no_sensitive_column_outside_sensitive(small_world: Path) -> None:
-    outside = [
-        p for p in small_world.rglob("*.parquet") if "sensitive" not in p.relative_to(small_world).parts
-    ]
+    outside = [p for p in small_world.rglob("*.parquet") if "sensitive" not in p.relative_to(small_world).parts]
     assert outside
     for path in outside:
         names = pq.read_schema(path).names
@@ -176,10 +172,7 @@ def test_segregation_knob_creates_the_proxy_channel() -> None:
     shares = {}
     risky = {s for s in ("9602", "4742", "4932", "4778", "6619")}
     for g in (0.0, 1.0):
-        w = {
-            k: v.to_pandas()
-            for k, v in build_world(WorldConfig(n_companies=20_000, seed=5, segregation=g)).items()
-        }
+        w = {k: v.to_pandas() for k, v in build_world(WorldConfig(n_companies=20_000, seed=5, segregation=g)).items()}
         off = w["officers"][w["officers"].role == "bestuurder"].merge(w["companies"], on="company_id")
         mig = off.person_id.map(w["sensitive/persons"].set_index("person_id").migration_background)
         in_risky = off.sbi_code.isin(risky)

@@ -1,0 +1,150 @@
+"""The indicator pipeline's guarantees: point in time, no sensitive attribute, catalogue-exact output."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from features import validate_records
+from features.catalogue import CATALOGUE, CatalogueError, check_catalogue
+from features.pipeline import IndicatorError, compute_indicators
+
+AS_OF = pd.Timestamp("2021-12-31")
+LATER = AS_OF + pd.Timedelta(days=1)
+
+
+def _shift_future(s: pd.Series, rng: np.random.Generator) -> pd.Series:
+    """Move every date after the as-of date to another date after it."""
+    future = s > AS_OF
+    moved = LATER + pd.to_timedelta(rng.integers(0, 1500, len(s)), unit="D")
+    return s.where(~future, moved)
+
+
+def _rewrite_the_future(tables: dict[str, pd.DataFrame], rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+    """Change or add every record dated after the as-of date; leave everything known by then alone."""
+    t = {k: v.copy() for k, v in tables.items()}
+    co = t["companies"]
+    later = co.founded_on > AS_OF
+    co.loc[later, "sbi_code"] = "9602"
+    co.loc[later, "legal_form"] = "BV"
+    co.loc[later, "address_id"] = co.address_id.iloc[0]  # crowd an existing address, but only in the future
+    co["dissolved_on"] = _shift_future(co.dissolved_on, rng)
+    co["employees"] = rng.integers(0, 500, len(co))  # undated snapshot: must not be used at all
+    off = t["officers"]
+    late = off.start_on > AS_OF
+    off.loc[late, "person_id"] = off.person_id.sample(int(late.sum()), replace=True, random_state=1).to_numpy()
+    off["end_on"] = _shift_future(off.end_on, rng)
+    off.loc[late, "start_on"] = _shift_future(off.start_on[late], rng).clip(lower=LATER)
+    own = t["ownerships"]
+    own["end_on"] = _shift_future(own.end_on, rng)
+    own.loc[own.start_on > AS_OF, "owner_jurisdiction"] = "PA"
+    fil = t["filings"]
+    late = fil.filed_on > AS_OF
+    fil.loc[late, ["revenue", "costs", "profit"]] = [10**9, 0, 10**9]
+    cf = t["cash_flows"]
+    cf.loc[cf.quarter_start > AS_OF - pd.DateOffset(months=3), "cash_deposits"] = 10**9
+    pr = t["properties"]
+    pr.loc[pr.purchase_date > AS_OF, "mortgage_amount"] = 0
+    sold_later = pr.resale_date > AS_OF
+    pr.loc[sold_later, "resale_date"] = LATER
+    pr.loc[sold_later, "resale_price"] = pr.purchase_price[sold_later] * 5
+    ins = t["insolvencies"]
+    active = co.company_id[co.founded_on <= AS_OF].sample(50, random_state=2)
+    t["insolvencies"] = pd.concat(
+        [ins, pd.DataFrame({"company_id": active.to_numpy(), "declared_on": LATER, "kind": "faillissement"})],
+        ignore_index=True,
+    )
+    cs = t["cases"]
+    unknown = cs.closed_on.isna() | (cs.closed_on > AS_OF)
+    cs.loc[unknown, "outcome"] = "confirmed"
+    cs.loc[unknown, "closed_on"] = LATER
+    new_cases = pd.DataFrame(
+        {
+            "case_id": [f"NEW{i}" for i in range(30)],
+            "company_id": active.iloc[:30].to_numpy(),
+            "opened_on": AS_OF - pd.Timedelta(days=10),
+            "closed_on": LATER,
+            "outcome": "confirmed",
+            "source": "FIOD",
+        }
+    )
+    t["cases"] = pd.concat([cs, new_cases], ignore_index=True)
+    return t
+
+
+def test_records_dated_after_the_as_of_date_change_nothing(small_world: Path) -> None:
+    tables = validate_records(small_world).tables
+    before, _ = compute_indicators(tables, AS_OF)
+    after, _ = compute_indicators(_rewrite_the_future(tables, np.random.default_rng(0)), AS_OF)
+    pd.testing.assert_frame_equal(before, after)
+    # and the rewrite is not a no-op: at a later as-of date the same changes do show
+    later_before, _ = compute_indicators(tables, pd.Timestamp("2025-12-31"))
+    later_after, _ = compute_indicators(
+        _rewrite_the_future(tables, np.random.default_rng(0)), pd.Timestamp("2025-12-31")
+    )
+    assert not later_before.equals(later_after)
+
+
+def test_pipeline_never_reads_sensitive(small_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    world = tmp_path / "w"
+    shutil.copytree(small_world, world)
+    shutil.rmtree(world / "sensitive")
+    shutil.rmtree(world / "truth")
+    read: list[str] = []
+    original = pq.read_table
+
+    def spy(source: object, *args: object, **kwargs: object) -> object:
+        read.append(str(source))
+        return original(source, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "read_table", spy)
+    frame, _ = compute_indicators(validate_records(world).tables, AS_OF)
+    assert len(frame) > 1000
+    assert read and not [p for p in read if "sensitive" in p or "truth" in p]
+
+
+def test_sensitive_input_column_is_refused(small_world: Path) -> None:
+    tables = validate_records(small_world).tables
+    tables["companies"] = tables["companies"].assign(owner_nationality="NL")
+    with pytest.raises(IndicatorError, match="sensitive"):
+        compute_indicators(tables, AS_OF)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"id": "director_migration_background"},
+        {"inputs": ("sensitive/persons.gender",)},
+        {"inputs": ("officers.person_id", "persons.birth_year")},
+    ],
+)
+def test_sensitive_indicator_definition_is_refused(change: dict) -> None:
+    bad = replace(CATALOGUE[0], **change)
+    with pytest.raises(CatalogueError, match="sensitive"):
+        check_catalogue((*CATALOGUE[1:], bad))
+
+
+def test_catalogue_is_complete_and_documented() -> None:
+    check_catalogue()
+    assert len(CATALOGUE) >= 30
+    families = {f for i in CATALOGUE for f in i.design_family.split(",")}
+    assert families == {str(k) for k in range(1, 16)}, "every DESIGN.md §3 family is covered"
+    for ind in CATALOGUE:
+        assert ind.label_nl and ind.label_en and ind.description and ind.rationale and ind.unit
+        assert ind.direction in {"higher", "lower", "context"}
+    assert {i.id for i in CATALOGUE if i.proxy_risk} >= {"sector_cash_intensive", "companies_at_address"}
+
+
+def test_missing_data_stays_missing(small_world: Path) -> None:
+    frame, _ = compute_indicators(validate_records(small_world).tables, AS_OF)
+    # companies that never filed have no revenue-based value: NaN, not an imputed number
+    assert frame.revenue_per_employee_z.isna().any()
+    assert frame.employees_latest.isna().sum() == frame.negative_equity_active.isna().sum()
+    # cash flows only exist for the last three years of the window: in 2021 nothing is known
+    assert frame.cash_deposit_share_z.isna().all()
