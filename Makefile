@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP) ## Create .venv and install Tegenkracht with its pinned dependencies
 
-demo: $(STAMP) ## Run the main job on embedded defaults (synthetic world, validation)
+demo: $(STAMP) ## Run the main job on embedded defaults (synthetic world, validation, indicators)
 	$(BIN)/tegenkracht demo
 
 test: $(STAMP) ## Run the test suite
@@ -36,8 +36,9 @@ format: $(STAMP) ## Apply ruff's formatting and safe fixes
 
 bench: $(STAMP) ## Run the benchmarks at three sizes and print their tables (see BENCHMARKS.md)
 	$(BIN)/python bench/bench_synth.py
+	$(BIN)/python bench/bench_features.py
 
-docs: $(STAMP) ## Regenerate docs/data.md and the calibration figures in docs/
+docs: $(STAMP) ## Regenerate docs/data.md, docs/indicators.md and the measured figures in docs/
 	$(BIN)/python -m docs.generate
 
 clean: ## Remove generated data and the virtual environment

@@ -31,7 +31,7 @@ def filing(ctx: Context) -> dict[str, np.ndarray]:
     last_filed = filed[:, -1]
     # Lateness of the most recent filing that had arrived: on the deadline day itself a late filing for the
     # last due year is not yet visible, so the latest one known is the informative one.
-    latest = ctx.filings.sort_values(["cid", "fiscal_year"]).groupby("cid").last()
+    latest = ctx.latest_filing
     deadlines = pd.to_datetime((latest.fiscal_year + 1).astype(str) + "-12-31")
     late = np.full(ctx.n, np.nan)
     late[latest.index.to_numpy()] = np.maximum((latest.filed_on - deadlines).dt.days.to_numpy(), 0)

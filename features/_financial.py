@@ -25,23 +25,16 @@ def _dense(n: int, s: pd.Series) -> np.ndarray:
 
 
 def _last_four_quarters(ctx: Context) -> pd.DataFrame:
-    """Sums per company over the four most recent quarters that had fully ended on the as-of date."""
-    cf = ctx.cash_flows
-    if cf.empty:
-        return cf.groupby("cid").sum(numeric_only=True)
-    last = cf.quarter_start.max()
-    recent = cf[cf.quarter_start > last - pd.DateOffset(months=12)]
+    """Sums per company over the four most recent quarters that had fully ended (the context keeps only those)."""
     cols = ["cash_deposits", "transfers_in", "transfers_out", "foreign_in_high_risk", "foreign_out_high_risk"]
-    return recent.groupby("cid")[cols].sum()
+    return ctx.cash_flows.groupby("cid")[cols].sum()
 
 
 def raw_measures(ctx: Context) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """The measures before peer comparison, plus section and size class per company."""
     n = ctx.n
-    fil = ctx.filings.sort_values(["cid", "fiscal_year"])
-    latest = fil.groupby("cid").last()
-    prev = fil.merge(latest[["fiscal_year"]].rename(columns={"fiscal_year": "ly"}), left_on="cid", right_index=True)
-    prev = prev[prev.fiscal_year == prev.ly - 1].set_index("cid")
+    latest = ctx.latest_filing
+    prev = ctx.previous_filing
     rev = _dense(n, latest.revenue)
     emp = _dense(n, latest.employees)
     q = _last_four_quarters(ctx)

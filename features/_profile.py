@@ -15,7 +15,7 @@ def profile(ctx: Context) -> dict[str, np.ndarray]:
     """Years since registration, legal entity, cash-intensive sector, employees in the latest filing."""
     co = ctx.companies
     years = (ctx.as_of - co.founded_on).dt.days.to_numpy() / 365.25
-    latest = ctx.filings.sort_values(["cid", "fiscal_year"]).groupby("cid").employees.last()
+    latest = ctx.latest_filing.employees
     employees = np.full(ctx.n, np.nan)
     employees[latest.index.to_numpy()] = latest.to_numpy()
     return {

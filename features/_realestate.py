@@ -23,7 +23,7 @@ def realestate(ctx: Context) -> dict[str, np.ndarray]:
         & ((pr.resale_date - pr.purchase_date).dt.days <= QUICK_DAYS)
         & (pr.resale_price > SHARP_RISE * pr.purchase_price)
     )
-    assets = ctx.filings.sort_values(["cid", "fiscal_year"]).groupby("cid").total_assets.last()
+    assets = ctx.latest_filing.total_assets
     total_assets = np.full(ctx.n, np.nan)
     total_assets[assets.index.to_numpy()] = assets.to_numpy(dtype=float)
     spent = per_company(ctx.n, pr.cid.to_numpy()[unmortgaged], pr.purchase_price.to_numpy(dtype=float)[unmortgaged])

@@ -78,8 +78,12 @@ def compute_indicators(
     as_of: pd.Timestamp,
     peers: PeerStats | None = None,
     progress: Progress | None = None,
+    consume: bool = False,
 ) -> tuple[pd.DataFrame, PeerStats]:
-    """Indicators for every company active on ``as_of``, keyed by company id, with identifying columns."""
+    """Indicators for every company active on ``as_of``, keyed by company id, with identifying columns.
+
+    ``consume=True`` lets the pipeline take the tables out of ``tables`` to save memory (see ``build_context``).
+    """
     check_catalogue()
     step = progress or (lambda _name: None)
     for name, df in tables.items():
@@ -87,7 +91,7 @@ def compute_indicators(
         if bad:
             raise IndicatorError(f"input table {name} carries sensitive column(s) {bad}; refusing to compute")
     step("point-in-time view")
-    ctx = build_context(tables, as_of)
+    ctx = build_context(tables, as_of, consume=consume)
     values: dict[str, np.ndarray] = {}
     for name, fn in (
         ("profile", profile),

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_types
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from features.schemas import SCHEMA_BY_NAME, SCHEMAS, Column, TableSchema, is_sensitive_name
@@ -22,6 +24,8 @@ from features.schemas import SCHEMA_BY_NAME, SCHEMAS, Column, TableSchema, is_se
 log = logging.getLogger(__name__)
 
 QUARANTINE_COLUMNS = ("table", "row_key", "column", "reason", "value")
+_STRING = pd.StringDtype("pyarrow")
+_STRINGS = {pa_types.string(): _STRING, pa_types.large_string(): _STRING}
 
 
 class RecordsError(Exception):
@@ -49,35 +53,54 @@ class ValidationReport:
         return self.quarantine.empty
 
 
-def read_table(folder: Path, schema: TableSchema) -> pd.DataFrame:
-    """Read one table's Parquet file, refusing what cannot be validated row by row."""
+def check_table(folder: Path, schema: TableSchema) -> None:
+    """Refuse a table that is missing, unreadable, incomplete or carries a sensitive column, from its footer alone.
+
+    Run for every table before any row is read, so a bad extract fails in seconds rather than after minutes.
+    """
     path = folder / f"{schema.name}.parquet"
     if not path.exists():
         raise RecordsError(f"table '{schema.name}' is missing: expected {path}")
     try:
-        df = pq.read_table(path).to_pandas(date_as_object=False)
+        names = pq.read_schema(path).names
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise RecordsError(f"table '{schema.name}' is unreadable ({path}): {exc}") from exc
-    sensitive = [c for c in df.columns if is_sensitive_name(str(c))]
+    sensitive = [c for c in names if is_sensitive_name(str(c))]
     if sensitive:
         raise RecordsError(
             f"table '{schema.name}' carries sensitive attribute column(s) {sensitive}; "
             "sensitive attributes belong in sensitive/ and are read by the fairness audit only"
         )
-    missing = [c for c in schema.column_names if c not in df.columns]
+    missing = [c for c in schema.column_names if c not in names]
     if missing:
         raise RecordsError(f"table '{schema.name}' lacks required column(s) {missing}")
-    extra = [c for c in df.columns if c not in schema.column_names]
+    extra = [c for c in names if c not in schema.column_names]
     if extra:
         log.warning("table %s: ignoring unknown column(s) %s", schema.name, extra)
-    return df[list(schema.column_names)].reset_index(drop=True)
+
+
+def read_table(folder: Path, schema: TableSchema) -> pd.DataFrame:
+    """Read the schema's columns of one table (after :func:`check_table`)."""
+    check_table(folder, schema)
+    path = folder / f"{schema.name}.parquet"
+    try:
+        arrow = pq.read_table(path, columns=list(schema.column_names))
+        # Arrow-backed strings: no Python object per value, and vectorised regex checks.
+        return arrow.to_pandas(date_as_object=False, types_mapper=_STRINGS.get)
+    except Exception as exc:
+        raise RecordsError(f"table '{schema.name}' is unreadable ({path}): {exc}") from exc
 
 
 def _coerce(raw: pd.Series, col: Column) -> pd.Series:
+    """Interpret a column as its schema type; values that can't be read become missing (and are reported)."""
     if col.kind == "date":
         if pd.api.types.is_datetime64_any_dtype(raw):
             return raw.astype("datetime64[ns]")
         return pd.to_datetime(raw.astype("string"), errors="coerce", format="ISO8601")
+    if col.kind == "int" and pd.api.types.is_integer_dtype(raw.dtype):
+        return raw
+    if col.kind == "float" and pd.api.types.is_float_dtype(raw.dtype):
+        return raw
     if col.kind in ("int", "float"):
         num = pd.to_numeric(raw, errors="coerce")
         if col.kind == "int":
@@ -86,7 +109,9 @@ def _coerce(raw: pd.Series, col: Column) -> pd.Series:
         return num.astype("float64")
     if col.kind == "bool":
         return raw.map({True: True, False: False, "true": True, "false": False}).astype("boolean")
-    return raw.where(raw.isna(), raw.astype(str)).astype("string")
+    if isinstance(raw.dtype, pd.StringDtype):
+        return raw
+    return raw.where(raw.isna(), raw.astype(str)).astype(_STRING)
 
 
 def _pandera_schema(schema: TableSchema) -> pa.DataFrameSchema:
@@ -106,63 +131,69 @@ def _pandera_schema(schema: TableSchema) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, strict=False)
 
 
-def _row_keys(raw: pd.DataFrame, key: tuple[str, ...], rows: np.ndarray) -> list[str]:
-    parts = [f"{k}=" + raw[k].iloc[rows].astype(str) for k in key]
-    joined = parts[0]
-    for p in parts[1:]:
-        joined = joined + "|" + p
+def _text(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s.dt.strftime("%Y-%m-%d").astype(object).where(s.notna(), "")
+    return s.astype(str)
+
+
+def _row_keys(keys: pd.DataFrame, rows: np.ndarray) -> list[str]:
+    joined: pd.Series | None = None
+    for k in keys.columns:
+        part = f"{k}=" + _text(keys[k].iloc[rows])
+        joined = part if joined is None else joined + "|" + part
+    assert joined is not None
     return list(joined.reset_index(drop=True))
 
 
 def _entries(
-    table: str, raw: pd.DataFrame, key: tuple[str, ...], rows: Iterable[int], column: str, reason: str
+    table: str, keys: pd.DataFrame, values: pd.Series | None, rows: Iterable[int], column: str, reason: str
 ) -> pd.DataFrame:
-    idx = np.asarray(sorted(set(int(r) for r in rows)), dtype=np.int64)
-    values = raw[column].iloc[idx].astype(str).to_numpy() if column in raw.columns else np.full(len(idx), "")
+    idx = np.asarray(sorted({int(r) for r in rows}), dtype=np.int64)
+    shown = _text(values.iloc[idx]).to_numpy() if values is not None else np.full(len(idx), "")
     return pd.DataFrame(
         {
             "table": table,
-            "row_key": _row_keys(raw, key, idx),
+            "row_key": _row_keys(keys, idx),
             "column": column,
             "reason": reason,
-            "value": values,
+            "value": shown,
             "_row": idx,
         }
     )
 
 
 def validate_table(raw: pd.DataFrame, schema: TableSchema) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Type, value, row-rule and key checks for one table; returns (typed frame, quarantine entries)."""
+    """Type, value, row-rule and key checks for one table; returns (typed frame, quarantine entries).
+
+    Raw values are reported for rows whose values can't be read at all; for later checks the typed frame is
+    all there is, so the caller can let the raw table go and keep one copy of the data in memory.
+    """
     found: list[pd.DataFrame] = []
-    typed = pd.DataFrame(index=raw.index)
+    keys = raw[list(schema.key)]
+    typed_cols: dict[str, pd.Series] = {}
     for col in schema.columns:
-        typed[col.name] = _coerce(raw[col.name], col)
-        bad_type = raw[col.name].notna() & typed[col.name].isna()
+        source = raw[col.name]
+        typed_cols[col.name] = coerced = _coerce(source, col)
+        bad_type = source.notna() & coerced.isna()
         if bad_type.any():
             found.append(
-                _entries(
-                    schema.name,
-                    raw,
-                    schema.key,
-                    np.flatnonzero(bad_type),
-                    col.name,
-                    f"not a valid {col.kind}",
-                )
+                _entries(schema.name, keys, source, np.flatnonzero(bad_type), col.name, f"not a valid {col.kind}")
             )
-        if not col.nullable:
-            missing = raw[col.name].isna()
-            if missing.any():
-                found.append(_entries(schema.name, raw, schema.key, np.flatnonzero(missing), col.name, "missing value"))
+        if not col.nullable and source.isna().any():
+            found.append(_entries(schema.name, keys, source, np.flatnonzero(source.isna()), col.name, "missing value"))
+    typed = pd.DataFrame(typed_cols, copy=False)
+    keys = typed[list(schema.key)]  # raw keys only matter for rows already reported above
     try:
-        _pandera_schema(schema).validate(typed, lazy=True)
+        _pandera_schema(schema).validate(typed, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as err:
         fc = err.failure_cases.dropna(subset=["index"])
         for (column, check), grp in fc.groupby(["column", "check"]):
             found.append(
                 _entries(
                     schema.name,
-                    raw,
-                    schema.key,
+                    keys,
+                    typed[str(column)],
                     grp["index"].astype(int),
                     str(column),
                     f"failed check {check}",
@@ -174,8 +205,8 @@ def validate_table(raw: pd.DataFrame, schema: TableSchema) -> tuple[pd.DataFrame
             found.append(
                 _entries(
                     schema.name,
-                    raw,
-                    schema.key,
+                    keys,
+                    typed[rule.columns[0]],
                     np.flatnonzero(bad),
                     ",".join(rule.columns),
                     rule.description,
@@ -186,8 +217,8 @@ def validate_table(raw: pd.DataFrame, schema: TableSchema) -> tuple[pd.DataFrame
         found.append(
             _entries(
                 schema.name,
-                raw,
-                schema.key,
+                keys,
+                None,
                 np.flatnonzero(dup),
                 ",".join(schema.key),
                 "duplicate key: several rows share it, none can be trusted",
@@ -203,28 +234,40 @@ def _empty_quarantine() -> pd.DataFrame:
     )
 
 
+def _arrow(s: pd.Series) -> pa_types.ChunkedArray | pa_types.Array:
+    if hasattr(s.array, "__arrow_array__"):
+        return s.array.__arrow_array__()
+    return pa_types.array(s.astype(object).where(s.notna(), None), type=pa_types.string())
+
+
+def _isin(values: pd.Series, reference: pd.Series) -> np.ndarray:
+    """Membership by Arrow's hash kernel: pandas' isin on Arrow strings loops in Python over the reference."""
+    ref = pa_types.chunked_array([_arrow(reference)]).combine_chunks()
+    hit = pc.fill_null(pc.is_in(_arrow(values), value_set=ref), False)
+    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _check_foreign_keys(
-    schema: TableSchema,
-    typed: pd.DataFrame,
-    raw: pd.DataFrame,
-    valid: dict[str, pd.DataFrame],
-    raw_all: dict[str, pd.DataFrame],
+    schema: TableSchema, typed: pd.DataFrame, valid: dict[str, pd.DataFrame], raw_keys: dict[tuple[str, str], pd.Series]
 ) -> pd.DataFrame:
     found: list[pd.DataFrame] = []
+    keys = typed[list(schema.key)]
     for fk in schema.foreign_keys:
         if fk.ref_table not in valid:
             continue
         scope = fk.when(typed).fillna(False).to_numpy(dtype=bool) if fk.when else np.ones(len(typed), bool)
-        present = typed[fk.column].isin(valid[fk.ref_table][fk.ref_column]).to_numpy()
-        existed = typed[fk.column].isin(raw_all[fk.ref_table][fk.ref_column]).to_numpy()
+        present = _isin(typed[fk.column], valid[fk.ref_table][fk.ref_column])
         orphan = scope & ~present & typed[fk.column].notna().to_numpy()
+        existed = np.zeros(len(typed), dtype=bool)
+        if orphan.any():  # only orphans need the second look: gone, or quarantined upstream?
+            existed[orphan] = _isin(typed[fk.column][orphan], raw_keys[(fk.ref_table, fk.ref_column)])
         for rows, why in (
             (orphan & existed, f"references a quarantined row of {fk.ref_table}"),
             (orphan & ~existed, f"not found in {fk.ref_table}.{fk.ref_column}"),
         ):
             if rows.any():
                 found.append(
-                    _entries(schema.name, raw, schema.key, np.flatnonzero(rows), fk.column, f"foreign key {why}")
+                    _entries(schema.name, keys, typed[fk.column], np.flatnonzero(rows), fk.column, f"foreign key {why}")
                 )
     return pd.concat(found, ignore_index=True) if found else _empty_quarantine()
 
@@ -234,30 +277,38 @@ def validate_records(
 ) -> ValidationReport:
     """Validate every record table in ``folder`` (in dependency order) and cascade foreign keys.
 
-    All tables are read before any is checked, so a missing or unreadable one fails fast, before minutes of
-    work on the others. ``progress`` is called with each table's name as its checks start.
+    Every table's footer is checked before any is read, so a missing or unreadable one fails fast. Tables are
+    then read one at a time and only their typed, valid rows are kept (plus the key columns other tables
+    refer to), which keeps one copy of the data in memory. ``progress`` gets each table's name as it starts.
     """
     names = list(tables) if tables is not None else [s.name for s in SCHEMAS]
     schemas = [SCHEMA_BY_NAME[n] for n in [s.name for s in SCHEMAS] if n in names]
-    raw_all = {s.name: read_table(folder, s) for s in schemas}
+    for s in schemas:
+        check_table(folder, s)
+    referenced = {(fk.ref_table, fk.ref_column) for s in schemas for fk in s.foreign_keys}
     valid: dict[str, pd.DataFrame] = {}
+    raw_keys: dict[tuple[str, str], pd.Series] = {}
     entries: list[pd.DataFrame] = []
+    rows_in: dict[str, int] = {}
     for s in schemas:
         if progress:
             progress(s.name)
-        raw = raw_all[s.name]
+        raw = read_table(folder, s)
+        rows_in[s.name] = len(raw)
+        for ref in referenced:
+            if ref[0] == s.name:
+                raw_keys[ref] = raw[ref[1]]
         typed, q = validate_table(raw, s)
-        q = pd.concat([q, _check_foreign_keys(s, typed, raw, valid, raw_all)], ignore_index=True)
+        del raw
+        q = pd.concat([q, _check_foreign_keys(s, typed, valid, raw_keys)], ignore_index=True)
         bad = np.zeros(len(typed), bool)
         bad[q["_row"].to_numpy(dtype=np.int64)] = True
-        valid[s.name] = typed[~bad].reset_index(drop=True)
+        valid[s.name] = typed[~bad].reset_index(drop=True) if bad.any() else typed
         entries.append(q.drop(columns="_row"))
         if bad.any():
             log.warning("%s: %d of %d rows quarantined", s.name, int(bad.sum()), len(typed))
     quarantine = pd.concat(entries, ignore_index=True).astype("string")
-    return ValidationReport(
-        tables=valid, quarantine=quarantine, rows_in={s.name: len(raw_all[s.name]) for s in schemas}
-    )
+    return ValidationReport(tables=valid, quarantine=quarantine, rows_in=rows_in)
 
 
 def write_quarantine(report: ValidationReport, path: Path) -> None:

@@ -198,7 +198,7 @@ def run_features(data: Path, as_of: str, out: Path, peers: Path | None, track: b
         stderr.print(f"[yellow]{quarantined} bad rows quarantined to {q_path}; the rest go on[/yellow]")
     frozen = PeerStats.load(str(peers)) if peers else None
     with steps(9, "indicators") as step:
-        frame, fitted = compute_indicators(report.tables, when, frozen, step)
+        frame, fitted = compute_indicators(report.tables, when, frozen, step, consume=True)
     table = IndicatorTable(frame=frame, peers=fitted, as_of=when, fingerprint=input_fingerprint(data))
     write_indicators(table, out)
     meta: dict[str, Any] = {**table.metadata, "out": str(out), "quarantined_rows": quarantined}
