@@ -237,7 +237,8 @@ def _empty_quarantine() -> pd.DataFrame:
 def _arrow(s: pd.Series) -> pa_types.ChunkedArray | pa_types.Array:
     if hasattr(s.array, "__arrow_array__"):
         return s.array.__arrow_array__()
-    return pa_types.array(s.astype(object).where(s.notna(), None), type=pa_types.string())
+    values = [None if v is None or v != v else str(v) for v in s.to_numpy(dtype=object)]  # v != v: NaN
+    return pa_types.array(values, type=pa_types.string())
 
 
 def _isin(values: pd.Series, reference: pd.Series) -> np.ndarray:
