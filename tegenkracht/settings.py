@@ -25,7 +25,10 @@ VAR_DIR: Path = Path(_env("VAR_DIR", "var")).resolve()
 DATA_DIR: Path = Path(_env("DATA_DIR", str(VAR_DIR / "data"))).resolve()
 
 # MLflow tracking store. MLflow >= 3.13 refuses the plain file store, so SQLite is the embedded default.
-MLFLOW_TRACKING_URI: str = _env("MLFLOW_TRACKING_URI", f"sqlite:///{VAR_DIR / 'mlflow.db'}")
+# MLflow's own MLFLOW_TRACKING_URI is honoured too (``mlflow run`` sets it for the runs it starts).
+MLFLOW_TRACKING_URI: str = _env(
+    "MLFLOW_TRACKING_URI", os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{VAR_DIR / 'mlflow.db'}"
+)
 
 # Log level for stderr logging (data goes to stdout, logs and progress to stderr).
 LOG_LEVEL: str = _env("LOG_LEVEL", "INFO").upper()

@@ -9,9 +9,7 @@ import sys
 
 def _run(code: str, **env: str) -> str:
     clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("TEGENKRACHT_") and k not in {"DO_NOT_TRACK", "MLFLOW_DISABLE_TELEMETRY"}
+        k: v for k, v in os.environ.items() if not k.startswith(("TEGENKRACHT_", "MLFLOW_")) and k != "DO_NOT_TRACK"
     }
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env={**clean, **env}, check=True
