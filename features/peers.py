@@ -56,7 +56,7 @@ class PeerStats:
                     for name, value in zip(keys, k, strict=False):
                         entry[name] = value
                     rows.append(entry)
-        return cls(pd.DataFrame(rows))
+        return cls(pd.DataFrame(rows, columns=["measure", "section", "size", "median", "scale", "n"]))
 
     def zscores(self, measure: str, x: np.ndarray, section: np.ndarray, size: np.ndarray) -> np.ndarray:
         """Robust z of ``x`` against the most specific peer group with enough members and a non-zero scale."""

@@ -148,3 +148,10 @@ def test_missing_data_stays_missing(small_world: Path) -> None:
     assert frame.employees_latest.isna().sum() == frame.negative_equity_active.isna().sum()
     # cash flows only exist for the last three years of the window: in 2021 nothing is known
     assert frame.cash_deposit_share_z.isna().all()
+
+
+def test_as_of_before_any_company_gives_an_empty_table(small_world: Path) -> None:
+    frame, peers = compute_indicators(validate_records(small_world).tables, pd.Timestamp("1900-01-01"))
+    assert len(frame) == 0
+    assert [i.id for i in CATALOGUE] == list(frame.columns[-len(CATALOGUE) :])
+    assert peers.table.empty
