@@ -48,6 +48,7 @@ class IndicatorTable:
     peers: PeerStats
     as_of: pd.Timestamp
     fingerprint: str
+    peers_source: str = "fitted"  # or "frozen:<sha256 of the peers file>"
 
     @property
     def metadata(self) -> dict[str, str]:
@@ -58,6 +59,7 @@ class IndicatorTable:
             "catalogue_hash": catalogue_hash(),
             "input_fingerprint": self.fingerprint,
             "rows": str(len(self.frame)),
+            "peers": self.peers_source,
         }
 
 

@@ -54,8 +54,8 @@ class WorldConfig:
     background_propensity: float = 0.0015  # lone, untraceable involvement among untargeted companies
 
     # --- investigations (the label channel) ---
-    case_rate_involved: float = 0.30
-    case_rate_uninvolved: float = 0.004
+    case_rate_involved: float = 0.50
+    case_rate_uninvolved: float = 0.01
     confirm_rate_involved: float = 0.6
     confirm_rate_uninvolved: float = 0.04
 

@@ -175,6 +175,7 @@ def run_features(data: Path, as_of: str, out: Path, peers: Path | None, track: b
     from features import SCHEMAS, RecordsError, validate_records, write_quarantine
     from features.peers import PeerStats
     from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, write_indicators
+    from synth._io import file_sha256
     from tegenkracht.console import steps
 
     try:
@@ -199,7 +200,10 @@ def run_features(data: Path, as_of: str, out: Path, peers: Path | None, track: b
     frozen = PeerStats.load(str(peers)) if peers else None
     with steps(9, "indicators") as step:
         frame, fitted = compute_indicators(report.tables, when, frozen, step, consume=True)
-    table = IndicatorTable(frame=frame, peers=fitted, as_of=when, fingerprint=input_fingerprint(data))
+    source = "fitted" if peers is None else f"frozen:{file_sha256(peers)}"
+    table = IndicatorTable(
+        frame=frame, peers=fitted, as_of=when, fingerprint=input_fingerprint(data), peers_source=source
+    )
     write_indicators(table, out)
     meta: dict[str, Any] = {**table.metadata, "out": str(out), "quarantined_rows": quarantined}
     if track:

@@ -123,6 +123,7 @@ def test_features_writes_table_metadata_and_peers(
     result = runner.invoke(app, [*args[:5], "--out", str(again), "--peers", str(peers), "--no-track"])
     assert result.exit_code == 0, result.output
     pd.testing.assert_frame_equal(frame, pd.read_parquet(again))
+    assert meta["peers"] == "fitted" and read_metadata(again)["peers"].startswith("frozen:")
 
 
 def test_features_bad_input(small_world: Path, tmp_path: Path) -> None:

@@ -21,9 +21,9 @@ def test_indicator_catalogue_doc_is_current() -> None:
 
 def test_synthetic_world_doc_has_measured_figures() -> None:
     text = (DOCS / "synthetic-world.md").read_text()
-    for key in ("difficulty", "label-bias", "segregation"):
+    for key in ("difficulty", "label-bias", "segregation", "indicator-signal"):
         start = text.index(f"<!-- generated:{key}:start -->")
         end = text.index(f"<!-- generated:{key}:end -->")
         assert end - start > 200, f"section {key} is empty: run `make docs`"
-    for img in ("difficulty.png", "label-bias.png", "segregation.png"):
+    for img in ("difficulty.png", "label-bias.png", "segregation.png", "indicator-signal.png"):
         assert (DOCS / "img" / img).stat().st_size > 10_000
