@@ -286,7 +286,7 @@ def segregation_section(n: int) -> str:
     )
 
 
-def indicator_signal_section(n: int, as_of: str = "2023-12-31") -> str:
+def indicator_signal_section(n: int, as_of: str = "2020-12-31") -> str:
     """Univariate ROC AUC of every indicator against ground truth and against the observed labels."""
     from sklearn.metrics import roc_auc_score
 
