@@ -82,8 +82,8 @@ def data_dictionary() -> str:
     return "\n".join(out)
 
 
-def _save(fig: Figure, ax: Axes, name: str) -> None:
-    ax.legend(fontsize=8)
+def _save(fig: Figure, ax: Axes, name: str, legend: str = "best") -> None:
+    ax.legend(fontsize=8, loc=legend)
     fig.tight_layout()
     fig.savefig(IMG / name, dpi=110)
     plt.close(fig)
@@ -319,14 +319,15 @@ def indicator_signal_section(n: int, as_of: str = "2020-12-31") -> str:
     ax.set_yticks(y, [i.id for i in CATALOGUE], fontsize=7)
     ax.axvline(0.5, color="black", lw=0.6)
     ax.invert_yaxis()
-    ax.set_xlabel("ROC AUC of the indicator alone (0.5 = no signal; below 0.5 = signal in the other direction)")
+    ax.set_xlabel("ROC AUC of the indicator alone (0.5 = no signal)")
     ax.set_title(f"What each indicator sees (as of {as_of})")
-    _save(fig, ax, "indicator-signal.png")
+    _save(fig, ax, "indicator-signal.png", legend="lower right")
     return "\n".join(
         [
             f"Default world of {n:,} companies, indicators as of {as_of}; {int(truth.sum())} truly involved and "
             f"{int(label.sum())} labelled companies (a confirmed case opened in the next 24 months) among "
-            f"{len(frame):,} active ones. AUC is computed where the indicator is not missing.",
+            f"{len(frame):,} active ones. AUC is computed where the indicator is not missing; bank data only "
+            "exist for the last three years of the window, so the cash-flow indicators are missing (nan) here.",
             "",
             "![indicator signal](img/indicator-signal.png)",
             "",
