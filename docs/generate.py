@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import Literal
 
 import matplotlib
 
@@ -82,7 +83,7 @@ def data_dictionary() -> str:
     return "\n".join(out)
 
 
-def _save(fig: Figure, ax: Axes, name: str, legend: str = "best") -> None:
+def _save(fig: Figure, ax: Axes, name: str, legend: Literal["best", "lower right"] = "best") -> None:
     ax.legend(fontsize=8, loc=legend)
     fig.tight_layout()
     fig.savefig(IMG / name, dpi=110)

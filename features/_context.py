@@ -115,6 +115,9 @@ def build_context(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, consume:
 
     fil = take("filings")
     fil = _known(fil, (fil.filed_on <= as_of).to_numpy(), cid(fil.company_id))
+    if fil.duplicated(["cid", "fiscal_year"]).any():  # both accounts and tax figures: the accounts win
+        order = fil.source.ne("jaarrekening").to_numpy().argsort(kind="stable")
+        fil = fil.iloc[order].drop_duplicates(["cid", "fiscal_year"]).sort_index()
 
     # Bank data: only the last four quarters that had fully ended on the as-of date are ever used.
     cf = take("cash_flows")

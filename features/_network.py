@@ -78,7 +78,7 @@ def personalised_pagerank(a: sp.csr_matrix, seeds: np.ndarray) -> np.ndarray:
     """PageRank with restarts at the seeds on the bipartite graph, times the number of companies.
 
     Mass alternates company → entity → company; companies without links send theirs back to the seeds.
-    A seed's own restart mass is subtracted, so a company is never near a case only because it is the case.
+    A company that is itself a seed scores 0, so no company is near a case only because it is the case.
     """
     n = a.shape[0]
     restart = np.zeros(n)
@@ -94,7 +94,10 @@ def personalised_pagerank(a: sp.csr_matrix, seeds: np.ndarray) -> np.ndarray:
         company_mass = to_company.T @ entity_mass
         lost = x[dangling].sum()
         x = (1 - DAMPING) * restart + DAMPING * (company_mass + lost * restart)
-    x = x - (1 - DAMPING) * restart
+    # A seed's own score is mostly its own restart mass and walks that come straight back through its own
+    # director or address: its case, not its proximity to others. Seeds get 0; their links to *other* cases
+    # still show in the 1- and 2-hop counts. (An exact leave-one-out PageRank per seed is future work.)
+    x[seeds] = 0.0
     return np.asarray(np.maximum(x, 0.0) * n, dtype=np.float64)
 
 

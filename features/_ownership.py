@@ -26,11 +26,15 @@ def ownership(ctx: Context) -> dict[str, np.ndarray]:
     risky = has_risky.copy()
     stichting = has_stichting.copy()
     frontier = pd.DataFrame({"origin": np.arange(ctx.n), "cid": np.arange(ctx.n)})
+    seen = frontier
     for depth in range(1, MAX_LAYERS + 1):
         frontier = frontier.merge(up, on="cid")[["origin", "owner_cid"]].rename(columns={"owner_cid": "cid"})
-        frontier = frontier.drop_duplicates()
+        # Only owners not met before on this chain: a cycle (A owns B owns A) adds no layers.
+        frontier = frontier.drop_duplicates().merge(seen, how="left", indicator=True)
+        frontier = frontier[frontier["_merge"] == "left_only"][["origin", "cid"]]
         if frontier.empty:
             break
+        seen = pd.concat([seen, frontier], ignore_index=True)
         origin, node = frontier.origin.to_numpy(), frontier.cid.to_numpy()
         layers[origin] = depth
         np.logical_or.at(risky, origin, has_risky[node])
@@ -44,7 +48,7 @@ def ownership(ctx: Context) -> dict[str, np.ndarray]:
     )
     return {
         "foreign_owner": (
-            per_company(ctx.n, now.cid.to_numpy(), (now.owner_type == "foreign_entity").to_numpy()) > 0
+            per_company(ctx.n, now.cid.to_numpy(), (now.owner_jurisdiction != "NL").to_numpy()) > 0
         ).astype(np.float64),
         "high_risk_jurisdiction_owner": risky.astype(np.float64),
         "ownership_layers": layers,

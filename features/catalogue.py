@@ -288,7 +288,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "foreign_owner",
         "Buitenlandse aandeelhouder",
         "Foreign owner",
-        "1 when a direct owner at the as-of date is a foreign entity.",
+        "1 when a direct owner at the as-of date sits abroad (a foreign entity, or a person resident abroad).",
         "flag",
         "higher",
         "ownership",
@@ -296,7 +296,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "Foreign owners and financiers hide the origin of money; most are honest parent companies.",
         "AMLC",
         False,
-        ("ownerships.owner_type", "ownerships.start_on", "ownerships.end_on"),
+        ("ownerships.owner_jurisdiction", "ownerships.start_on", "ownerships.end_on"),
     ),
     _i(
         "high_risk_jurisdiction_owner",
@@ -627,7 +627,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "Network proximity (PageRank)",
         "Personalised PageRank "
         "from companies with a confirmed case over the company–person–address–owner graph, times the number of "
-        "companies (1 = average); a seed's own restart mass is excluded.",
+        "companies (1 = average); a company with a confirmed case of its own scores 0, so its own case never counts.",
         "relative",
         "higher",
         "network",

@@ -230,6 +230,12 @@ SCHEMAS: tuple[TableSchema, ...] = (
                 ("owner_type", "owner_jurisdiction"),
                 lambda df: (df.owner_type == "foreign_entity") & (df.owner_jurisdiction == "NL"),
             ),
+            RowCheck(
+                "owns_itself",
+                "a company cannot own itself",
+                ("owner_id", "company_id"),
+                lambda df: (df.owner_type == "company") & (df.owner_id == df.company_id),
+            ),
         ),
         foreign_keys=(
             ForeignKey("company_id", "companies", "company_id"),
@@ -276,7 +282,7 @@ SCHEMAS: tuple[TableSchema, ...] = (
             ),
             Column("employees", "int", "Average employees in the year.", unit="persons", min=0, max=1_000_000),
         ),
-        key=("company_id", "fiscal_year"),
+        key=("company_id", "fiscal_year", "source"),
         row_checks=(
             RowCheck(
                 "balance_sheet",

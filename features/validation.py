@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 QUARANTINE_COLUMNS = ("table", "row_key", "column", "reason", "value")
 _STRING = pd.StringDtype("pyarrow")
+#: Plausible dates in a company register; outside them a date is a typo (and pandas can't hold it anyway).
+DATE_MIN = pd.Timestamp("1800-01-01")
+DATE_MAX = pd.Timestamp("2199-12-31")
 _STRINGS = {pa_types.string(): _STRING, pa_types.large_string(): _STRING}
 
 
@@ -95,18 +98,20 @@ def _coerce(raw: pd.Series, col: Column) -> pd.Series:
     """Interpret a column as its schema type; values that can't be read become missing (and are reported)."""
     if col.kind == "date":
         if pd.api.types.is_datetime64_any_dtype(raw):
-            return raw.astype("datetime64[ns]")
-        return pd.to_datetime(raw.astype("string"), errors="coerce", format="ISO8601")
+            inside = raw.isna() | ((raw >= DATE_MIN) & (raw <= DATE_MAX))  # nanosecond dates end in 2262
+            return raw.where(inside).astype("datetime64[ns]")
+        parsed = pd.to_datetime(raw.astype("string"), errors="coerce", format="ISO8601")
+        return parsed.where(parsed.isna() | ((parsed >= DATE_MIN) & (parsed <= DATE_MAX)))
     if col.kind == "int" and pd.api.types.is_integer_dtype(raw.dtype):
         return raw
-    if col.kind == "float" and pd.api.types.is_float_dtype(raw.dtype):
-        return raw
     if col.kind in ("int", "float"):
-        num = pd.to_numeric(raw, errors="coerce")
+        num = pd.to_numeric(raw, errors="coerce").astype("float64")
+        num = num.where(np.isfinite(num))  # inf is not a number a register records
         if col.kind == "int":
-            num = num.where(np.isclose(num, np.round(num)) | num.isna())
+            whole = np.isclose(num, np.round(num)) & (num.abs() < 2**62)
+            num = num.where(whole | num.isna())
             return num.astype("Int64") if num.isna().any() else num.astype("int64")
-        return num.astype("float64")
+        return num
     if col.kind == "bool":
         return raw.map({True: True, False: False, "true": True, "false": False}).astype("boolean")
     if isinstance(raw.dtype, pd.StringDtype):
@@ -127,6 +132,8 @@ def _pandera_schema(schema: TableSchema) -> pa.DataFrameSchema:
             checks.append(pa.Check.isin(list(col.allowed)))
         if col.pattern is not None:
             checks.append(pa.Check.str_matches(col.pattern))
+        elif col.kind == "string":
+            checks.append(pa.Check.str_length(min_value=1))
         columns[col.name] = pa.Column(checks=checks, nullable=True, coerce=False)
     return pa.DataFrameSchema(columns, strict=False)
 

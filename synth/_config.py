@@ -96,6 +96,12 @@ STREAMS: tuple[str, ...] = (
     "cases",
     "ids",
     "places",
+    "ids_person",
+    "ids_address",
+    "ids_foreign",
+    "names",
+    "ids_property",
+    "ids_case",
 )
 
 

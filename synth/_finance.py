@@ -19,6 +19,7 @@ from synth._reference import SECTORS
 
 _REV_FTE = np.asarray([s.revenue_per_fte_k for s in SECTORS]) * 1000.0
 _ASSETS = np.asarray([s.assets_ratio for s in SECTORS])
+HISTORY_YEARS = 5
 _ANNUAL_FORMS = [LF["BV"], LF["NV"], LF["coöperatie"], LF["stichting"], LF["vereniging"]]
 
 
@@ -64,7 +65,10 @@ def base_revenue(rng: np.random.Generator, co: Companies) -> FloatArray:
 
 def _expand_years(cfg: WorldConfig, co: Companies) -> tuple[IntArray, IntArray]:
     """Company-year pairs for which the company existed at the fiscal year end."""
-    first = np.maximum(cfg.start_year, (co.founded.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970))
+    # Five years of history before the window, so a five-year filing indicator at the window start sees a full
+    # record instead of an artificial gap.
+    founded_year = co.founded.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970
+    first = np.maximum(cfg.start_year - HISTORY_YEARS, founded_year)
     diss_year = np.where(
         co.dissolved == NAT,
         cfg.end_year + 1,
@@ -92,8 +96,9 @@ def build_filings(
     m = len(comp)
     u = co.intensity[comp]
     mech = co.mechanism[comp]
-    year_end = np.asarray([days(int(y), 12, 31) for y in range(cfg.start_year, cfg.end_year + 1)])
-    ctrl = co.targeted[comp] & (year_end[year - cfg.start_year] >= co.control_start[comp])
+    first_year = cfg.start_year - HISTORY_YEARS
+    year_end = np.asarray([days(int(y), 12, 31) for y in range(first_year, cfg.end_year + 1)])
+    ctrl = co.targeted[comp] & (year_end[year - first_year] >= co.control_start[comp])
     growth = np.exp(_within_cumsum(rng.normal(0.02, 0.12, m), comp))
     base = revenue0[comp] * growth
     margin = rng.normal(0.06, 0.06, co.n)[comp] + rng.normal(0.0, 0.04, m)
@@ -107,7 +112,7 @@ def build_filings(
     eq_ratio = np.clip(rng.normal(0.35, 0.2, co.n)[comp] + rng.normal(0.0, 0.05, m), -0.6, 0.95)
     eq_ratio = np.where(ctrl & (mech == MECH["property"]), np.minimum(eq_ratio, 0.25 - 0.3 * u), eq_ratio)
     # Phoenix predecessors: losses and negative equity in their last years, while still trading.
-    dying = co.bankrupt[comp] & (year_end[year - cfg.start_year] > co.dissolved[comp] - 2 * YEAR)
+    dying = co.bankrupt[comp] & (year_end[year - first_year] > co.dissolved[comp] - 2 * YEAR)
     costs = np.where(dying, revenue * (1.15 + 0.3 * u), costs)
     eq_ratio = np.where(dying, -0.2 - 0.5 * u, eq_ratio)
     cash_share = np.where(ctrl & (mech == MECH["front"]), 0.2 + 0.4 * u, rng.beta(2.0, 7.0, m))
@@ -159,7 +164,8 @@ def _filing_behaviour(
     """
     m = len(comp)
     u = co.intensity[comp]
-    due = np.asarray([days(int(y) + 1, 12, 31) for y in range(cfg.start_year, cfg.end_year + 1)])[year - cfg.start_year]
+    first_year = cfg.start_year - HISTORY_YEARS
+    due = np.asarray([days(int(y) + 1, 12, 31) for y in range(first_year, cfg.end_year + 1)])[year - first_year]
     careless = np.isin(co.mechanism[comp], [MECH["shell"], MECH["phoenix"], MECH["property"]])
     p_missing = np.where(ctrl, np.where(careless, 0.05 + 0.35 * u, 0.03 + 0.1 * u), 0.03)
     p_missing = np.where(dying, 0.7, p_missing)

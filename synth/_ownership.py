@@ -103,9 +103,14 @@ def build_ownerships(rng: np.random.Generator, co: Companies, pp: People) -> Own
     too_late = (otype == OWNER["company"]) & (end != NAT) & (owner_founded >= end)
     otype[too_late], owner[too_late] = OWNER["person"], pp.first_person[shares[too_late]]
     start = np.maximum(co.founded[shares], np.where(otype == OWNER["company"], owner_founded, 0))
+    # A holding that is wound up stops owning on the day it is dissolved.
+    owner_gone = np.where(otype == OWNER["company"], co.dissolved[np.where(otype == OWNER["company"], owner, 0)], NAT)
+    ends_first = (owner_gone != NAT) & ((end == NAT) | (owner_gone < end))
+    end = np.where(ends_first, np.maximum(owner_gone, start), end)
     # Takeovers: the seller's spell ends when the network takes control.
     took = np.flatnonzero(targ & (co.control_start[shares] > co.founded[shares]))
     start[took] = co.control_start[shares[took]]
+    end = np.where((end != NAT) & (end < start), start, end)  # an owner gone before the takeover: zero-length
     prev_owner = pp.first_person[shares[took]]
     return Ownerships(
         owner_type=np.concatenate([otype, np.full(len(took), OWNER["person"])]).astype(np.int64),

@@ -66,19 +66,47 @@ def build_properties(rng: np.random.Generator, cfg: WorldConfig, co: Companies) 
     resale_price = np.where(sold, price * (1.0 + rise), -1.0)
     pc4 = co.pc4[owner]
     pid = np.arange(m, dtype=np.int64)
-    # ABC: the buyer is another company of the same network; it records its own spell.
+    # ABC: the buyer is another company of the same network, alive on the day; it records its own spell.
     chain = np.flatnonzero(abc & sold)
-    nets = co.network[owner[chain]]
-    members = np.flatnonzero(targ)
-    buyer = group_choice(rng, nets, int(co.network.max()) + 1, np.ones(len(members)), co.network[members])
-    buyer = np.where(buyer >= 0, members[np.maximum(buyer, 0)], owner[chain])
+    buyer = _abc_buyers(rng, co, owner[chain], resale[chain])
+    ok = buyer >= 0
+    chain, buyer = chain[ok], buyer[ok]
+    owners = np.concatenate([owner, buyer])
+    bought_all = np.concatenate([bought, resale[chain]])
+    resale_all = np.concatenate([np.where(sold, resale, NAT), np.full(len(chain), NAT)])
+    resale_price_all = np.concatenate([resale_price, np.full(len(chain), -1.0)])
+    price_all = np.concatenate([price, resale_price[chain]])
+    # A company that is wound up sells what it still holds on the day it is dissolved.
+    gone = co.dissolved[owners]
+    liquidated = (gone != NAT) & (resale_all == NAT) & (gone >= bought_all)
+    resale_all = np.where(liquidated, gone, resale_all)
+    years_held = np.where(liquidated, (gone - bought_all) / YEAR, 0.0)
+    resale_price_all = np.where(liquidated, price_all * np.exp(0.03 * years_held), resale_price_all)
     return Properties(
         property=np.concatenate([pid, pid[chain]]),
-        owner=np.concatenate([owner, buyer]),
+        owner=owners,
         pc4=np.concatenate([pc4, pc4[chain]]),
-        purchase_date=np.concatenate([bought, resale[chain]]),
-        purchase_price=np.round(np.concatenate([price, resale_price[chain]])).astype(np.int64),
+        purchase_date=bought_all,
+        purchase_price=np.round(price_all).astype(np.int64),
         mortgage=np.round(np.concatenate([mortgage, np.zeros(len(chain))])).astype(np.int64),
-        resale_date=np.concatenate([np.where(sold, resale, NAT), np.full(len(chain), NAT)]),
-        resale_price=np.round(np.concatenate([resale_price, np.full(len(chain), -1.0)])).astype(np.int64),
+        resale_date=resale_all.astype(np.int64),
+        resale_price=np.round(resale_price_all).astype(np.int64),
     )
+
+
+def _abc_buyers(rng: np.random.Generator, co: Companies, seller: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """A network member other than the seller that exists on ``day``; -1 when the network has none."""
+    members = np.flatnonzero(co.targeted)
+    n_net = int(co.network.max()) + 1
+    buyer = np.full(len(seller), -1, np.int64)
+    for _ in range(5):  # redraw the unlucky ones a few times; a network may simply have no fitting member
+        todo = np.flatnonzero(buyer < 0)
+        if len(todo) == 0:
+            break
+        pick = group_choice(rng, co.network[seller[todo]], n_net, np.ones(len(members)), co.network[members])
+        cand = np.where(pick >= 0, members[np.maximum(pick, 0)], -1)
+        c = np.maximum(cand, 0)
+        alive = (co.founded[c] <= day[todo]) & ((co.dissolved[c] == NAT) | (co.dissolved[c] > day[todo]))
+        good = (cand >= 0) & (cand != seller[todo]) & alive
+        buyer[todo[good]] = cand[good]
+    return buyer

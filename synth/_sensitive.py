@@ -41,14 +41,16 @@ def build_sensitive(rng: np.random.Generator, cfg: WorldConfig, geo: Geography, 
     sector = co.sector[first]
     g = cfg.segregation
     heads = np.bincount(pp.primary_person, minlength=pp.n_persons).astype(np.float64)
-    inv_heads = np.bincount(pp.primary_person, weights=co.involved.astype(np.float64), minlength=pp.n_persons)
-    # Strata of similar weight: fixing the count per stratum then fixes the company-weighted share.
-    stratum = np.select(
-        [heads == 0, inv_heads == 0, inv_heads == 1, inv_heads == 2, inv_heads <= 4],
-        [np.where(co.involved[first], 6, 5), 0, 1, 2, 3],
-        4,
-    ).astype(np.int64)
-    weight = np.where(inv_heads > 0, inv_heads, heads) + 0.05
+    # Expected involvement (the propensity), never the drawn outcome: attributes must not depend on the coin
+    # flip, or the oracle would be miscalibrated by group.
+    expected = np.bincount(pp.primary_person, weights=co.propensity, minlength=pp.n_persons)
+    first_expected = co.propensity[first]
+    # Strata of persons whose companies have similar propensity; with each stratum's company-weighted group mix
+    # fixed to the national one, every group gets the same expected involvement.
+    mean_p = expected / np.maximum(heads, 1.0)
+    bins = [0.001, 0.002, 0.004, 0.01, 0.05, 0.15, 0.3, 0.45, 0.6]
+    stratum = np.where(heads > 0, np.digitize(mean_p, bins), 20 + np.digitize(first_expected, bins)).astype(np.int64)
+    weight = heads + 0.05
     logit_nw = g * (-1.0 * ses + 0.9 * SECTOR_MIGRANT_TILT[sector])
     logit_w = g * 0.3 * ses
     logits = np.stack([np.zeros(pp.n_persons), logit_w, logit_nw], axis=1)

@@ -65,14 +65,40 @@ class Ids:
     foreign: pa.Array
 
 
-def make_ids(rng: np.random.Generator, co: Companies, pp: People, ad: Addresses, ow: Ownerships) -> Ids:
-    """Draw all identifiers from one stream so they don't shift when other parts of the world change."""
+def make_ids(rngs: dict[str, np.random.Generator], co: Companies, pp: People, ad: Addresses, ow: Ownerships) -> Ids:
+    """Each kind of identifier from its own stream, so ids don't shift when another part of the world changes."""
     return Ids(
-        company=_ids(rng, co.n, "", 8),
-        person=_ids(rng, pp.n_persons, "P", 10),
-        address=_ids(rng, len(ad.pc4), "A", 9),
-        foreign=_ids(rng, max(ow.n_foreign, 1), "F", 7),
+        company=_ids(rngs["ids"], co.n, "", 8),
+        person=_ids(rngs["ids_person"], pp.n_persons, "P", 10),
+        address=_ids(rngs["ids_address"], len(ad.pc4), "A", 9),
+        foreign=_ids(rngs["ids_foreign"], max(ow.n_foreign, 1), "F", 7),
     )
+
+
+#: Sort order of every written table: by public identifiers only. Rows come out of the generator grouped by
+#: mechanism (phoenix predecessors last, straw men first); written in that order, row position alone would tell
+#: a model who is involved.
+SORT_KEYS: dict[str, list[str]] = {
+    "companies": ["company_id"],
+    "addresses": ["address_id"],
+    "persons": ["person_id"],
+    "officers": ["company_id", "start_on", "person_id", "role"],
+    "ownerships": ["company_id", "start_on", "owner_type", "owner_id"],
+    "filings": ["company_id", "fiscal_year", "source"],
+    "cash_flows": ["company_id", "quarter_start"],
+    "properties": ["property_id", "purchase_date", "owner_company_id"],
+    "insolvencies": ["company_id", "declared_on"],
+    "cases": ["case_id"],
+    "jurisdictions": ["code"],
+    "truth/companies": ["company_id"],
+    "sensitive/persons": ["person_id"],
+    "sensitive/neighbourhoods": ["pc4"],
+}
+
+
+def in_public_order(name: str, table: pa.Table) -> pa.Table:
+    """The table sorted by its public identifiers (see ``SORT_KEYS``)."""
+    return table.sort_by([(k, "ascending") for k in SORT_KEYS[name]])
 
 
 _NAME_A = (

@@ -73,25 +73,25 @@ def build_world(cfg: WorldConfig, progress: Progress | None = None) -> dict[str,
     sens = build_sensitive(rngs["sensitive"], cfg, geo, co, pp)
     cs = build_cases(rngs["cases"], cfg, co, company_low_ses(co, sens), company_non_western(co, pp, sens))
     step("tables")
-    ids = tables_.make_ids(rngs["ids"], co, pp, ad, ow)
+    ids = tables_.make_ids(rngs, co, pp, ad, ow)
     persons = tables_.referenced_persons(pp, ow)
     tables = {
-        "companies": tables_.companies_table(rngs["ids"], co, ad, ids),
+        "companies": tables_.companies_table(rngs["names"], co, ad, ids),
         "addresses": tables_.addresses_table(geo, ad, ids),
         "persons": tables_.persons_table(persons, ids),
         "officers": tables_.officers_table(pp, ids),
         "ownerships": tables_.ownerships_table(ow, ids),
         "filings": tables_.filings_table(fi, ids),
         "cash_flows": tables_.cash_flows_table(cf, ids),
-        "properties": tables_.properties_table(rngs["ids"], geo, pr, ids),
+        "properties": tables_.properties_table(rngs["ids_property"], geo, pr, ids),
         "insolvencies": tables_.insolvencies_table(ins, ids),
-        "cases": tables_.cases_table(rngs["ids"], cs, ids),
+        "cases": tables_.cases_table(rngs["ids_case"], cs, ids),
         "jurisdictions": tables_.jurisdictions_table(),
         "truth/companies": tables_.truth_table(co, ids),
     }
     for name, table in tables_.sensitive_tables(geo, sens, persons, ids).items():
         tables[f"sensitive/{name}"] = table
-    return tables
+    return {name: tables_.in_public_order(name, table) for name, table in tables.items()}
 
 
 def generate_world(cfg: WorldConfig, out: Path, progress: Progress | None = None) -> dict[str, Any]:

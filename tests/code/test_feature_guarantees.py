@@ -155,3 +155,62 @@ def test_as_of_before_any_company_gives_an_empty_table(small_world: Path) -> Non
     assert len(frame) == 0
     assert [i.id for i in CATALOGUE] == list(frame.columns[-len(CATALOGUE) :])
     assert peers.table.empty
+
+
+def test_ownership_cycles_add_no_layers(small_world: Path) -> None:
+    tables = validate_records(small_world).tables
+    own = tables["ownerships"]
+    a, b = own.company_id.iloc[0], own.company_id.iloc[1]
+    start = pd.Timestamp("2016-01-01")
+    cycle = pd.DataFrame(
+        {
+            "owner_type": "company",
+            "owner_id": [b, a],
+            "owner_jurisdiction": "NL",
+            "company_id": [a, b],
+            "share": 0.5,
+            "start_on": start,
+            "end_on": pd.NaT,
+        }
+    )
+    tables["ownerships"] = pd.concat([own, cycle], ignore_index=True).astype(own.dtypes.to_dict())
+    frame, _ = compute_indicators(tables, pd.Timestamp("2024-12-31"))
+    layers = frame.set_index("company_id").ownership_layers
+    assert layers.max() <= 3, "a two-company cycle must not walk to the five-layer cap"
+
+
+def test_seeds_never_score_their_own_case(small_world: Path) -> None:
+    tables = validate_records(small_world).tables
+    as_of = pd.Timestamp("2024-12-31")
+    co = tables["companies"]
+    active = co[co.dissolved_on.isna()]
+    crowded = active[active.duplicated("address_id", keep=False)].sort_values("address_id").head(2)
+    seed, neighbour = crowded.company_id.tolist()
+    case = pd.DataFrame(
+        {
+            "case_id": ["SEED"],
+            "company_id": [seed],
+            "opened_on": [pd.Timestamp("2020-01-01")],
+            "closed_on": [pd.Timestamp("2021-01-01")],
+            "outcome": ["confirmed"],
+            "source": ["FIOD"],
+        }
+    )
+    tables["cases"] = pd.concat([tables["cases"], case], ignore_index=True).astype(tables["cases"].dtypes.to_dict())
+    frame = compute_indicators(tables, as_of)[0].set_index("company_id")
+    assert frame.loc[seed, "ppr_confirmed"] == 0
+    assert frame.loc[neighbour, "ppr_confirmed"] > 0
+    assert frame.loc[neighbour, "linked_confirmed_1hop"] >= 1
+
+
+def test_bank_data_cut_at_the_as_of_date(small_world: Path) -> None:
+    """Mid-2024: the quarter running on the as-of date and everything after it must not count."""
+    tables = validate_records(small_world).tables
+    as_of = pd.Timestamp("2024-08-15")
+    before, _ = compute_indicators(tables, as_of)
+    cf = tables["cash_flows"].copy()
+    cf.loc[cf.quarter_start >= pd.Timestamp("2024-07-01"), ["cash_deposits", "transfers_in"]] = [10**9, 1]
+    tables["cash_flows"] = cf
+    after, _ = compute_indicators(tables, as_of)
+    pd.testing.assert_frame_equal(before, after)
+    assert before.cash_deposit_share_z.notna().any()

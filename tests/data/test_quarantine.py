@@ -23,9 +23,19 @@ CORRUPTIONS = {
         ("source", "kasboek", "failed check"),
     ],
     "officers": [("role", "king", "failed check"), ("end_on", "1900-01-01", "must not precede")],
-    "cash_flows": [("cash_deposits", "lots", "not a valid int"), ("foreign_in_high_risk", 10**12, "foreign")],
+    "cash_flows": [
+        ("cash_deposits", "lots", "not a valid int"),
+        ("foreign_in_high_risk", 10**12, "foreign"),
+        ("transfers_in", "inf", "not a valid int"),
+        ("transfers_out", "1e30", "not a valid int"),
+    ],
     "properties": [("mortgage_amount", -1, "failed check"), ("resale_price", None, "both present")],
-    "cases": [("outcome", "guilty", "failed check"), ("source", None, "missing value")],
+    "cases": [
+        ("outcome", "guilty", "failed check"),
+        ("source", None, "missing value"),
+        ("opened_on", "2300-01-01", "not a valid date"),
+        ("closed_on", "1066-10-14", "not a valid date"),
+    ],
     "insolvencies": [("kind", "bankrupt", "failed check")],
     "ownerships": [("share", 1.5, "failed check"), ("owner_jurisdiction", "Netherlands", "failed check")],
 }
@@ -159,3 +169,20 @@ def test_sensitive_column_in_records_is_refused(small_world: Path, tmp_path: Pat
     persons.to_parquet(world / "persons.parquet", index=False)
     with pytest.raises(RecordsError, match="sensitive"):
         validate_records(world)
+
+
+def test_values_pandas_cannot_hold_are_quarantined_not_fatal(small_world: Path, tmp_path: Path) -> None:
+    world = tmp_path / "w"
+    shutil.copytree(small_world, world)
+    f = pd.read_parquet(world / "filings.parquet")
+    f["revenue"] = f.revenue.astype(float)
+    f.loc[0, "revenue"] = float("inf")
+    f.loc[1, "revenue"] = 1e30
+    f.to_parquet(world / "filings.parquet", index=False)
+    co = pd.read_parquet(world / "companies.parquet")
+    co.loc[0, "name"] = ""
+    co.to_parquet(world / "companies.parquet", index=False)
+    q = validate_records(world).quarantine
+    assert set(q[q.table == "filings"].row_key.str.split("|").str[0]) >= {f"company_id={f.company_id[0]}"}
+    assert (q[(q.table == "filings") & (q.column == "revenue")].reason == "not a valid int").sum() == 2
+    assert q[(q.table == "companies") & (q.column == "name")].reason.str.contains("str_length").any()
