@@ -91,7 +91,9 @@ def build_world(cfg: WorldConfig, progress: Progress | None = None) -> dict[str,
     }
     for name, table in tables_.sensitive_tables(geo, sens, persons, ids).items():
         tables[f"sensitive/{name}"] = table
-    return {name: tables_.in_public_order(name, table) for name, table in tables.items()}
+    for name in list(tables):  # one table at a time, so only one unsorted copy is alive at once
+        tables[name] = tables_.in_public_order(name, tables[name])
+    return tables
 
 
 def generate_world(cfg: WorldConfig, out: Path, progress: Progress | None = None) -> dict[str, Any]:
