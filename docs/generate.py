@@ -77,7 +77,11 @@ def data_dictionary() -> str:
             out += ["", "Row rules:", ""] + [f"- `{r.name}`: {r.description}" for r in s.row_checks]
         if s.foreign_keys:
             out += ["", "References:", ""] + [
-                f"- `{fk.column}` → `{fk.ref_table}.{fk.ref_column}` {fk.when_text}".rstrip() for fk in s.foreign_keys
+                (
+                    f"- `{fk.column}` → `{fk.ref_table}.{fk.ref_column}` {fk.when_text}".rstrip()
+                    + (f"; {fk.not_before_text} not before the company's founding" if fk.not_before_founding else "")
+                )
+                for fk in s.foreign_keys
             ]
         out.append("")
     return "\n".join(out)

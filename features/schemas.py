@@ -74,6 +74,9 @@ class ForeignKey:
     ref_column: str
     when: Callable[[pd.DataFrame], pd.Series[bool]] | None = None
     when_text: str = ""
+    #: For references to companies: the date in this row that cannot precede the company's founding.
+    not_before_founding: Callable[[pd.DataFrame], pd.Series] | None = None
+    not_before_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,13 @@ SCHEMAS: tuple[TableSchema, ...] = (
         key=("company_id", "person_id", "role", "start_on"),
         row_checks=(_order_rule("ends_before_start", "start_on", "end_on"),),
         foreign_keys=(
-            ForeignKey("company_id", "companies", "company_id"),
+            ForeignKey(
+                "company_id",
+                "companies",
+                "company_id",
+                not_before_founding=lambda df: df.start_on,
+                not_before_text="start_on",
+            ),
             ForeignKey("person_id", "persons", "person_id"),
         ),
     ),
@@ -238,7 +247,13 @@ SCHEMAS: tuple[TableSchema, ...] = (
             ),
         ),
         foreign_keys=(
-            ForeignKey("company_id", "companies", "company_id"),
+            ForeignKey(
+                "company_id",
+                "companies",
+                "company_id",
+                not_before_founding=lambda df: df.start_on,
+                not_before_text="start_on",
+            ),
             ForeignKey(
                 "owner_id",
                 "persons",
@@ -315,7 +330,15 @@ SCHEMAS: tuple[TableSchema, ...] = (
                 lambda df: df.filed_on.dt.year <= df.fiscal_year,
             ),
         ),
-        foreign_keys=(ForeignKey("company_id", "companies", "company_id"),),
+        foreign_keys=(
+            ForeignKey(
+                "company_id",
+                "companies",
+                "company_id",
+                not_before_founding=lambda df: pd.to_datetime(df.fiscal_year.astype(str) + "-12-31"),
+                not_before_text="the end of fiscal_year",
+            ),
+        ),
     ),
     TableSchema(
         "cash_flows",
@@ -353,7 +376,15 @@ SCHEMAS: tuple[TableSchema, ...] = (
                 lambda df: df.foreign_out_low_risk + df.foreign_out_high_risk > df.transfers_out + 2,
             ),
         ),
-        foreign_keys=(ForeignKey("company_id", "companies", "company_id"),),
+        foreign_keys=(
+            ForeignKey(
+                "company_id",
+                "companies",
+                "company_id",
+                not_before_founding=lambda df: df.quarter_start + pd.DateOffset(months=3) - pd.Timedelta(days=1),
+                not_before_text="the end of the quarter",
+            ),
+        ),
     ),
     TableSchema(
         "properties",
@@ -385,7 +416,15 @@ SCHEMAS: tuple[TableSchema, ...] = (
                 lambda df: df.purchase_price <= 0,
             ),
         ),
-        foreign_keys=(ForeignKey("owner_company_id", "companies", "company_id"),),
+        foreign_keys=(
+            ForeignKey(
+                "owner_company_id",
+                "companies",
+                "company_id",
+                not_before_founding=lambda df: df.purchase_date,
+                not_before_text="purchase_date",
+            ),
+        ),
     ),
     TableSchema(
         "insolvencies",
@@ -402,7 +441,15 @@ SCHEMAS: tuple[TableSchema, ...] = (
             ),
         ),
         key=("company_id", "declared_on"),
-        foreign_keys=(ForeignKey("company_id", "companies", "company_id"),),
+        foreign_keys=(
+            ForeignKey(
+                "company_id",
+                "companies",
+                "company_id",
+                not_before_founding=lambda df: df.declared_on,
+                not_before_text="declared_on",
+            ),
+        ),
     ),
     TableSchema(
         "cases",
@@ -426,7 +473,15 @@ SCHEMAS: tuple[TableSchema, ...] = (
                 lambda df: (df.outcome == "pending") != df.closed_on.isna(),
             ),
         ),
-        foreign_keys=(ForeignKey("company_id", "companies", "company_id"),),
+        foreign_keys=(
+            ForeignKey(
+                "company_id",
+                "companies",
+                "company_id",
+                not_before_founding=lambda df: df.opened_on,
+                not_before_text="opened_on",
+            ),
+        ),
     ),
     TableSchema(
         "jurisdictions",

@@ -277,6 +277,21 @@ def _check_foreign_keys(
                 found.append(
                     _entries(schema.name, keys, typed[fk.column], np.flatnonzero(rows), fk.column, f"foreign key {why}")
                 )
+        if fk.not_before_founding is not None:
+            founded = valid["companies"].set_index("company_id").founded_on
+            when = fk.not_before_founding(typed)
+            early = scope & present & (when < founded.reindex(typed[fk.column]).to_numpy()).to_numpy()
+            if early.any():
+                found.append(
+                    _entries(
+                        schema.name,
+                        keys,
+                        when,
+                        np.flatnonzero(early),
+                        fk.not_before_text,
+                        "dated before the company was founded",
+                    )
+                )
     return pd.concat(found, ignore_index=True) if found else _empty_quarantine()
 
 

@@ -22,7 +22,11 @@ CORRUPTIONS = {
         ("filed_on", "not-a-date", "not a valid date"),
         ("source", "kasboek", "failed check"),
     ],
-    "officers": [("role", "king", "failed check"), ("end_on", "1900-01-01", "must not precede")],
+    "officers": [
+        ("role", "king", "failed check"),
+        ("end_on", "1900-01-01", "must not precede"),
+        ("start_on", "1901-01-01", "dated before the company was founded"),
+    ],
     "cash_flows": [
         ("cash_deposits", "lots", "not a valid int"),
         ("foreign_in_high_risk", 10**12, "foreign"),
@@ -36,7 +40,7 @@ CORRUPTIONS = {
         ("opened_on", "2300-01-01", "not a valid date"),
         ("closed_on", "1066-10-14", "not a valid date"),
     ],
-    "insolvencies": [("kind", "bankrupt", "failed check")],
+    "insolvencies": [("kind", "bankrupt", "failed check"), ("declared_on", "1850-06-01", "dated before")],
     "ownerships": [("share", 1.5, "failed check"), ("owner_jurisdiction", "Netherlands", "failed check")],
 }
 
