@@ -13,7 +13,10 @@ LINGER = pd.Timedelta(days=365)  # a director who left less than a year before a
 def officers(ctx: Context) -> dict[str, np.ndarray]:
     """All officer-based indicators for every company known on the as-of date."""
     board = ctx.officers[ctx.officers.role == "bestuurder"]
+    # Mandates at dissolved companies are over even when a register forgot to close them.
+    alive = ctx.companies.dissolved_on.isna().to_numpy()
     now = current(board, ctx.as_of)
+    now = now[alive[now.cid.to_numpy()]]
     founded = ctx.companies.founded_on.to_numpy()
     recent = board[(board.start_on > ctx.years_before(3)) & (board.start_on.to_numpy() > founded[board.cid])]
     out = {"director_changes_3y": per_company(ctx.n, recent.cid.to_numpy())}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -108,3 +110,15 @@ def test_fitted_peers_compare_a_barber_with_barbers() -> None:
     assert z[1] < -1.0  # but low for a holding
     lonely = peers.zscores("m", np.array([1.2]), np.array(["Q"], dtype=object), np.array(["1"], dtype=object))
     assert np.isfinite(lonely[0]), "an unknown section falls back to all companies"
+
+
+def test_unclosed_mandates_at_dissolved_companies_do_not_count(tmp_path: Path) -> None:
+    tables = tiny.tables()
+    off = tables["officers"]
+    off.loc[(off.company_id == tiny.C[9]) & (off.person_id == "P3"), "end_on"] = pd.NaT  # register forgot to close
+    folder = tmp_path / "t"
+    folder.mkdir()
+    for name, df in tables.items():
+        df.astype({"resale_price": "Int64"} if "resale_price" in df else {}).to_parquet(folder / f"{name}.parquet")
+    frame, _ = compute_indicators(validate_records(folder).tables, tiny.AS_OF, FROZEN)
+    assert frame.set_index("company_id").loc[tiny.C[2], "max_concurrent_mandates"] == 3
