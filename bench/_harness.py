@@ -75,6 +75,22 @@ def growth_exponent(sizes: Sequence[float], seconds: Sequence[float]) -> float:
     return num / den if den else float("nan")
 
 
+def growth_summary(
+    sizes: Sequence[int], rows: Sequence[dict[str, Any]], target_s: float, target_gib: float, anchor: str
+) -> dict[str, Any]:
+    """Growth exponents and whether the largest size met the 2.5M-company target."""
+    largest = rows[-1]
+    return {
+        "anchor": anchor,
+        "time_growth_exponent": growth_exponent(sizes, [r["total_s"] for r in rows]),
+        "memory_growth_exponent": growth_exponent(sizes, [r["peak_gib"] for r in rows]),
+        "target": {"companies": 2_500_000, "seconds": target_s, "gib": target_gib},
+        "largest_within_target": bool(
+            largest["companies"] >= 2_500_000 and largest["total_s"] <= target_s and largest["peak_gib"] <= target_gib
+        ),
+    }
+
+
 def report(name: str, columns: Sequence[str], rows: Sequence[dict[str, Any]], extra: dict[str, Any]) -> None:
     """Print a table for people and one JSON line for machines; keep the JSON in bench/results/."""
     table = Table(title=name)

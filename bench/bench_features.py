@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._harness import growth_exponent, report, run_child
+from bench._harness import growth_summary, report, run_child
 
 TARGET_S = 600.0
 TARGET_GIB = 12.0
@@ -42,17 +42,14 @@ def main() -> None:
         r["ratio_vs_read_anchor"] = r["total_s"] / r["anchor_read_s"]
         r["us_per_company"] = r["total_s"] / n * 1e6
         rows.append(r)
-    largest = rows[-1]
-    extra = {
-        "anchor": "reading the same record tables from Parquet into pandas, same process, right before",
-        "as_of": args.as_of,
-        "time_growth_exponent": growth_exponent(sizes, [r["total_s"] for r in rows]),
-        "memory_growth_exponent": growth_exponent(sizes, [r["peak_gib"] for r in rows]),
-        "target": {"companies": 2_500_000, "seconds": TARGET_S, "gib": TARGET_GIB},
-        "largest_within_target": bool(
-            largest["companies"] >= 2_500_000 and largest["total_s"] <= TARGET_S and largest["peak_gib"] <= TARGET_GIB
-        ),
-    }
+    extra = growth_summary(
+        sizes,
+        rows,
+        TARGET_S,
+        TARGET_GIB,
+        "reading the same record tables from Parquet into pandas, same process, right before",
+    )
+    extra["as_of"] = args.as_of
     cols = [
         "companies",
         "record_rows",

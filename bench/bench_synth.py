@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._harness import growth_exponent, report, run_child
+from bench._harness import growth_summary, report, run_child
 
 TARGET_S = 600.0
 TARGET_GIB = 12.0
@@ -28,16 +28,13 @@ def main() -> None:
         r["ratio_vs_write_anchor"] = r["total_s"] / r["anchor_s"]
         r["us_per_company"] = r["total_s"] / n * 1e6
         rows.append(r)
-    largest = rows[-1]
-    extra = {
-        "anchor": "pyarrow writing the same tables to Parquet (zstd), same process, right after",
-        "time_growth_exponent": growth_exponent(sizes, [r["total_s"] for r in rows]),
-        "memory_growth_exponent": growth_exponent(sizes, [r["peak_gib"] for r in rows]),
-        "target": {"companies": 2_500_000, "seconds": TARGET_S, "gib": TARGET_GIB},
-        "largest_within_target": bool(
-            largest["companies"] >= 2_500_000 and largest["total_s"] <= TARGET_S and largest["peak_gib"] <= TARGET_GIB
-        ),
-    }
+    extra = growth_summary(
+        sizes,
+        rows,
+        TARGET_S,
+        TARGET_GIB,
+        "pyarrow writing the same tables to Parquet (zstd), same process, right after",
+    )
     cols = [
         "companies",
         "rows_written",

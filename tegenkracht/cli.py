@@ -126,17 +126,24 @@ def validate(
         raise typer.Exit(EXIT_PROBLEMS)
 
 
-def run_validate(data: Path, quarantine: Path | None, out: Path | None) -> Any:
-    """Validate, write the quarantine (always) and the clean tables (when asked)."""
-    from features import SCHEMAS, RecordsError, validate_records, write_quarantine
+def _validated(data: Path) -> Any:
+    """Validate with a progress bar; an unusable table is a clear error and exit code 2."""
+    from features import SCHEMAS, RecordsError, validate_records
     from tegenkracht.console import steps
 
     try:
         with steps(len(SCHEMAS), "validate") as step:
-            report = validate_records(data, progress=step)
+            return validate_records(data, progress=step)
     except RecordsError as exc:
         stderr.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_BAD_INPUT) from exc
+
+
+def run_validate(data: Path, quarantine: Path | None, out: Path | None) -> Any:
+    """Validate, write the quarantine (always) and the clean tables (when asked)."""
+    from features import write_quarantine
+
+    report = _validated(data)
     write_quarantine(report, quarantine or data / "quarantine.parquet")
     if out is not None:
         from synth._io import atomic_dir
@@ -172,7 +179,7 @@ def run_features(data: Path, as_of: str, out: Path, peers: Path | None, track: b
     """Validate, compute, write, track; shared by ``features``, ``demo`` and the MLproject entry point."""
     import pandas as pd
 
-    from features import SCHEMAS, RecordsError, validate_records, write_quarantine
+    from features import write_quarantine
     from features.peers import PeerStats
     from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, write_indicators
     from synth._io import file_sha256
@@ -186,12 +193,7 @@ def run_features(data: Path, as_of: str, out: Path, peers: Path | None, track: b
     if peers is not None and not peers.exists():
         stderr.print(f"[red]error:[/red] --peers {peers} does not exist")
         raise typer.Exit(EXIT_BAD_INPUT)
-    try:
-        with steps(len(SCHEMAS), "validate") as step:
-            report = validate_records(data, progress=step)
-    except RecordsError as exc:
-        stderr.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    report = _validated(data)
     quarantined = sum(report.quarantined_rows().values())
     if quarantined:
         q_path = out.with_name(out.stem + ".quarantine.parquet")
