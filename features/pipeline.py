@@ -31,6 +31,7 @@ from features._realestate import realestate
 from features.catalogue import CATALOGUE, CATALOGUE_VERSION, IDENTIFIERS, catalogue_hash, check_catalogue
 from features.peers import PeerStats
 from features.schemas import SCHEMAS, is_sensitive_name
+from synth._io import file_sha256
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -64,14 +65,10 @@ class IndicatorTable:
 
 
 def input_fingerprint(folder: Path) -> str:
-    """SHA-256 over the record files' bytes, in table order: the exact input of a run."""
+    """SHA-256 over the record files' hashes, in table order: the exact input of a run."""
     h = hashlib.sha256()
     for schema in SCHEMAS:
-        path = folder / f"{schema.name}.parquet"
-        h.update(schema.name.encode())
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
+        h.update(f"{schema.name}:{file_sha256(folder / f'{schema.name}.parquet')}\n".encode())
     return h.hexdigest()
 
 

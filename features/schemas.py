@@ -105,6 +105,11 @@ def _order_rule(name: str, start: str, end: str) -> RowCheck:
     return RowCheck(name, f"{end} must not precede {start}", (start, end), _ends_before_start(start, end))
 
 
+def _of_company(dated: Callable[[pd.DataFrame], pd.Series], text: str, column: str = "company_id") -> ForeignKey:
+    """A reference to a company whose founding the row's own date (``dated``) may not precede."""
+    return ForeignKey(column, "companies", "company_id", not_before_founding=dated, not_before_text=text)
+
+
 def _money(name: str, description: str, *, signed: bool = False, nullable: bool = False) -> Column:
     return Column(name, "int", description, unit="EUR", min=None if signed else 0, nullable=nullable)
 
@@ -202,13 +207,7 @@ SCHEMAS: tuple[TableSchema, ...] = (
         key=("company_id", "person_id", "role", "start_on"),
         row_checks=(_order_rule("ends_before_start", "start_on", "end_on"),),
         foreign_keys=(
-            ForeignKey(
-                "company_id",
-                "companies",
-                "company_id",
-                not_before_founding=lambda df: df.start_on,
-                not_before_text="start_on",
-            ),
+            _of_company(lambda df: df.start_on, "start_on"),
             ForeignKey("person_id", "persons", "person_id"),
         ),
     ),
@@ -247,13 +246,7 @@ SCHEMAS: tuple[TableSchema, ...] = (
             ),
         ),
         foreign_keys=(
-            ForeignKey(
-                "company_id",
-                "companies",
-                "company_id",
-                not_before_founding=lambda df: df.start_on,
-                not_before_text="start_on",
-            ),
+            _of_company(lambda df: df.start_on, "start_on"),
             ForeignKey(
                 "owner_id",
                 "persons",
@@ -331,13 +324,7 @@ SCHEMAS: tuple[TableSchema, ...] = (
             ),
         ),
         foreign_keys=(
-            ForeignKey(
-                "company_id",
-                "companies",
-                "company_id",
-                not_before_founding=lambda df: pd.to_datetime(df.fiscal_year.astype(str) + "-12-31"),
-                not_before_text="the end of fiscal_year",
-            ),
+            _of_company(lambda df: pd.to_datetime(df.fiscal_year.astype(str) + "-12-31"), "the end of fiscal_year"),
         ),
     ),
     TableSchema(
@@ -377,12 +364,8 @@ SCHEMAS: tuple[TableSchema, ...] = (
             ),
         ),
         foreign_keys=(
-            ForeignKey(
-                "company_id",
-                "companies",
-                "company_id",
-                not_before_founding=lambda df: df.quarter_start + pd.DateOffset(months=3) - pd.Timedelta(days=1),
-                not_before_text="the end of the quarter",
+            _of_company(
+                lambda df: df.quarter_start + pd.DateOffset(months=3) - pd.Timedelta(days=1), "the end of the quarter"
             ),
         ),
     ),
@@ -416,15 +399,7 @@ SCHEMAS: tuple[TableSchema, ...] = (
                 lambda df: df.purchase_price <= 0,
             ),
         ),
-        foreign_keys=(
-            ForeignKey(
-                "owner_company_id",
-                "companies",
-                "company_id",
-                not_before_founding=lambda df: df.purchase_date,
-                not_before_text="purchase_date",
-            ),
-        ),
+        foreign_keys=(_of_company(lambda df: df.purchase_date, "purchase_date", column="owner_company_id"),),
     ),
     TableSchema(
         "insolvencies",
@@ -441,15 +416,7 @@ SCHEMAS: tuple[TableSchema, ...] = (
             ),
         ),
         key=("company_id", "declared_on"),
-        foreign_keys=(
-            ForeignKey(
-                "company_id",
-                "companies",
-                "company_id",
-                not_before_founding=lambda df: df.declared_on,
-                not_before_text="declared_on",
-            ),
-        ),
+        foreign_keys=(_of_company(lambda df: df.declared_on, "declared_on"),),
     ),
     TableSchema(
         "cases",
@@ -473,15 +440,7 @@ SCHEMAS: tuple[TableSchema, ...] = (
                 lambda df: (df.outcome == "pending") != df.closed_on.isna(),
             ),
         ),
-        foreign_keys=(
-            ForeignKey(
-                "company_id",
-                "companies",
-                "company_id",
-                not_before_founding=lambda df: df.opened_on,
-                not_before_text="opened_on",
-            ),
-        ),
+        foreign_keys=(_of_company(lambda df: df.opened_on, "opened_on"),),
     ),
     TableSchema(
         "jurisdictions",
