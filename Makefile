@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP) ## Create .venv and install Tegenkracht with its pinned dependencies
 
-demo: $(STAMP) ## Run the main job on embedded defaults (synthetic world, validation, indicators)
+demo: $(STAMP) ## Run the main job on embedded defaults (world, validation, indicators, training, registry)
 	$(BIN)/tegenkracht demo
 
 test: $(STAMP) ## Run the test suite
@@ -37,6 +37,7 @@ format: $(STAMP) ## Apply ruff's formatting and safe fixes
 bench: $(STAMP) ## Run the benchmarks at three sizes and print their tables (see BENCHMARKS.md)
 	$(BIN)/python bench/bench_synth.py
 	$(BIN)/python bench/bench_features.py
+	$(BIN)/python bench/bench_training.py
 
 docs: $(STAMP) ## Regenerate docs/data.md, docs/indicators.md and the measured figures in docs/
 	$(BIN)/python -m docs.generate

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from features.catalogue import CATALOGUE
-from tegenkracht import settings
+from tegenkracht.tracking import start_run
 
 EXPERIMENT = "tegenkracht-features"
 
@@ -22,10 +22,7 @@ def log_indicator_run(metadata: dict[str, str], out: Path, quarantined: int) -> 
     """Log parameters and the catalogue as an artifact; return the run id."""
     import mlflow
 
-    mlflow.set_tracking_uri(settings.MLFLOW_TRACKING_URI)
-    if mlflow.active_run() is None and not _env_run():
-        mlflow.set_experiment(EXPERIMENT)
-    with mlflow.start_run(run_name=f"features {metadata['as_of']}") as run:
+    with start_run(EXPERIMENT, f"features {metadata['as_of']}") as run:
         mlflow.log_params({**metadata, "out": str(out)})
         mlflow.log_metric("quarantined_rows", quarantined)
         mlflow.log_metric("rows", float(metadata["rows"]))
@@ -34,9 +31,3 @@ def log_indicator_run(metadata: dict[str, str], out: Path, quarantined: int) -> 
             path.write_text(json.dumps([asdict(i) for i in CATALOGUE], indent=2, ensure_ascii=False))
             mlflow.log_artifact(str(path))
         return str(run.info.run_id)
-
-
-def _env_run() -> bool:
-    import os
-
-    return bool(os.environ.get("MLFLOW_RUN_ID"))

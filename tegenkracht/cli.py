@@ -6,7 +6,6 @@ Data goes to stdout (``--json`` for machines), logs and progress to stderr, and 
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -14,8 +13,9 @@ from typing import Annotated, Any
 
 import typer
 
-from tegenkracht import settings
-from tegenkracht.console import setup_logging, stderr, stdout
+from tegenkracht import model_verbs, settings
+from tegenkracht.console import EXIT_BAD_INPUT, EXIT_PROBLEMS, setup_logging, stderr
+from tegenkracht.console import emit as _emit
 
 app = typer.Typer(
     add_completion=False,
@@ -23,27 +23,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Explainable risk signals against ondermijning. Every score is a signal for human review.",
 )
-
-EXIT_PROBLEMS = 1
-EXIT_BAD_INPUT = 2
-
-
-def _emit(payload: dict[str, Any], as_json: bool, title: str) -> None:
-    if as_json:
-        stdout.print_json(json.dumps(payload, default=str))
-        return
-    from rich.table import Table
-
-    table = Table(title=title, show_header=True)
-    table.add_column("item")
-    table.add_column("value", justify="right")
-    for key, value in payload.items():
-        if isinstance(value, dict):
-            for sub, v in value.items():
-                table.add_row(f"{key}.{sub}", str(v))
-        else:
-            table.add_row(key, str(value))
-    stdout.print(table)
 
 
 @app.command()
@@ -220,9 +199,9 @@ def demo(
     companies: Annotated[int, typer.Option(min=500, help="Size of the demo world.")] = settings.DEMO_COMPANIES,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Run the main job end to end on embedded defaults: synthetic world, validation, indicators.
+    """Run the main job end to end on embedded defaults: world, validation, indicators, training, registration.
 
-    Later stages (training, scoring, serving) join this verb as they are built.
+    Later stages (scoring, serving) join this verb as they are built.
     """
     setup_logging()
     from synth import WorldConfig
@@ -235,6 +214,7 @@ def demo(
     diff = difficulty(world, f"{cfg.end_year}-12-31")
     as_of = f"{cfg.end_year - 2}-12-31"
     indicators = run_features(world, as_of, settings.VAR_DIR / "indicators" / f"demo-{as_of}.parquet", None, True)
+    trained = model_verbs.run_train(world, None, None, None, 24, {"seed": cfg.seed})
     payload = {
         "world": str(world),
         "rows": report.rows_in,
@@ -245,10 +225,16 @@ def demo(
         "indicators": indicators["out"],
         "indicator_rows": indicators["rows"],
         "catalogue_version": indicators["catalogue_version"],
+        **trained.headline(),
     }
     _emit(payload, as_json, "demo")
     if not report.ok:
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+app.command()(model_verbs.train)
+app.command()(model_verbs.evaluate)
+app.command()(model_verbs.promote)
 
 
 def main() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 from rich.logging import RichHandler
@@ -14,6 +16,30 @@ from tegenkracht import settings
 
 stderr = Console(stderr=True)
 stdout = Console(soft_wrap=True)
+
+# Exit codes of every verb: 0 success, 1 the job ran but found problems (quarantined rows, a refused promotion),
+# 2 bad input or usage.
+EXIT_PROBLEMS = 1
+EXIT_BAD_INPUT = 2
+
+
+def emit(payload: dict[str, Any], as_json: bool, title: str) -> None:
+    """Print a verb's result: JSON for machines, a two-column table (one level of nesting flattened) for people."""
+    if as_json:
+        stdout.print_json(json.dumps(payload, default=str))
+        return
+    from rich.table import Table
+
+    table = Table(title=title, show_header=True)
+    table.add_column("item")
+    table.add_column("value", justify="right")
+    for key, value in payload.items():
+        if isinstance(value, dict):
+            for sub, v in value.items():
+                table.add_row(f"{key}.{sub}", str(v))
+        else:
+            table.add_row(key, str(value))
+    stdout.print(table)
 
 
 def setup_logging(level: str | None = None) -> None:

@@ -39,8 +39,23 @@ PROGRESS: bool = _flag("PROGRESS", os.environ.get("CI", "").lower() not in {"1",
 # MLflow and Evidently phone home by default. We never do unless an operator turns this on.
 TELEMETRY: bool = _flag("TELEMETRY", False)
 
+# Name of the registered model in MLflow's registry; versions carry the aliases @challenger and @champion.
+MODEL_NAME: str = _env("MODEL_NAME", "tegenkracht-risk")
+
+# Quality gate: a challenger may fall short of the champion by at most this share of the champion's figure
+# (PR-AUC and precision at 100 per region, on the challenger's evaluation set) and still be promoted.
+PROMOTION_TOLERANCE: float = float(_env("PROMOTION_TOLERANCE", "0.05"))
+
+# Named people who hold the oversight role and may approve a promotion that failed a gate, comma-separated.
+# Until the user store exists (the service issue) this list is the roster; an override by anyone else is refused.
+OVERSIGHT_APPROVERS: frozenset[str] = frozenset(
+    n.strip() for n in _env("OVERSIGHT_APPROVERS", "").split(",") if n.strip()
+)
+
 # Default size and seed of the demo world, small enough for `make demo` to stay well under ten minutes.
-DEMO_COMPANIES: int = int(_env("DEMO_COMPANIES", "50000"))
+# 200,000 companies: confirmed cases are rare (about 1 per 1,000 companies per two-year horizon), and a smaller
+# world leaves the model a few dozen positives to learn from.
+DEMO_COMPANIES: int = int(_env("DEMO_COMPANIES", "200000"))
 DEMO_SEED: int = int(_env("DEMO_SEED", "20261128"))
 
 

@@ -1,0 +1,174 @@
+"""The model verbs of the CLI: ``train``, ``evaluate`` and ``promote`` (registered on the app in ``cli.py``).
+
+Each verb parses and checks its options, then calls one function in ``training/``; the MLproject entry points call
+these verbs, so there is a single code path. Refusals and bad input are exit codes, never tracebacks.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tegenkracht import settings
+from tegenkracht.console import EXIT_BAD_INPUT, EXIT_PROBLEMS, emit, setup_logging, stderr, steps
+
+DataOption = Annotated[Path, typer.Option(help="Folder with the record tables (Parquet).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+HorizonOption = Annotated[int, typer.Option(min=1, max=120, help="Months after as-of in which a case must open.")]
+
+
+def _day(value: str, option: str) -> Any:
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(date.fromisoformat(value))
+    except ValueError as exc:
+        stderr.print(f"[red]error:[/red] {option} {value!r} is not a date (YYYY-MM-DD)")
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    stderr.print(f"[red]error:[/red] {exc}")
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def train(
+    data: DataOption = settings.DATA_DIR / "world",
+    train_as_of: Annotated[
+        list[str] | None, typer.Option(help="Training as-of date (repeat). Default: every year-end the split allows.")
+    ] = None,
+    validation_as_of: Annotated[str | None, typer.Option(help="Validation fold (early stopping, calibration).")] = None,
+    test_as_of: Annotated[str | None, typer.Option(help="Test fold (out-of-time evaluation).")] = None,
+    horizon_months: HorizonOption = 24,
+    max_depth: Annotated[int, typer.Option(min=1, max=12, help="Depth cap; SHAP cost grows with depth.")] = 4,
+    num_leaves: Annotated[int, typer.Option(min=2, help="Leaves per tree (at most 2**max_depth).")] = 15,
+    learning_rate: Annotated[float, typer.Option(min=0.001, max=1.0)] = 0.05,
+    max_rounds: Annotated[int, typer.Option(min=1, help="Boosting rounds before early stopping.")] = 1000,
+    pos_weight: Annotated[str, typer.Option(help="Positive weight: none, sqrt or balanced.")] = "none",
+    calibration: Annotated[str, typer.Option(help="auto, platt or isotonic.")] = "auto",
+    seed: Annotated[int, typer.Option(help="Same data and seed give the same model.")] = settings.DEMO_SEED,
+    register: Annotated[bool, typer.Option(help="Register the model as a new version with @challenger.")] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Train the risk model out of time, evaluate it against the baselines, log it to MLflow as @challenger.
+
+    Never moves @champion; a failed or interrupted run leaves every alias where it was.
+    """
+    setup_logging()
+    options = {
+        "max_depth": max_depth,
+        "num_leaves": num_leaves,
+        "learning_rate": learning_rate,
+        "max_rounds": max_rounds,
+        "pos_weight": pos_weight,
+        "calibration": calibration,
+        "seed": seed,
+        "register": register,
+    }
+    result = run_train(data, train_as_of, validation_as_of, test_as_of, horizon_months, options)
+    emit(result.headline(), as_json, "training")
+
+
+def run_train(
+    data: Path,
+    train_as_of: list[str] | None,
+    validation_as_of: str | None,
+    test_as_of: str | None,
+    horizon_months: int,
+    options: dict[str, Any],
+) -> Any:
+    """Check the options, then train with a progress bar; shared by ``train`` and ``demo``."""
+    from training.dataset import TemporalSplit
+    from training.fit import Hyperparameters
+    from training.labels import LabelError
+    from training.run import TRAIN_STEPS, resolve_split
+    from training.run import train as train_model
+
+    if not (data / "cases.parquet").exists():
+        raise _fail(FileNotFoundError(f"{data} holds no cases.parquet: run `tegenkracht synth` or an import first"))
+    try:
+        hp = Hyperparameters(**{k: options[k] for k in _HP if k in options})
+        split = None
+        dates = (train_as_of, validation_as_of, test_as_of)
+        if any(dates):
+            if not all(dates):
+                raise LabelError("give --train-as-of, --validation-as-of and --test-as-of together, or none")
+            split = TemporalSplit(
+                train=tuple(_day(d, "--train-as-of") for d in train_as_of or ()),
+                validation=_day(str(validation_as_of), "--validation-as-of"),
+                test=_day(str(test_as_of), "--test-as-of"),
+                horizon_months=horizon_months,
+            )
+        split = resolve_split(data, split, horizon_months)
+        with steps(TRAIN_STEPS + len(split.folds()), "train") as step:
+            return train_model(data, split, hp, horizon_months, options.get("register", True), step)
+    except (LabelError, ValueError) as exc:
+        raise _fail(exc) from exc
+
+
+_HP = ("max_depth", "num_leaves", "learning_rate", "max_rounds", "pos_weight", "calibration", "seed")
+
+
+def evaluate(
+    data: DataOption = settings.DATA_DIR / "world",
+    as_of: Annotated[str, typer.Option(help="As-of date of the evaluation fold, YYYY-MM-DD.")] = "2021-12-31",
+    model: Annotated[str, typer.Option(help="champion, challenger, a version number or a models:/ URI.")] = "champion",
+    horizon_months: HorizonOption = 24,
+    as_json: JsonOption = False,
+) -> None:
+    """Evaluate a registered model on the labels after an as-of date, next to the checklist baseline."""
+    setup_logging()
+    from training.labels import LabelError
+    from training.registry import RegistryError
+    from training.run import evaluate_registered
+
+    when = _day(as_of, "--as-of")
+    try:
+        with steps(1, "evaluate") as step:
+            results = evaluate_registered(model, data, when, horizon_months, step)
+    except (LabelError, RegistryError, FileNotFoundError) as exc:
+        raise _fail(exc) from exc
+    keys = ("positives", "pr_auc", "roc_auc", "brier", "precision_at_100", "recall_at_100", "oracle_ratio_at_100")
+    payload = {group: {k: round(v, 4) for k, v in r.items() if k in keys} for group, r in results.items()}
+    emit(payload, as_json, f"evaluation of {model} at {as_of}")
+
+
+def promote(
+    version: Annotated[
+        str | None, typer.Option(help="Version to promote or roll back to. Default: @challenger.")
+    ] = None,
+    approver: Annotated[str | None, typer.Option(help="Oversight approver of an override (named person).")] = None,
+    justification: Annotated[str | None, typer.Option(help="Why the override is justified (recorded).")] = None,
+    tolerance: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="Allowed shortfall against the champion (share).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Move @champion to the challenger if every gate passes; otherwise refuse and say which gates failed and why.
+
+    With --approver and --justification an oversight member overrides failed gates. --version N of a version that
+    was champion before rolls back to it. Exit 0 promoted, 1 refused, 2 bad request.
+    """
+    setup_logging()
+    from training.promotion import PromotionError
+    from training.promotion import promote as do_promote
+    from training.registry import RegistryError
+
+    try:
+        decision = do_promote(version, approver, justification, tolerance)
+    except (PromotionError, RegistryError) as exc:
+        raise _fail(exc) from exc
+    payload: dict[str, Any] = {
+        "version": decision.version,
+        "decision": decision.via,
+        "previous_champion": decision.previous_champion,
+        "gates": {g.name: ("pass" if g.passed else "FAIL") + f": {g.detail}" for g in decision.gates},
+    }
+    if as_json:
+        payload = decision.as_dict()
+    emit(payload, as_json, "promotion")
+    if not decision.promoted:
+        raise typer.Exit(EXIT_PROBLEMS)

@@ -1,0 +1,69 @@
+"""Fixtures for training and promotion: a world with enough confirmed cases, and isolated MLflow registries.
+
+A 40,000-company world gives each fold about a dozen confirmed cases: few, as in the real register, but enough to
+fit, calibrate and compare. Two versions are trained once per session into a base registry (v1 with the default
+settings, v2 a one-split stump that must lose the quality gate); every test that changes the registry gets its
+own copy of that registry's database, so tests never depend on each other's order.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from synth import WorldConfig, generate_world
+from tegenkracht import settings
+from training.fit import Hyperparameters
+from training.run import TrainResult, train
+
+LABELLED = WorldConfig(n_companies=40_000, seed=11)
+APPROVER = "A. de Vries"
+STUMP = Hyperparameters(max_depth=1, num_leaves=2, max_rounds=1)
+
+
+@dataclass
+class Trained:
+    """The base registry and the two training results in it."""
+
+    world: Path
+    var: Path
+    v1: TrainResult
+    v2: TrainResult
+
+
+@pytest.fixture(scope="session")
+def labelled_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("worlds") / "labelled"
+    generate_world(LABELLED, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def trained(labelled_world: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trained]:
+    var = tmp_path_factory.mktemp("registry")
+    with pytest.MonkeyPatch.context() as mp:
+        _point_at(mp, var, var / "mlflow.db")
+        v1 = train(labelled_world)
+        v2 = train(labelled_world, hp=STUMP)
+    yield Trained(labelled_world, var, v1, v2)
+
+
+@pytest.fixture
+def registry(trained: Trained, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Trained:
+    """A private copy of the base registry (v1, v2 @challenger, no champion)."""
+    db = tmp_path / "mlflow.db"
+    shutil.copy(trained.var / "mlflow.db", db)
+    _point_at(monkeypatch, trained.var, db)
+    return trained
+
+
+def _point_at(mp: pytest.MonkeyPatch, var: Path, db: Path) -> None:
+    mp.setattr(settings, "VAR_DIR", var)
+    mp.setattr(settings, "MLFLOW_TRACKING_URI", f"sqlite:///{db}")
+    mp.setattr(settings, "OVERSIGHT_APPROVERS", frozenset({APPROVER}))
+    mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+    mp.delenv("MLFLOW_RUN_ID", raising=False)

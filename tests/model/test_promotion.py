@@ -1,0 +1,113 @@
+"""Gated promotion: refusals name their gates, overrides need oversight, rollbacks work, and all is recorded."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tegenkracht.cli import app
+from training import registry as reg
+from training.promotion import PromotionError, promote
+
+from .conftest import APPROVER, Trained
+
+pytestmark = pytest.mark.slow
+WHY = "first model; the fairness audit is reviewed by hand for this test"
+
+
+def _champion() -> str | None:
+    v = reg.alias_version("champion")
+    return None if v is None else str(v.version)
+
+
+def _pass_audit(version: str) -> None:
+    reg.client().set_model_version_tag("tegenkracht-risk", version, "fairness.audit", "passed")
+
+
+def test_without_an_audit_promotion_is_refused_and_says_why(registry: Trained) -> None:
+    decision = promote()
+    assert not decision.promoted and decision.via == "refused"
+    assert [g.name for g in decision.failed()] == ["fairness"]
+    assert "no audit" in decision.failed()[0].detail
+    assert _champion() is None
+    tags = reg.resolve("2").tags
+    assert tags["gate.fairness"].startswith("fail") and tags["promotion.last_decision"] == "refused"
+    c = reg.client()
+    runs = c.search_runs([c.get_experiment_by_name("tegenkracht-promotions").experiment_id])
+    assert runs[0].data.params["via"] == "refused"
+
+
+@pytest.mark.parametrize(
+    ("approver", "justification", "message"),
+    [
+        ("Someone Else", WHY, "oversight role"),
+        (APPROVER, None, "both"),
+        (None, WHY, "both"),
+        (APPROVER, "because", "at least"),
+    ],
+)
+def test_an_override_needs_an_oversight_approver_and_a_reason(
+    registry: Trained, approver: str | None, justification: str | None, message: str
+) -> None:
+    with pytest.raises(PromotionError, match=message):
+        promote(approver=approver, justification=justification)
+    assert _champion() is None
+
+
+def test_an_override_promotes_and_is_recorded(registry: Trained) -> None:
+    decision = promote(version="1", approver=APPROVER, justification=WHY)
+    assert decision.promoted and decision.via == "override"
+    assert _champion() == "1"
+    tags = reg.resolve("1").tags
+    assert tags["override.approver"] == APPROVER and tags["override.justification"] == WHY
+    assert tags["promotion.via"] == "override"
+
+
+def test_when_every_gate_passes_the_version_is_promoted(registry: Trained) -> None:
+    _pass_audit("1")
+    decision = promote(version="1")
+    assert decision.via == "gates" and _champion() == "1"
+    assert all(g.passed for g in decision.gates)
+
+
+def test_a_worse_challenger_fails_the_quality_gate_with_its_figures(registry: Trained) -> None:
+    promote(version="1", approver=APPROVER, justification=WHY)
+    _pass_audit("2")
+    decision = promote()  # @challenger is the stump, v2
+    assert not decision.promoted
+    assert [g.name for g in decision.failed()] == ["quality"]
+    quality = decision.failed()[0]
+    assert quality.figures["candidate.pr_auc"] < quality.figures["floor.pr_auc"]
+    assert "pr_auc" in quality.detail and _champion() == "1"
+
+
+def test_rollback_to_an_earlier_champion(registry: Trained) -> None:
+    promote(version="1", approver=APPROVER, justification=WHY)
+    promote(version="2", approver=APPROVER, justification=WHY)
+    assert _champion() == "2"
+    decision = promote(version="1")
+    assert decision.via == "rollback" and decision.previous_champion == "2"
+    assert _champion() == "1"
+
+
+def test_an_alias_never_counts_as_a_rollback(registry: Trained) -> None:
+    promote(version="2", approver=APPROVER, justification=WHY)
+    promote(version="1", approver=APPROVER, justification=WHY)
+    decision = promote(version="challenger")  # v2 was champion once, but an alias is always gated
+    assert decision.via == "refused"
+
+
+def test_cli_refusal_exits_1_and_names_the_gate(registry: Trained) -> None:
+    result = CliRunner().invoke(app, ["promote", "--json"])
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    assert payload["via"] == "refused"
+    assert [g["name"] for g in payload["gates"] if not g["passed"]] == ["fairness"]
+
+
+def test_cli_unknown_version_exits_2(registry: Trained) -> None:
+    result = CliRunner().invoke(app, ["promote", "--version", "99"])
+    assert result.exit_code == 2
+    assert "no model version" in result.output

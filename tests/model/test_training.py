@@ -1,0 +1,150 @@
+"""A training run end to end: what it logs, what it registers, and what it never does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from features.schemas import is_sensitive_name
+from models.risk import SHAP_PREFIX
+from tegenkracht.cli import app
+from training import registry as reg
+from training.dataset import FEATURES, feature_matrix
+from training.run import train
+
+from .conftest import Trained
+
+pytestmark = pytest.mark.slow
+
+
+def _client() -> Any:
+    return reg.client()
+
+
+def test_a_run_logs_everything_and_registers_a_challenger(registry: Trained) -> None:
+    c = _client()
+    assert registry.v1.version == "1" and registry.v2.version == "2"
+    assert str(c.get_model_version_by_alias("tegenkracht-risk", "challenger").version) == "2"
+    assert reg.alias_version("champion") is None, "training never names a champion"
+    run = c.get_run(registry.v1.run_id)
+    assert run.data.params["catalogue_version"] and len(run.data.params["input_fingerprint"]) == 64
+    for metric in (
+        "test.model.observed.pr_auc",
+        "test.model.observed.brier",
+        "test.model.truth.oracle_ratio_at_100",
+        "test.logistic.observed.precision_at_50",
+        "test.checklist.truth.recall_at_500",
+    ):
+        assert metric in run.data.metrics, metric
+    stored = {f.path for f in c.list_artifacts(registry.v1.run_id)}
+    stored |= {f.path for d in ("plots", "evaluation", "drift") for f in c.list_artifacts(registry.v1.run_id, d)}
+    for path in (
+        "plots/pr_observed.png",
+        "plots/pr_truth.png",
+        "plots/calibration.png",
+        "plots/shap_summary.png",
+        reg.EVALUATION_ARTIFACT,
+        reg.DRIFT_ARTIFACT,
+    ):
+        assert path in stored, path
+
+
+def test_the_model_beats_the_checklist_against_ground_truth(registry: Trained) -> None:
+    r = registry.v1.results
+    assert r["model.truth"]["pr_auc"] > r["checklist.truth"]["pr_auc"]
+    assert 0 < r["model.truth"]["oracle_ratio_at_100"] < 1
+
+
+def test_same_data_and_seed_give_the_same_model(registry: Trained) -> None:
+    again = train(registry.world, register=False)
+    assert again.model.booster.model_to_string() == registry.v1.model.booster.model_to_string()
+    assert again.results == registry.v1.results
+
+
+def test_the_registered_pyfunc_answers_with_explanations(registry: Trained) -> None:
+    import mlflow.pyfunc
+
+    rows = pd.read_parquet(reg.run_artifact(reg.resolve("1"), reg.EVALUATION_ARTIFACT)).head(50)
+    pyfunc = mlflow.pyfunc.load_model("models:/tegenkracht-risk/1")
+    out = pyfunc.predict(rows[list(FEATURES)])
+    assert list(out.columns[:3]) == ["score", "probability", "base_value"]
+    shap = out[[SHAP_PREFIX + f for f in FEATURES]].sum(axis=1) + out.base_value
+    assert np.abs(shap - out.score).max() <= 1e-9
+    direct = registry.v1.model.predict_frame(rows).reset_index(drop=True)
+    pd.testing.assert_frame_equal(out, direct)
+
+
+def test_models_read_the_catalogue_and_nothing_sensitive(registry: Trained) -> None:
+    model = reg.load(reg.resolve("1"))
+    assert model.features == FEATURES
+    assert not [f for f in model.features if is_sensitive_name(f)]
+    frame = pd.DataFrame({f: [0.0] for f in FEATURES}).assign(director_gender=1.0, truth_involved=True, label=1)
+    assert list(feature_matrix(frame).columns) == list(FEATURES)
+
+
+def test_training_never_reads_the_sensitive_tables(registry: Trained, monkeypatch: pytest.MonkeyPatch) -> None:
+    read: list[str] = []
+    original = pq.read_table
+
+    def spy(source: object, *args: object, **kwargs: object) -> object:
+        read.append(str(source))
+        return original(source, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "read_table", spy)
+    train(registry.world, register=False)
+    assert read and not [p for p in read if "sensitive" in p]
+
+
+def test_a_failed_run_changes_no_alias_and_registers_nothing(
+    registry: Trained, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = _client()
+    versions_before = len(c.search_model_versions("name='tegenkracht-risk'"))
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("training.run.evaluate", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        train(registry.world)
+    assert len(c.search_model_versions("name='tegenkracht-risk'")) == versions_before
+    assert str(c.get_model_version_by_alias("tegenkracht-risk", "challenger").version) == "2"
+    assert reg.alias_version("champion") is None
+    runs = c.search_runs(
+        [c.get_experiment_by_name("tegenkracht-training").experiment_id],
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    assert runs[0].info.status == "FAILED"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--train-as-of", "2019-12-31", "--validation-as-of", "2019-12-31", "--test-as-of", "2021-12-31"],
+            "must increase",
+        ),
+        (["--test-as-of", "2021-12-31"], "together"),
+        (
+            ["--train-as-of", "2019-13-31", "--validation-as-of", "2020-12-31", "--test-as-of", "2022-12-31"],
+            "not a date",
+        ),
+        (["--max-depth", "3", "--num-leaves", "31"], "num_leaves"),
+    ],
+)
+def test_cli_train_refuses_bad_options_with_exit_2(registry: Trained, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["train", "--data", str(registry.world), *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output.replace("\n", " ")
+
+
+def test_cli_train_without_records_exits_2(tmp_path: pytest.TempPathFactory) -> None:
+    result = CliRunner().invoke(app, ["train", "--data", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "cases.parquet" in result.output

@@ -1,0 +1,202 @@
+"""Out-of-time folds: indicators at each as-of date joined with the labels of the horizon after it.
+
+The split is *purged*: every fold's horizon ends on or before the next fold's as-of date, so nothing a model is
+fitted on happened after the day it is validated or tested on, just as in production, where the labels of the last
+two years are not known yet. Indicator tables are cached by input fingerprint, catalogue hash and as-of date, so
+retraining on the same records does not recompute them, and a cached table is only reused when its metadata
+matches.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+
+import pandas as pd
+
+from features.catalogue import CATALOGUE, catalogue_hash
+from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, read_metadata, write_indicators
+from features.schemas import is_sensitive_name
+from tegenkracht import settings
+from training.labels import Horizon, LabelError, observed_labels, read_truth, records_window
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+FEATURES: tuple[str, ...] = tuple(i.id for i in CATALOGUE)
+TRUTH_COLUMNS = ("truth_involved", "truth_propensity")
+
+
+@dataclass(frozen=True)
+class TemporalSplit:
+    """As-of dates of the training folds, the validation fold (early stopping, calibration) and the test fold."""
+
+    train: tuple[pd.Timestamp, ...]
+    validation: pd.Timestamp
+    test: pd.Timestamp
+    horizon_months: int = 24
+
+    def __post_init__(self) -> None:
+        if not self.train:
+            raise LabelError("at least one training as-of date is needed")
+        order = [*sorted(self.train), self.validation, self.test]
+        for earlier, later in pairwise(order):
+            if later <= earlier:
+                raise LabelError(f"as-of dates must increase train < validation < test, got {later.date()}")
+        for before, after in ((max(self.train), self.validation), (self.validation, self.test)):
+            end = Horizon(before, self.horizon_months).end
+            if end > after:
+                raise LabelError(
+                    f"the horizon of {before.date()} ends {end.date()}, after the next fold's as-of {after.date()}: "
+                    "its labels would leak the future into that fold"
+                )
+
+    def folds(self) -> list[tuple[str, pd.Timestamp]]:
+        """(name, as-of) in time order."""
+        return [*(("train", t) for t in sorted(self.train)), ("validation", self.validation), ("test", self.test)]
+
+    def as_dict(self) -> dict[str, str]:
+        """For MLflow parameters."""
+        return {
+            "train_as_of": ",".join(t.date().isoformat() for t in sorted(self.train)),
+            "validation_as_of": self.validation.date().isoformat(),
+            "test_as_of": self.test.date().isoformat(),
+            "horizon_months": str(self.horizon_months),
+        }
+
+
+def default_split(window: tuple[pd.Timestamp, pd.Timestamp], horizon_months: int = 24) -> TemporalSplit:
+    """The latest purged split whose test labels had two years to resolve, training on every year-end before.
+
+    Cases run for up to three years, so a test horizon that ends right at the data's end would have most of its
+    cases still pending; two years of slack leaves few. Training uses every year-end from the day before the
+    case records start (its horizon is then fully observed) up to the last one the purge allows.
+    """
+    start, end = window
+    step = pd.DateOffset(months=horizon_months)
+    test = _year_end_before(end - step - pd.DateOffset(years=2))
+    validation = _year_end_before(test - step)
+    last_train = _year_end_before(validation - step)
+    first_year = (start - pd.Timedelta(days=1)).year  # its Dec 31 is the first as-of with a fully recorded horizon
+    train = tuple(pd.Timestamp(f"{y}-12-31") for y in range(first_year, last_train.year + 1))
+    return TemporalSplit(train=train, validation=validation, test=test, horizon_months=horizon_months)
+
+
+def _year_end_before(day: pd.Timestamp) -> pd.Timestamp:
+    year_end = pd.Timestamp(f"{day.year}-12-31")
+    return year_end if year_end <= day else pd.Timestamp(f"{day.year - 1}-12-31")
+
+
+@dataclass
+class Fold:
+    """One as-of date: identifiers, indicators, the label and (for synthetic data) the truth."""
+
+    name: str
+    as_of: pd.Timestamp
+    frame: pd.DataFrame
+    pending_excluded: int = 0
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def positives(self) -> int:
+        """Confirmed cases in the horizon."""
+        return int(self.frame["label"].sum())
+
+    @property
+    def has_truth(self) -> bool:
+        """Whether ground truth came with the records (synthetic worlds only)."""
+        return "truth_involved" in self.frame.columns
+
+
+def feature_matrix(frame: pd.DataFrame) -> pd.DataFrame:
+    """The catalogue's indicators and nothing else: never a label, truth, identifier or sensitive column."""
+    leaked = [c for c in FEATURES if is_sensitive_name(c) or c in TRUTH_COLUMNS or c.startswith("label")]
+    if leaked:
+        raise LabelError(f"refusing to fit on {leaked}")
+    return frame.loc[:, list(FEATURES)]
+
+
+def build_folds(
+    data: Path, dates: list[tuple[str, pd.Timestamp]], horizon_months: int, progress: Progress | None = None
+) -> list[Fold]:
+    """Indicators (cached), labels and truth for every named as-of date (``TemporalSplit.folds()``)."""
+    step = progress or (lambda _name: None)
+    fingerprint = input_fingerprint(data)
+    cases = pd.read_parquet(data / "cases.parquet", columns=["company_id", "opened_on", "closed_on", "outcome"])
+    window = records_window(data, cases)
+    truth = read_truth(data)
+    tables: dict[str, pd.DataFrame] | None = None
+    folds = []
+    for name, as_of in dates:
+        step(f"{name} {as_of.date()}")
+        path = _cache_path(fingerprint, as_of)
+        frame = _cached(path, fingerprint)
+        if frame is None:
+            if tables is None:
+                tables = _validated_tables(data, fingerprint)
+            frame, peers = compute_indicators(tables, as_of)
+            write_indicators(IndicatorTable(frame, peers, as_of, fingerprint), path)
+        folds.append(_fold(name, as_of, frame, cases, truth, horizon_months, window, fingerprint))
+    return folds
+
+
+def _fold(
+    name: str,
+    as_of: pd.Timestamp,
+    frame: pd.DataFrame,
+    cases: pd.DataFrame,
+    truth: pd.DataFrame | None,
+    months: int,
+    window: tuple[pd.Timestamp, pd.Timestamp],
+    fingerprint: str,
+) -> Fold:
+    labels = observed_labels(cases, frame["company_id"], Horizon(as_of, months), window)
+    frame = frame.assign(label=labels["label"].to_numpy(), label_status=labels["label_status"].to_numpy())
+    if truth is not None:
+        t = truth.set_index("company_id").reindex(frame["company_id"])
+        frame["truth_involved"] = t["involved"].fillna(False).astype(bool).to_numpy()
+        frame["truth_propensity"] = t["propensity"].to_numpy()
+    pending = int(frame["label"].isna().sum())
+    frame = frame[frame["label"].notna()].reset_index(drop=True)
+    frame["label"] = frame["label"].astype("int8")
+    meta = {"as_of": as_of.date().isoformat(), "input_fingerprint": fingerprint, "rows": str(len(frame))}
+    log.info(
+        "fold %s %s: %d rows, %d positives, %d pending excluded",
+        name,
+        as_of.date(),
+        len(frame),
+        int(frame["label"].sum()),
+        pending,
+    )
+    return Fold(name=name, as_of=as_of, frame=frame, pending_excluded=pending, metadata=meta)
+
+
+def _cache_path(fingerprint: str, as_of: pd.Timestamp) -> Path:
+    return (
+        settings.VAR_DIR / "indicators" / "cache" / f"{fingerprint[:16]}-{catalogue_hash()[:8]}-{as_of.date()}.parquet"
+    )
+
+
+def _cached(path: Path, fingerprint: str) -> pd.DataFrame | None:
+    """A cached indicator table, only if it was computed from these records with this catalogue."""
+    if not path.exists():
+        return None
+    meta = read_metadata(path)
+    if meta.get("input_fingerprint") != fingerprint or meta.get("catalogue_hash") != catalogue_hash():
+        return None
+    return pd.read_parquet(path)
+
+
+def _validated_tables(data: Path, fingerprint: str) -> dict[str, pd.DataFrame]:
+    """Valid rows only; rejected rows are kept in a quarantine file with their reasons, never dropped silently."""
+    from features import validate_records, write_quarantine
+
+    report = validate_records(data)
+    quarantined = sum(report.quarantined_rows().values())
+    if quarantined:
+        path = settings.VAR_DIR / "quarantine" / f"training-{fingerprint[:16]}.parquet"
+        write_quarantine(report, path)
+        log.warning("%d record rows quarantined to %s; training goes on without them", quarantined, path)
+    return report.tables

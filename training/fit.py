@@ -1,0 +1,183 @@
+"""Fit the LightGBM risk model, calibrate it out of time, and fit the logistic-regression baseline.
+
+Choices, and why:
+
+* Small, regularised trees (15 leaves, ``max_depth`` 4, at least 200 rows per leaf, L2 10): exact SHAP costs
+  grow with depth, and with about 1 confirmed case per 1,000 companies per horizon, a few hundred positives is
+  all a training set holds, so deeper trees learn noise (docs/model.md has the comparison).
+* Class imbalance is handled deliberately, by *not* reweighting: the metrics that matter are rankings (top k per
+  region) and calibrated probabilities. Up-weighting positives (``pos_weight`` ``sqrt`` or ``balanced``) was
+  measured to lower average precision on the validation fold and to stop early after a handful of trees, and it
+  distorts probabilities that calibration must then undo. The options stay for worlds with more labels.
+* Calibration is fitted on the validation fold, which lies after every training fold: Platt scaling (two
+  parameters) when that fold has fewer than ``ISOTONIC_MIN_POSITIVES`` positives, isotonic regression otherwise.
+  Both are monotone, so calibration never changes a ranking.
+* ``deterministic`` LightGBM with a fixed seed and column-wise histograms: the same data and seed give the same
+  trees, whatever the thread count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.impute import SimpleImputer
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from models.risk import CalibrationMethod, Calibrator, RiskModel
+from training.dataset import FEATURES, Fold, feature_matrix
+
+ISOTONIC_MIN_POSITIVES = 200
+PosWeight = Literal["none", "sqrt", "balanced"]
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """Everything that shapes the fitted model; logged as MLflow parameters."""
+
+    num_leaves: int = 15
+    max_depth: int = 4
+    learning_rate: float = 0.05
+    max_rounds: int = 1000
+    early_stopping_rounds: int = 50
+    min_child_samples: int = 200
+    feature_fraction: float = 0.8
+    bagging_fraction: float = 0.8
+    lambda_l2: float = 10.0
+    pos_weight: PosWeight = "none"
+    calibration: Literal["auto", "platt", "isotonic"] = "auto"
+    seed: int = 20261128
+    num_threads: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_depth <= 12:
+            raise ValueError("max_depth must be between 1 and 12: explanation cost grows with depth")
+        if self.pos_weight not in ("none", "sqrt", "balanced"):
+            raise ValueError(f"pos_weight must be none, sqrt or balanced, not {self.pos_weight!r}")
+        if self.calibration not in ("auto", "platt", "isotonic"):
+            raise ValueError(f"calibration must be auto, platt or isotonic, not {self.calibration!r}")
+        if self.num_leaves > 2**self.max_depth:
+            raise ValueError(f"num_leaves {self.num_leaves} exceeds 2**max_depth = {2**self.max_depth}")
+
+    def as_params(self) -> dict[str, str]:
+        """For MLflow."""
+        return {k: str(v) for k, v in asdict(self).items()}
+
+
+def stack(folds: list[Fold]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Rows of several folds: the indicator matrix and the labels."""
+    frames = [f.frame for f in folds]
+    x = pd.concat([feature_matrix(f) for f in frames], ignore_index=True)
+    y = np.concatenate([f["label"].to_numpy() for f in frames])
+    return x, y
+
+
+def positive_weight(y: np.ndarray, how: PosWeight) -> float:
+    """The weight of a positive row relative to a negative one."""
+    pos = max(int(y.sum()), 1)
+    ratio = (len(y) - pos) / pos
+    return {"none": 1.0, "sqrt": float(np.sqrt(ratio)), "balanced": float(ratio)}[how]
+
+
+def fit_booster(train: list[Fold], validation: Fold, hp: Hyperparameters) -> tuple[lgb.Booster, dict[str, Any]]:
+    """LightGBM with early stopping on the validation fold's average precision."""
+    x, y = stack(train)
+    if y.sum() == 0:
+        raise ValueError("the training folds hold no confirmed case: nothing to learn from")
+    xv, yv = stack([validation])
+    params = {
+        "objective": "binary",
+        "metric": "average_precision",
+        "num_leaves": hp.num_leaves,
+        "max_depth": hp.max_depth,
+        "learning_rate": hp.learning_rate,
+        "min_child_samples": hp.min_child_samples,
+        "feature_fraction": hp.feature_fraction,
+        "bagging_fraction": hp.bagging_fraction,
+        "bagging_freq": 1,
+        "lambda_l2": hp.lambda_l2,
+        "scale_pos_weight": positive_weight(y, hp.pos_weight),
+        "seed": hp.seed,
+        "deterministic": True,
+        "force_col_wise": True,
+        "num_threads": hp.num_threads,
+        "verbosity": -1,
+    }
+    dtrain = lgb.Dataset(x, label=y, feature_name=list(FEATURES), free_raw_data=True)
+    dvalid = lgb.Dataset(xv, label=yv, reference=dtrain)
+    callbacks: list[Callable[..., Any]] = (
+        [lgb.early_stopping(hp.early_stopping_rounds, verbose=False)] if yv.sum() > 0 else []
+    )
+    booster = lgb.train(
+        params, dtrain, hp.max_rounds, valid_sets=[dvalid], valid_names=["validation"], callbacks=callbacks
+    )
+    info = {"best_iteration": booster.best_iteration or hp.max_rounds, "scale_pos_weight": params["scale_pos_weight"]}
+    if booster.best_iteration:
+        booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=booster.best_iteration))
+    return booster, info
+
+
+def fit_calibrator(score: np.ndarray, y: np.ndarray, how: str = "auto") -> Calibrator:
+    """A monotone map from raw score to probability, fitted on an out-of-time fold."""
+    if y.sum() == 0 or y.sum() == len(y):
+        raise ValueError("calibration needs both outcomes in the validation fold")
+    method: CalibrationMethod
+    if how == "auto":
+        method = "isotonic" if y.sum() >= ISOTONIC_MIN_POSITIVES else "platt"
+    elif how in ("platt", "isotonic"):
+        method = how  # type: ignore[assignment]
+    else:
+        raise ValueError(f"unknown calibration {how!r}")
+    if method == "platt":
+        lr = LogisticRegression(C=1e6, max_iter=1000).fit(score.reshape(-1, 1), y)
+        return Calibrator("platt", slope=float(lr.coef_[0, 0]), intercept=float(lr.intercept_[0]))
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(score, y)
+    return Calibrator("isotonic", x=tuple(map(float, iso.X_thresholds_)), y=tuple(map(float, iso.y_thresholds_)))
+
+
+def fit_risk_model(
+    train: list[Fold], validation: Fold, hp: Hyperparameters, metadata: dict[str, str]
+) -> tuple[RiskModel, dict[str, Any]]:
+    """The booster plus its calibration, as one :class:`RiskModel`."""
+    booster, info = fit_booster(train, validation, hp)
+    raw = np.asarray(booster.predict(feature_matrix(validation.frame).to_numpy(np.float64), raw_score=True))
+    calibrator = fit_calibrator(raw, validation.frame["label"].to_numpy(), hp.calibration)
+    info["calibration"] = calibrator.method
+    meta = {**metadata, **{k: str(v) for k, v in info.items()}}
+    return RiskModel(booster=booster, calibrator=calibrator, features=FEATURES, metadata=meta), info
+
+
+@dataclass
+class LogisticBaseline:
+    """Logistic regression on the same indicators: median-imputed with missingness flags, standardised."""
+
+    pipeline: Pipeline
+    calibrator: Calibrator
+
+    def score(self, frame: pd.DataFrame) -> np.ndarray:
+        """Log-odds from the linear model."""
+        return self.pipeline.decision_function(feature_matrix(frame))
+
+    def probability(self, frame: pd.DataFrame) -> np.ndarray:
+        """Calibrated on the same validation fold as the risk model."""
+        return self.calibrator(self.score(frame))
+
+
+def fit_logistic(train: list[Fold], validation: Fold, seed: int) -> LogisticBaseline:
+    """The linear baseline a simpler team would ship."""
+    x, y = stack(train)
+    pipe = make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+        StandardScaler(),
+        LogisticRegression(C=0.1, class_weight="balanced", max_iter=2000, random_state=seed),
+    )
+    pipe.fit(x, y)
+    raw = pipe.decision_function(feature_matrix(validation.frame))
+    return LogisticBaseline(pipe, fit_calibrator(raw, validation.frame["label"].to_numpy(), "platt"))

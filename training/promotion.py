@@ -1,0 +1,206 @@
+"""Gated promotion: ``@champion`` moves only when every gate passes, or when oversight overrides in writing.
+
+Gates:
+
+* **quality** — the challenger and the champion are scored on the *challenger's* evaluation set (its test fold,
+  stored with its run), and the challenger may fall short of the champion by at most the tolerance (a share of
+  the champion's figure) on PR-AUC and on precision at 100 per region. With no champion yet, it passes.
+* **fairness** — the version carries a passed fairness audit (tag ``fairness.audit``). The audit comes with the
+  fairness issue; until a version has one, the gate reports "no audit" and refuses.
+* **drift baseline** — the training run stored the reference that drift monitors compare production to.
+
+A refusal names each failed gate with its figures. An override needs a named approver on the oversight roster
+and a written justification; both are recorded as version tags and in a promotion run. ``--version N`` for a
+version that was champion before is a rollback: it needs no gates (it passed them, or was overridden, then) and is
+recorded the same way (only a version *number* rolls back; an alias is always gated). Every decision, refused or
+not, is logged as a run in the ``tegenkracht-promotions`` experiment: the promotion audit trail.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from tegenkracht import settings
+from tegenkracht.tracking import start_run
+from training.evaluation import Ranking, evaluate
+from training.registry import (
+    CHALLENGER,
+    CHAMPION,
+    DRIFT_ARTIFACT,
+    EVALUATION_ARTIFACT,
+    alias_version,
+    client,
+    load,
+    resolve,
+    run_artifact,
+)
+
+log = logging.getLogger(__name__)
+EXPERIMENT = "tegenkracht-promotions"
+QUALITY_METRICS = ("pr_auc", "precision_at_100")
+MIN_JUSTIFICATION = 20
+
+
+class PromotionError(ValueError):
+    """A promotion request that cannot even be considered (bad approver, no such version)."""
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One check, its verdict, and the figures behind it."""
+
+    name: str
+    passed: bool
+    detail: str
+    figures: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Decision:
+    """What ``promote`` did and why."""
+
+    version: str
+    promoted: bool
+    via: str  # gates | override | rollback | refused
+    gates: list[Gate]
+    previous_champion: str | None
+    approver: str | None = None
+    justification: str | None = None
+
+    def failed(self) -> list[Gate]:
+        """The gates that did not pass."""
+        return [g for g in self.gates if not g.passed]
+
+    def as_dict(self) -> dict[str, Any]:
+        """For ``--json`` and the promotion run."""
+        return {**asdict(self), "gates": [asdict(g) for g in self.gates]}
+
+
+def quality_gate(candidate: Any, champion: Any | None, tolerance: float) -> Gate:
+    """Challenger against champion on the challenger's own evaluation set."""
+    if champion is None:
+        return Gate("quality", True, "no champion yet: nothing to compare against")
+    path = run_artifact(candidate, EVALUATION_ARTIFACT)
+    if path is None:
+        return Gate("quality", False, f"version {candidate.version} has no stored evaluation set")
+    frame = pd.read_parquet(path)
+    scores: dict[str, Ranking] = {}
+    for role, version in (("candidate", candidate), ("champion", champion)):
+        model = load(version)
+        try:
+            scores[role] = Ranking(model.score(frame), model.probability(frame))
+        except ValueError as exc:
+            return Gate("quality", False, f"{role} version {version.version} cannot score the evaluation set: {exc}")
+    results = evaluate(scores, frame)
+    figures: dict[str, float] = {}
+    failing = []
+    for metric in QUALITY_METRICS:
+        new, old = results["candidate.observed"][metric], results["champion.observed"][metric]
+        floor = old * (1 - tolerance)
+        figures.update({f"candidate.{metric}": new, f"champion.{metric}": old, f"floor.{metric}": floor})
+        if not new >= floor:  # NaN fails too
+            failing.append(f"{metric} {new:.4f} < {floor:.4f} (champion {old:.4f} - {tolerance:.0%})")
+    detail = "; ".join(failing) if failing else f"not worse than champion v{champion.version} beyond {tolerance:.0%}"
+    return Gate("quality", not failing, detail, figures)
+
+
+def fairness_gate(candidate: Any) -> Gate:
+    """A passed fairness audit recorded on the version."""
+    verdict = candidate.tags.get("fairness.audit")
+    if verdict is None:
+        return Gate("fairness", False, "no audit: no fairness audit is recorded for this version")
+    detail = candidate.tags.get("fairness.summary", verdict)
+    return Gate("fairness", verdict == "passed", detail)
+
+
+def drift_gate(candidate: Any) -> Gate:
+    """The training run stored its drift reference."""
+    stored = run_artifact(candidate, DRIFT_ARTIFACT) is not None
+    return Gate("drift_baseline", stored, "reference stored" if stored else "no drift reference stored with the run")
+
+
+def promote(
+    version: str | None = None,
+    approver: str | None = None,
+    justification: str | None = None,
+    tolerance: float | None = None,
+) -> Decision:
+    """Move ``@champion`` to ``version`` (default ``@challenger``) if the gates, an override or a rollback allow."""
+    tolerance = settings.PROMOTION_TOLERANCE if tolerance is None else tolerance
+    approver, justification = (approver or "").strip() or None, (justification or "").strip() or None
+    _check_override(approver, justification)
+    candidate = resolve(version if version is not None else f"@{CHALLENGER}")
+    champion = alias_version(CHAMPION)
+    previous = str(champion.version) if champion is not None else None
+    if champion is not None and str(champion.version) == str(candidate.version):
+        raise PromotionError(f"version {candidate.version} already holds @{CHAMPION}")
+    named = version is not None and version.removeprefix("models:/").split("/")[-1].isdigit()
+    if named and candidate.tags.get("promotion.champion_since"):
+        decision = Decision(str(candidate.version), True, "rollback", [], previous, approver, justification)
+    else:
+        gates = [quality_gate(candidate, champion, tolerance), fairness_gate(candidate), drift_gate(candidate)]
+        passed = all(g.passed for g in gates)
+        via = "gates" if passed else ("override" if approver else "refused")
+        decision = Decision(str(candidate.version), via != "refused", via, gates, previous, approver, justification)
+    _record(decision)
+    return decision
+
+
+def _check_override(approver: str | None, justification: str | None) -> None:
+    if approver is None and justification is None:
+        return
+    if approver is None or justification is None:
+        raise PromotionError("an override needs both --approver and --justification")
+    if approver not in settings.OVERSIGHT_APPROVERS:
+        raise PromotionError(
+            f"{approver!r} does not hold the oversight role (TEGENKRACHT_OVERSIGHT_APPROVERS); override refused"
+        )
+    if len(justification.strip()) < MIN_JUSTIFICATION:
+        raise PromotionError(f"a justification must say why, in at least {MIN_JUSTIFICATION} characters")
+
+
+def _record(decision: Decision) -> None:
+    """Tags on the version, the alias move, and a promotion run: in that order, so the alias moves last."""
+    import mlflow
+
+    c = client()
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    name, v = settings.MODEL_NAME, decision.version
+    tags = {f"gate.{g.name}": ("pass: " if g.passed else "fail: ") + g.detail for g in decision.gates}
+    tags.update({"promotion.last_decision": decision.via, "promotion.last_decided_at": now})
+    if decision.promoted:
+        tags.update(
+            {
+                "promotion.champion_since": now,
+                "promotion.via": decision.via,
+                "promotion.requested_by": getpass.getuser(),
+            }
+        )
+        if decision.approver:
+            tags.update(
+                {"override.approver": decision.approver, "override.justification": decision.justification or ""}
+            )
+    for key, value in tags.items():
+        c.set_model_version_tag(name, v, key, value[:4900])
+    if decision.promoted:
+        c.set_registered_model_alias(name, CHAMPION, v)
+        log.info("@%s -> version %s (%s; was %s)", CHAMPION, v, decision.via, decision.previous_champion)
+    with start_run(EXPERIMENT, f"promote v{v}: {decision.via}"):
+        mlflow.log_params(
+            {
+                "version": v,
+                "via": decision.via,
+                "previous_champion": str(decision.previous_champion),
+                "approver": str(decision.approver),
+                "requested_by": getpass.getuser(),
+            }
+        )
+        for g in decision.gates:
+            mlflow.log_metrics({f"{g.name}.{k}": x for k, x in g.figures.items() if x == x})
+        mlflow.log_dict(decision.as_dict(), "decision.json")

@@ -1,0 +1,84 @@
+"""The MLflow model registry as Tegenkracht uses it: one registered model, versions, two aliases.
+
+``@challenger`` is the latest trained version; ``@champion`` is the one that scores, moved only by
+:mod:`training.promotion`. Model references accepted everywhere: ``champion``, ``challenger``, ``@alias``, a
+version number, or a full ``models:/<name>@<alias>`` / ``models:/<name>/<version>`` URI.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from tegenkracht import settings
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+EVALUATION_ARTIFACT = "evaluation/test.parquet"
+DRIFT_ARTIFACT = "drift/reference.parquet"
+
+
+class RegistryError(LookupError):
+    """A model reference that names no registered version."""
+
+
+def client() -> Any:
+    """An MLflow client on the configured tracking store."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    mlflow.set_tracking_uri(settings.MLFLOW_TRACKING_URI)
+    return MlflowClient(tracking_uri=settings.MLFLOW_TRACKING_URI, registry_uri=settings.MLFLOW_TRACKING_URI)
+
+
+def resolve(ref: str, name: str | None = None) -> Any:
+    """The ModelVersion a reference names; a clear error when there is none."""
+    from mlflow.exceptions import MlflowException
+
+    name = name or settings.MODEL_NAME
+    m = re.fullmatch(r"models:/(?P<name>[^/@]+)(?:@(?P<alias>[\w-]+)|/(?P<version>\d+))", ref)
+    if m:
+        name, alias, version = m["name"], m["alias"], m["version"]
+    elif ref.isdigit():
+        alias, version = None, ref
+    else:
+        alias, version = ref.removeprefix("@"), None
+    try:
+        if alias is not None:
+            return client().get_model_version_by_alias(name, alias)
+        return client().get_model_version(name, str(version))
+    except MlflowException as exc:
+        raise RegistryError(f"no model version for {ref!r} in registered model {name!r}") from exc
+
+
+def alias_version(alias: str, name: str | None = None) -> Any | None:
+    """The version holding ``alias``, or None."""
+    try:
+        return resolve(f"@{alias}", name)
+    except RegistryError:
+        return None
+
+
+def load(version: Any) -> Any:
+    """The :class:`models.risk.RiskModel` of a registered version, through its pyfunc flavour."""
+    import mlflow.pyfunc
+
+    from models.pyfunc import RiskPyfunc
+
+    pyfunc = mlflow.pyfunc.load_model(f"models:/{version.name}/{version.version}")
+    wrapped = pyfunc.unwrap_python_model()
+    if not isinstance(wrapped, RiskPyfunc) or wrapped.model is None:
+        raise RegistryError(f"version {version.version} is not a Tegenkracht risk model")
+    return wrapped.model
+
+
+def run_artifact(version: Any, path: str) -> Path | None:
+    """Download one artifact of the run that trained ``version``; None when it was never stored."""
+    import mlflow.artifacts
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return Path(mlflow.artifacts.download_artifacts(run_id=version.run_id, artifact_path=path))
+    except (MlflowException, OSError):
+        return None

@@ -1,0 +1,273 @@
+"""One training run end to end: folds, fit, baselines, evaluation, plots, MLflow, registration.
+
+Order matters for safety: everything is computed and logged inside the MLflow run first, and the model is
+registered and given ``@challenger`` only as the very last steps. A run that fails or is interrupted anywhere
+before that leaves the registry exactly as it was (the run itself is kept, marked FAILED or KILLED); ``@champion``
+is never touched here at all.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.catalogue import CATALOGUE_VERSION, catalogue_hash
+from models.risk import RiskModel
+from tegenkracht import settings
+from tegenkracht.tracking import start_run
+from training import plots
+from training.dataset import FEATURES, TRUTH_COLUMNS, Fold, TemporalSplit, build_folds, default_split
+from training.evaluation import Ranking, evaluate, flatten
+from training.fit import Hyperparameters, fit_logistic, fit_risk_model
+from training.labels import records_window
+from training.registry import CHALLENGER, DRIFT_ARTIFACT, EVALUATION_ARTIFACT, client
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+EXPERIMENT = "tegenkracht-training"
+EVALUATION_EXPERIMENT = "tegenkracht-evaluation"
+RUNTIME_PACKAGES = ("lightgbm", "numpy", "pandas", "pyarrow", "scikit-learn", "pandera", "mlflow")
+PROJECT_PACKAGES = ("models", "features", "synth", "tegenkracht")
+DRIFT_SAMPLE_ROWS = 100_000
+TRAIN_STEPS = 5  # plus one per fold
+
+
+@dataclass
+class TrainResult:
+    """What a run produced; ``version`` is None when registration was not asked for."""
+
+    run_id: str
+    version: str | None
+    split: TemporalSplit
+    results: dict[str, dict[str, float]]
+    model: RiskModel
+    folds: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def headline(self) -> dict[str, Any]:
+        """The figures a person reads first."""
+        out: dict[str, Any] = {"run_id": self.run_id, "model_version": self.version, **self.split.as_dict()}
+        for group in ("model.observed", "logistic.observed", "checklist.observed", "model.truth", "checklist.truth"):
+            if group in self.results:
+                r = self.results[group]
+                out[group] = {k: round(r[k], 4) for k in ("pr_auc", "roc_auc", "precision_at_100", "recall_at_100")}
+        if "model.truth" in self.results:
+            out["oracle_ratio_at_100"] = round(self.results["model.truth"]["oracle_ratio_at_100"], 3)
+        out["brier"] = round(self.results["model.observed"]["brier"], 6)
+        return out
+
+
+def resolve_split(data: Path, split: TemporalSplit | None, horizon_months: int) -> TemporalSplit:
+    """The split asked for, or the default one for these records."""
+    if split is not None:
+        return split
+    cases = pd.read_parquet(data / "cases.parquet", columns=["opened_on", "closed_on"])
+    return default_split(records_window(data, cases), horizon_months)
+
+
+def train(
+    data: Path,
+    split: TemporalSplit | None = None,
+    hp: Hyperparameters | None = None,
+    horizon_months: int = 24,
+    register: bool = True,
+    progress: Progress | None = None,
+) -> TrainResult:
+    """Train, evaluate out of time, log everything, and register the model as ``@challenger``."""
+    import mlflow
+
+    step = progress or (lambda _name: None)
+    hp = hp or Hyperparameters()
+    split = resolve_split(data, split, horizon_months)
+    with start_run(EXPERIMENT, f"train test {split.test.date()}") as run:
+        mlflow.log_params({**split.as_dict(), **hp.as_params(), "data": str(data)})
+        folds = build_folds(data, split.folds(), split.horizon_months, progress)
+        _log_folds(folds)
+        train_folds, validation, test = folds[:-2], folds[-2], folds[-1]
+        step("LightGBM and calibration")
+        meta = _model_metadata(split, test)
+        model, info = fit_risk_model(train_folds, validation, hp, meta)
+        mlflow.log_params({"best_iteration": info["best_iteration"], "calibration_fitted": info["calibration"]})
+        step("baselines")
+        rankings = _rankings(model, train_folds, validation, test, data, hp.seed)
+        step("evaluation")
+        results = evaluate(rankings, test.frame)
+        mlflow.log_metrics(flatten(results, "test"))
+        step("plots and artifacts")
+        _log_artifacts(model, rankings, test)
+        step("model and registry")
+        model_uri = _log_model(model, test)
+        version = _register(model_uri, run.info.run_id, meta) if register else None
+    counts = {f.name + " " + f.as_of.date().isoformat(): _fold_counts(f) for f in folds}
+    return TrainResult(run.info.run_id, version, split, results, model, counts)
+
+
+def _fold_counts(fold: Fold) -> dict[str, int]:
+    return {"rows": len(fold.frame), "positives": fold.positives, "pending_excluded": fold.pending_excluded}
+
+
+def _log_folds(folds: list[Fold]) -> None:
+    import mlflow
+
+    for f in folds:
+        prefix = f"fold.{f.name}.{f.as_of.date()}"
+        mlflow.log_metrics({f"{prefix}.{k}": float(v) for k, v in _fold_counts(f).items()})
+    mlflow.log_params(
+        {
+            "input_fingerprint": folds[0].metadata["input_fingerprint"],
+            "catalogue_version": CATALOGUE_VERSION,
+            "catalogue_hash": catalogue_hash(),
+            "truth_available": str(folds[-1].has_truth),
+        }
+    )
+
+
+def _model_metadata(split: TemporalSplit, test: Fold) -> dict[str, str]:
+    return {
+        **split.as_dict(),
+        "catalogue_version": CATALOGUE_VERSION,
+        "catalogue_hash": catalogue_hash(),
+        "input_fingerprint": test.metadata["input_fingerprint"],
+    }
+
+
+def _rankings(
+    model: RiskModel, train: list[Fold], validation: Fold, test: Fold, data: Path, seed: int
+) -> dict[str, Ranking]:
+    """The model and both baselines on the test fold."""
+    logistic = fit_logistic(train, validation, seed)
+    return {
+        "model": Ranking(model.score(test.frame), model.probability(test.frame)),
+        "logistic": Ranking(logistic.score(test.frame), logistic.probability(test.frame)),
+        "checklist": Ranking(checklist_count(data, test)),
+    }
+
+
+def checklist_count(data: Path, fold: Fold) -> np.ndarray:
+    """The analysts' baseline: how many of the twelve red flags a company raises on the fold's as-of date."""
+    from synth.checklist import FLAGS, red_flags
+
+    flags = red_flags(data, fold.as_of.date().isoformat()).set_index("company_id")
+    count = flags[list(FLAGS)].sum(axis=1).astype(float)
+    return count.reindex(fold.frame["company_id"].to_numpy()).fillna(0.0).to_numpy()
+
+
+def _log_artifacts(model: RiskModel, rankings: dict[str, Ranking], test: Fold) -> None:
+    """Plots, the evaluation set and the drift reference."""
+    import mlflow
+
+    label = test.frame["label"].to_numpy()
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        plots.pr_curves(rankings, label, "Test fold, observed labels", d / "plots" / "pr_observed.png")
+        if test.has_truth:
+            truth = test.frame["truth_involved"].to_numpy().astype(int)
+            oracle = {**rankings, "oracle": Ranking(test.frame["truth_propensity"].to_numpy())}
+            plots.pr_curves(oracle, truth, "Test fold, ground truth", d / "plots" / "pr_truth.png")
+        prob = rankings["model"].probability
+        assert prob is not None
+        plots.calibration(prob, label, "Calibration on the test fold", d / "plots" / "calibration.png")
+        sample = test.frame.sample(n=min(len(test.frame), 5000), random_state=0)
+        plots.shap_summary(model.contributions(sample), model.features, d / "plots" / "shap_summary.png")
+        _write_parquet(_evaluation_set(test), d / EVALUATION_ARTIFACT)
+        _write_parquet(_drift_reference(model, test), d / DRIFT_ARTIFACT)
+        mlflow.log_artifacts(str(d))
+
+
+def _evaluation_set(test: Fold) -> pd.DataFrame:
+    """What the quality gate re-scores champion and challenger on: identifiers, indicators, labels, truth."""
+    keep = ["company_id", "riec_region", "label", *[c for c in TRUTH_COLUMNS if c in test.frame], *FEATURES]
+    return test.frame[keep]
+
+
+def _drift_reference(model: RiskModel, test: Fold) -> pd.DataFrame:
+    """Indicators and scores of (a sample of) the latest labelled fold: the baseline drift monitors compare to."""
+    sample = test.frame.sample(n=min(len(test.frame), DRIFT_SAMPLE_ROWS), random_state=0).sort_values("company_id")
+    out = sample[["riec_region", *FEATURES]].reset_index(drop=True)
+    out["score"] = model.score(sample)
+    out["probability"] = model.probability(sample)
+    return out
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(path, index=False, compression="zstd")
+
+
+def _log_model(model: RiskModel, test: Fold) -> str:
+    """Log the pyfunc with its signature, an input example and the project's packages as code paths."""
+    import mlflow.pyfunc
+    from mlflow.models import infer_signature
+
+    from models.pyfunc import ARTIFACT
+
+    example = test.frame[list(FEATURES)].head(5).reset_index(drop=True)
+    signature = infer_signature(example, model.predict_frame(example))
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / ARTIFACT
+        model.save(folder)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(root / "models" / "pyfunc_model.py"),
+            artifacts={ARTIFACT: str(folder)},
+            code_paths=[str(root / p) for p in PROJECT_PACKAGES],
+            signature=signature,
+            input_example=example,
+            pip_requirements=[f"{p}=={package_version(p)}" for p in RUNTIME_PACKAGES],
+        )
+    return str(info.model_uri)
+
+
+def _register(model_uri: str, run_id: str, meta: dict[str, str]) -> str:
+    """New version of the registered model, then ``@challenger``: the last two steps of a run."""
+    import mlflow
+
+    mv = mlflow.register_model(model_uri, settings.MODEL_NAME, tags={**meta, "run_id": run_id})
+    client().set_registered_model_alias(settings.MODEL_NAME, CHALLENGER, str(mv.version))
+    log.info("registered %s version %s as @%s", settings.MODEL_NAME, mv.version, CHALLENGER)
+    return str(mv.version)
+
+
+def summary_json(result: TrainResult) -> str:
+    """For ``--json``."""
+    return json.dumps({**result.headline(), "folds": result.folds}, default=str)
+
+
+def evaluate_registered(
+    ref: str, data: Path, as_of: pd.Timestamp, horizon_months: int = 24, progress: Progress | None = None
+) -> dict[str, dict[str, float]]:
+    """Metrics of a registered version on the records' labels after ``as_of``, logged as a run of its own."""
+    from training.registry import load, resolve
+
+    version = resolve(ref)
+    model = load(version)
+    (fold,) = build_folds(data, [("evaluation", as_of)], horizon_months, progress)
+    rankings = {
+        "model": Ranking(model.score(fold.frame), model.probability(fold.frame)),
+        "checklist": Ranking(checklist_count(data, fold)),
+    }
+    results = evaluate(rankings, fold.frame)
+    import mlflow
+
+    with start_run(EVALUATION_EXPERIMENT, f"evaluate v{version.version} at {as_of.date()}"):
+        mlflow.log_params(
+            {
+                "model_version": str(version.version),
+                "as_of": as_of.date().isoformat(),
+                "horizon_months": horizon_months,
+                "data": str(data),
+                "input_fingerprint": fold.metadata["input_fingerprint"],
+            }
+        )
+        mlflow.log_metrics(flatten(results, "evaluation"))
+        mlflow.log_dict(_fold_counts(fold), "fold.json")
+    return results
