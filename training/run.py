@@ -55,7 +55,15 @@ class TrainResult:
     def headline(self) -> dict[str, Any]:
         """The figures a person reads first."""
         out: dict[str, Any] = {"run_id": self.run_id, "model_version": self.version, **self.split.as_dict()}
-        for group in ("model.observed", "logistic.observed", "checklist.observed", "model.truth", "checklist.truth"):
+        groups = (
+            "model.observed",
+            "logistic.observed",
+            "checklist.observed",
+            "model.truth",
+            "logistic.truth",
+            "checklist.truth",
+        )
+        for group in groups:
             if group in self.results:
                 r = self.results[group]
                 out[group] = {k: round(r[k], 4) for k in ("pr_auc", "roc_auc", "precision_at_100", "recall_at_100")}

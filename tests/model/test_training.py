@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -148,3 +149,25 @@ def test_cli_train_without_records_exits_2(tmp_path: pytest.TempPathFactory) -> 
     result = CliRunner().invoke(app, ["train", "--data", str(tmp_path)])
     assert result.exit_code == 2
     assert "cases.parquet" in result.output
+
+
+def test_cli_evaluate_a_registered_version(registry: Trained) -> None:
+    result = CliRunner().invoke(
+        app, ["evaluate", "--data", str(registry.world), "--as-of", "2021-12-31", "--model", "1", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    # the same fold as the training run's test fold, so the same figures
+    assert payload["model.observed"]["pr_auc"] == round(registry.v1.results["model.observed"]["pr_auc"], 4)
+    assert "checklist.truth" in payload
+    runs = reg.client().search_runs([reg.client().get_experiment_by_name("tegenkracht-evaluation").experiment_id])
+    assert runs[0].data.params["model_version"] == "1"
+
+
+def test_cli_evaluate_unknown_model_or_unlabelled_date_exits_2(registry: Trained) -> None:
+    unknown = CliRunner().invoke(
+        app, ["evaluate", "--data", str(registry.world), "--as-of", "2021-12-31", "--model", "champion"]
+    )
+    assert unknown.exit_code == 2 and "no model version" in unknown.output
+    late = CliRunner().invoke(app, ["evaluate", "--data", str(registry.world), "--as-of", "2024-12-31", "--model", "1"])
+    assert late.exit_code == 2 and "after the data ends" in late.output.replace("\n", " ")
