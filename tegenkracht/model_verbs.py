@@ -20,6 +20,16 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable outpu
 HorizonOption = Annotated[int, typer.Option(min=1, max=120, help="Months after as-of in which a case must open.")]
 
 
+def _input_errors(*extra: type[Exception]) -> tuple[type[Exception], ...]:
+    """Errors that mean the input (not the code) is at fault: unusable tables, bad indicators, an MLflow refusal."""
+    from mlflow.exceptions import MlflowException
+
+    from features import RecordsError
+    from features.pipeline import IndicatorError
+
+    return (*extra, RecordsError, IndicatorError, FileNotFoundError, MlflowException)
+
+
 def _day(value: str, option: str) -> Any:
     import pandas as pd
 
@@ -105,7 +115,7 @@ def run_train(
         split = resolve_split(data, split, horizon_months)
         with steps(TRAIN_STEPS + len(split.folds()), "train") as step:
             return train_model(data, split, hp, horizon_months, options.get("register", True), step)
-    except (LabelError, ValueError) as exc:
+    except _input_errors(LabelError, ValueError) as exc:
         raise _fail(exc) from exc
 
 
@@ -121,18 +131,22 @@ def evaluate(
 ) -> None:
     """Evaluate a registered model on the labels after an as-of date, next to the checklist baseline."""
     setup_logging()
+    from models.risk import ModelInputError
     from training.labels import LabelError
-    from training.registry import RegistryError
-    from training.run import evaluate_registered
+    from training.registry import RegistryError, resolve
+    from training.run import evaluate_registered, in_sample_note
 
     when = _day(as_of, "--as-of")
     try:
         with steps(1, "evaluate") as step:
             results = evaluate_registered(model, data, when, horizon_months, step)
-    except (LabelError, RegistryError, FileNotFoundError) as exc:
+        note = in_sample_note(resolve(model).tags, when)
+    except _input_errors(LabelError, RegistryError, ModelInputError) as exc:
         raise _fail(exc) from exc
     keys = ("positives", "pr_auc", "roc_auc", "brier", "precision_at_100", "recall_at_100", "oracle_ratio_at_100")
-    payload = {group: {k: round(v, 4) for k, v in r.items() if k in keys} for group, r in results.items()}
+    payload: dict[str, Any] = {g: {k: round(v, 4) for k, v in r.items() if k in keys} for g, r in results.items()}
+    if note:
+        payload["warning"] = note
     emit(payload, as_json, f"evaluation of {model} at {as_of}")
 
 
@@ -159,7 +173,7 @@ def promote(
 
     try:
         decision = do_promote(version, approver, justification, tolerance)
-    except (PromotionError, RegistryError) as exc:
+    except _input_errors(PromotionError, RegistryError) as exc:
         raise _fail(exc) from exc
     payload: dict[str, Any] = {
         "version": decision.version,

@@ -19,7 +19,6 @@ import pandas as pd
 
 from features.catalogue import CATALOGUE, catalogue_hash
 from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, read_metadata, write_indicators
-from features.schemas import is_sensitive_name
 from tegenkracht import settings
 from training.labels import Horizon, LabelError, observed_labels, read_truth, records_window
 
@@ -111,10 +110,11 @@ class Fold:
 
 
 def feature_matrix(frame: pd.DataFrame) -> pd.DataFrame:
-    """The catalogue's indicators and nothing else: never a label, truth, identifier or sensitive column."""
-    leaked = [c for c in FEATURES if is_sensitive_name(c) or c in TRUTH_COLUMNS or c.startswith("label")]
-    if leaked:
-        raise LabelError(f"refusing to fit on {leaked}")
+    """The catalogue's indicators and nothing else: never a label, truth, identifier or sensitive column.
+
+    Selecting by the catalogue's names is the guarantee; the catalogue itself refuses sensitive inputs and names
+    (``features.catalogue.check_catalogue``), and :class:`models.risk.RiskModel` refuses sensitive feature names.
+    """
     return frame.loc[:, list(FEATURES)]
 
 
@@ -155,6 +155,9 @@ def _fold(
     labels = observed_labels(cases, frame["company_id"], Horizon(as_of, months), window)
     frame = frame.assign(label=labels["label"].to_numpy(), label_status=labels["label_status"].to_numpy())
     if truth is not None:
+        missing = int((~frame["company_id"].isin(truth["company_id"])).sum())
+        if missing:
+            raise LabelError(f"truth/companies.parquet lacks {missing} companies of the {as_of.date()} fold")
         t = truth.set_index("company_id").reindex(frame["company_id"])
         frame["truth_involved"] = t["involved"].fillna(False).astype(bool).to_numpy()
         frame["truth_propensity"] = t["propensity"].to_numpy()

@@ -107,6 +107,33 @@ def evaluate(
     return out
 
 
+def per_region(rankings: dict[str, Ranking], frame: pd.DataFrame, ks: tuple[int, ...] = CAPACITIES) -> pd.DataFrame:
+    """Precision and recall of every region's own top-k shortlist, per scorer, target and capacity.
+
+    The headline metrics average these over regions; this table shows whether a region is served much worse.
+    """
+    region = frame["riec_region"].astype(str).to_numpy()
+    ties = tiebreak(frame["company_id"])
+    targets = {"observed": frame["label"].to_numpy().astype(np.int64)}
+    if "truth_involved" in frame.columns:
+        targets["truth"] = frame["truth_involved"].to_numpy().astype(np.int64)
+        rankings = {**rankings, "oracle": Ranking(frame["truth_propensity"].to_numpy(np.float64))}
+    parts = []
+    for name, r in rankings.items():
+        for k in ks:
+            chosen = top_k_mask(r.score, region, k, ties)
+            for target, y in targets.items():
+                g = pd.DataFrame({"region": region, "hit": y * chosen, "chosen": chosen, "positive": y})
+                t = g.groupby("region").agg(
+                    selected=("chosen", "sum"), hits=("hit", "sum"), positives=("positive", "sum")
+                )
+                t["precision"] = t.hits / t.selected
+                t["recall"] = (t.hits / t.positives.where(t.positives > 0)).astype(float)
+                parts.append(t.reset_index().assign(scorer=name, target=target, k=k))
+    cols = ["scorer", "target", "k", "region", "selected", "hits", "positives", "precision", "recall"]
+    return pd.concat(parts, ignore_index=True)[cols]
+
+
 def _ratio(a: float, b: float) -> float:
     return a / b if b else float("nan")
 

@@ -48,6 +48,17 @@ def calibration(probability: np.ndarray, label: np.ndarray, title: str, out: Pat
     return _save(fig, out)
 
 
+def precision_by_region(table: pd.DataFrame, k: int, target: str, out: Path) -> Path:
+    """Precision of each region's top-k shortlist, one bar per scorer, to show whether a region is served worse."""
+    sub = table[(table.k == k) & (table.target == target)].pivot(index="region", columns="scorer", values="precision")
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    sub.plot.bar(ax=ax, width=0.8)
+    ax.set(ylabel=f"precision of the top {k}", xlabel="", title=f"Top-{k} shortlist per RIEC region ({target})")
+    ax.tick_params(axis="x", labelsize=7, labelrotation=30)
+    ax.legend(fontsize=8)
+    return _save(fig, out)
+
+
 def shap_summary(contrib: np.ndarray, features: tuple[str, ...], out: Path, top: int = 20) -> Path:
     """Mean |SHAP| per indicator (log-odds), the top ``top``: what the scores rest on."""
     mean_abs = pd.Series(np.abs(contrib[:, :-1]).mean(axis=0), index=list(features)).nlargest(top)[::-1]

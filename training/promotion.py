@@ -92,10 +92,10 @@ def quality_gate(candidate: Any, champion: Any | None, tolerance: float) -> Gate
     frame = pd.read_parquet(path)
     scores: dict[str, Ranking] = {}
     for role, version in (("candidate", candidate), ("champion", champion)):
-        model = load(version)
         try:
+            model = load(version)
             scores[role] = Ranking(model.score(frame), model.probability(frame))
-        except ValueError as exc:
+        except Exception as exc:  # a version that cannot load or score fails the gate, with the reason
             return Gate("quality", False, f"{role} version {version.version} cannot score the evaluation set: {exc}")
     results = evaluate(scores, frame)
     figures: dict[str, float] = {}
@@ -107,7 +107,24 @@ def quality_gate(candidate: Any, champion: Any | None, tolerance: float) -> Gate
         if not new >= floor:  # NaN fails too
             failing.append(f"{metric} {new:.4f} < {floor:.4f} (champion {old:.4f} - {tolerance:.0%})")
     detail = "; ".join(failing) if failing else f"not worse than champion v{champion.version} beyond {tolerance:.0%}"
-    return Gate("quality", not failing, detail, figures)
+    return Gate("quality", not failing, detail + _overlap_note(candidate, champion), figures)
+
+
+def _overlap_note(candidate: Any, champion: Any) -> str:
+    """Warn when the champion learned from labels inside the challenger's evaluation set (it then looks better)."""
+    try:
+        seen_until = pd.Timestamp(champion.tags["validation_as_of"]) + pd.DateOffset(
+            months=int(champion.tags["horizon_months"])
+        )
+        test = pd.Timestamp(candidate.tags["test_as_of"])
+    except (KeyError, ValueError):
+        return ""
+    if seen_until <= test:
+        return ""
+    return (
+        f" (note: champion v{champion.version} learned from labels up to {seen_until.date()}, after this evaluation"
+        f" set's as-of {test.date()}: the comparison favours the champion)"
+    )
 
 
 def fairness_gate(candidate: Any) -> Gate:
@@ -133,6 +150,8 @@ def promote(
 ) -> Decision:
     """Move ``@champion`` to ``version`` (default ``@challenger``) if the gates, an override or a rollback allow."""
     tolerance = settings.PROMOTION_TOLERANCE if tolerance is None else tolerance
+    if not 0.0 <= tolerance < 1.0:
+        raise PromotionError(f"the tolerance is a share of the champion's figure, 0 <= t < 1, not {tolerance}")
     approver, justification = (approver or "").strip() or None, (justification or "").strip() or None
     _check_override(approver, justification)
     candidate = resolve(version if version is not None else f"@{CHALLENGER}")
@@ -148,7 +167,7 @@ def promote(
         passed = all(g.passed for g in gates)
         via = "gates" if passed else ("override" if approver else "refused")
         decision = Decision(str(candidate.version), via != "refused", via, gates, previous, approver, justification)
-    _record(decision)
+    _record(decision, candidate, champion)
     return decision
 
 
@@ -165,42 +184,60 @@ def _check_override(approver: str | None, justification: str | None) -> None:
         raise PromotionError(f"a justification must say why, in at least {MIN_JUSTIFICATION} characters")
 
 
-def _record(decision: Decision) -> None:
-    """Tags on the version, the alias move, and a promotion run: in that order, so the alias moves last."""
+def _record(decision: Decision, candidate: Any, champion: Any | None) -> None:
+    """The promotion run first, then the version's gate tags, then the alias, then the champion marks.
+
+    The decision is on record before anything changes. If the alias move fails, the run ends FAILED and the version
+    is not marked as a former champion, so it can never be "rolled back" to without its gates.
+    """
     import mlflow
 
     c = client()
     now = datetime.now(UTC).isoformat(timespec="seconds")
     name, v = settings.MODEL_NAME, decision.version
-    tags = {f"gate.{g.name}": ("pass: " if g.passed else "fail: ") + g.detail for g in decision.gates}
-    tags.update({"promotion.last_decision": decision.via, "promotion.last_decided_at": now})
-    if decision.promoted:
-        tags.update(
-            {
-                "promotion.champion_since": now,
-                "promotion.via": decision.via,
-                "promotion.requested_by": getpass.getuser(),
-            }
-        )
-        if decision.approver:
-            tags.update(
-                {"override.approver": decision.approver, "override.justification": decision.justification or ""}
-            )
-    for key, value in tags.items():
-        c.set_model_version_tag(name, v, key, value[:4900])
-    if decision.promoted:
-        c.set_registered_model_alias(name, CHAMPION, v)
-        log.info("@%s -> version %s (%s; was %s)", CHAMPION, v, decision.via, decision.previous_champion)
+    # keys differ from the MLproject parameters (version, approver, justification) that `mlflow run` logs first
+    params = {
+        "candidate_version": v,
+        "decision": decision.via,
+        "previous_champion": str(decision.previous_champion),
+        "override_approver": str(decision.approver) if decision.via == "override" else "None",
+        "requested_by": getpass.getuser(),
+        **_splits("candidate", candidate),
+        **(_splits("champion", champion) if champion is not None else {}),
+    }
     with start_run(EXPERIMENT, f"promote v{v}: {decision.via}"):
-        mlflow.log_params(
-            {
-                "version": v,
-                "via": decision.via,
-                "previous_champion": str(decision.previous_champion),
-                "approver": str(decision.approver),
-                "requested_by": getpass.getuser(),
-            }
-        )
+        mlflow.log_params(params)
         for g in decision.gates:
             mlflow.log_metrics({f"{g.name}.{k}": x for k, x in g.figures.items() if x == x})
         mlflow.log_dict(decision.as_dict(), "decision.json")
+        tags = {f"gate.{g.name}": ("pass: " if g.passed else "fail: ") + g.detail for g in decision.gates}
+        tags.update({"promotion.last_decision": decision.via, "promotion.last_decided_at": now})
+        _tag(c, name, v, tags)
+        if not decision.promoted:
+            return
+        c.set_registered_model_alias(name, CHAMPION, v)
+        log.info("@%s -> version %s (%s; was %s)", CHAMPION, v, decision.via, decision.previous_champion)
+        marks = {
+            "promotion.champion_since": now,
+            "promotion.via": decision.via,
+            "promotion.requested_by": getpass.getuser(),
+        }
+        if decision.approver and decision.via in ("override", "rollback"):
+            marks.update(
+                {
+                    f"{decision.via}.approver": decision.approver,
+                    f"{decision.via}.justification": decision.justification or "",
+                }
+            )
+        _tag(c, name, v, marks)
+
+
+def _tag(c: Any, name: str, version: str, tags: dict[str, str]) -> None:
+    for key, value in tags.items():
+        c.set_model_version_tag(name, version, key, value[:4900])
+
+
+def _splits(role: str, version: Any) -> dict[str, str]:
+    """The folds a version was trained, validated and tested on, from its registration tags."""
+    keys = ("train_as_of", "validation_as_of", "test_as_of", "horizon_months")
+    return {f"{role}_{k}": str(version.tags.get(k, "unknown")) for k in keys}

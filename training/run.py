@@ -26,7 +26,7 @@ from tegenkracht import settings
 from tegenkracht.tracking import start_run
 from training import plots
 from training.dataset import FEATURES, TRUTH_COLUMNS, Fold, TemporalSplit, build_folds, default_split
-from training.evaluation import Ranking, evaluate, flatten
+from training.evaluation import Ranking, evaluate, flatten, per_region
 from training.fit import Hyperparameters, fit_logistic, fit_risk_model
 from training.labels import records_window
 from training.registry import CHALLENGER, DRIFT_ARTIFACT, EVALUATION_ARTIFACT, client
@@ -67,6 +67,8 @@ class TrainResult:
             if group in self.results:
                 r = self.results[group]
                 out[group] = {k: round(r[k], 4) for k in ("pr_auc", "roc_auc", "precision_at_100", "recall_at_100")}
+        out["trees"] = self.model.booster.num_trees()
+        out["calibration"] = self.model.calibrator.method
         if "model.truth" in self.results:
             out["oracle_ratio_at_100"] = round(self.results["model.truth"]["oracle_ratio_at_100"], 3)
         out["brier"] = round(self.results["model.observed"]["brier"], 6)
@@ -96,7 +98,8 @@ def train(
     hp = hp or Hyperparameters()
     split = resolve_split(data, split, horizon_months)
     with start_run(EXPERIMENT, f"train test {split.test.date()}") as run:
-        mlflow.log_params({**split.as_dict(), **hp.as_params(), "data": str(data)})
+        # "records_dir", not "data": under `mlflow run` the entry point has logged its own `data` parameter already
+        mlflow.log_params({**split.as_dict(), **hp.as_params(), "records_dir": str(data.resolve())})
         folds = build_folds(data, split.folds(), split.horizon_months, progress)
         _log_folds(folds)
         train_folds, validation, test = folds[:-2], folds[-2], folds[-1]
@@ -180,6 +183,11 @@ def _log_artifacts(model: RiskModel, rankings: dict[str, Ranking], test: Fold) -
             truth = test.frame["truth_involved"].to_numpy().astype(int)
             oracle = {**rankings, "oracle": Ranking(test.frame["truth_propensity"].to_numpy())}
             plots.pr_curves(oracle, truth, "Test fold, ground truth", d / "plots" / "pr_truth.png")
+        regions = per_region(rankings, test.frame)
+        (d / "evaluation").mkdir(parents=True, exist_ok=True)
+        regions.to_csv(d / "evaluation" / "per_region.csv", index=False)
+        target = "truth" if test.has_truth else "observed"
+        plots.precision_by_region(regions, 100, target, d / "plots" / f"precision_by_region_{target}.png")
         prob = rankings["model"].probability
         assert prob is not None
         plots.calibration(prob, label, "Calibration on the test fold", d / "plots" / "calibration.png")
@@ -264,6 +272,9 @@ def evaluate_registered(
         "checklist": Ranking(checklist_count(data, fold)),
     }
     results = evaluate(rankings, fold.frame)
+    note = in_sample_note(version.tags, as_of)
+    if note:
+        log.warning("%s", note)
     import mlflow
 
     with start_run(EVALUATION_EXPERIMENT, f"evaluate v{version.version} at {as_of.date()}"):
@@ -272,10 +283,25 @@ def evaluate_registered(
                 "model_version": str(version.version),
                 "as_of": as_of.date().isoformat(),
                 "horizon_months": horizon_months,
-                "data": str(data),
+                "records_dir": str(data.resolve()),
                 "input_fingerprint": fold.metadata["input_fingerprint"],
+                "in_sample": str(bool(note)),
             }
         )
         mlflow.log_metrics(flatten(results, "evaluation"))
         mlflow.log_dict(_fold_counts(fold), "fold.json")
     return results
+
+
+def in_sample_note(tags: dict[str, str], as_of: pd.Timestamp) -> str | None:
+    """A warning when the model learned from labels that lie after ``as_of`` (its metrics there are flattered)."""
+    try:
+        seen_until = pd.Timestamp(tags["validation_as_of"]) + pd.DateOffset(months=int(tags["horizon_months"]))
+    except (KeyError, ValueError):
+        return "the model's training window is unknown: this evaluation may be in-sample"
+    if as_of >= seen_until:
+        return None
+    return (
+        f"in-sample: the model learned from labels up to {seen_until.date()}, after this as-of ({as_of.date()}); "
+        "these metrics flatter it"
+    )

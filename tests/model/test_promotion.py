@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from tegenkracht.cli import app
 from training import registry as reg
 from training.promotion import PromotionError, promote
+from training.run import train
 
 from .conftest import APPROVER, Trained
 
@@ -36,7 +37,7 @@ def test_without_an_audit_promotion_is_refused_and_says_why(registry: Trained) -
     assert tags["gate.fairness"].startswith("fail") and tags["promotion.last_decision"] == "refused"
     c = reg.client()
     runs = c.search_runs([c.get_experiment_by_name("tegenkracht-promotions").experiment_id])
-    assert runs[0].data.params["via"] == "refused"
+    assert runs[0].data.params["decision"] == "refused"
 
 
 @pytest.mark.parametrize(
@@ -70,6 +71,56 @@ def test_when_every_gate_passes_the_version_is_promoted(registry: Trained) -> No
     decision = promote(version="1")
     assert decision.via == "gates" and _champion() == "1"
     assert all(g.passed for g in decision.gates)
+
+
+def test_an_equal_challenger_passes_every_gate_against_a_real_champion(registry: Trained) -> None:
+    promote(version="1", approver=APPROVER, justification=WHY)
+    again = train(registry.world)  # same records and seed: the same model as v1, registered as v3
+    _pass_audit(str(again.version))
+    decision = promote()
+    assert decision.via == "gates", decision.failed()
+    quality = decision.gates[0]
+    assert quality.figures["candidate.pr_auc"] == quality.figures["champion.pr_auc"]
+    assert _champion() == again.version and decision.previous_champion == "1"
+
+
+def test_a_failed_alias_move_promotes_nothing_and_marks_nothing(
+    registry: Trained, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlflow import MlflowClient
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ConnectionError("registry went away")
+
+    with monkeypatch.context() as patched, pytest.raises(ConnectionError):
+        patched.setattr(MlflowClient, "set_registered_model_alias", broken)
+        promote(version="1", approver=APPROVER, justification=WHY)
+    assert _champion() is None
+    assert "promotion.champion_since" not in reg.resolve("1").tags, "never a champion, so never a rollback target"
+    c = reg.client()
+    runs = c.search_runs([c.get_experiment_by_name("tegenkracht-promotions").experiment_id])
+    assert runs[0].info.status == "FAILED"
+    assert promote(version="1").via == "refused", "gated, not rolled back"
+
+
+def test_the_promotion_run_records_both_versions_windows(registry: Trained) -> None:
+    promote(version="1", approver=APPROVER, justification=WHY)
+    _pass_audit("2")
+    promote()
+    c = reg.client()
+    runs = c.search_runs(
+        [c.get_experiment_by_name("tegenkracht-promotions").experiment_id],
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    params = runs[0].data.params
+    assert params["candidate_version"] == "2" and params["previous_champion"] == "1"
+    assert params["candidate_test_as_of"] == "2021-12-31" and params["champion_validation_as_of"] == "2019-12-31"
+
+
+def test_a_tolerance_outside_0_1_is_refused(registry: Trained) -> None:
+    with pytest.raises(PromotionError, match="tolerance"):
+        promote(tolerance=1.5)
 
 
 def test_a_worse_challenger_fails_the_quality_gate_with_its_figures(registry: Trained) -> None:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,6 +17,7 @@ from typer.testing import CliRunner
 
 from features.schemas import is_sensitive_name
 from models.risk import SHAP_PREFIX
+from tegenkracht import settings
 from tegenkracht.cli import app
 from training import registry as reg
 from training.dataset import FEATURES, feature_matrix
@@ -88,7 +93,10 @@ def test_models_read_the_catalogue_and_nothing_sensitive(registry: Trained) -> N
     assert list(feature_matrix(frame).columns) == list(FEATURES)
 
 
-def test_training_never_reads_the_sensitive_tables(registry: Trained, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_training_never_reads_the_sensitive_tables(
+    registry: Trained, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(settings, "VAR_DIR", tmp_path)  # an empty indicator cache: records are read and validated
     read: list[str] = []
     original = pq.read_table
 
@@ -98,7 +106,42 @@ def test_training_never_reads_the_sensitive_tables(registry: Trained, monkeypatc
 
     monkeypatch.setattr(pq, "read_table", spy)
     train(registry.world, register=False)
-    assert read and not [p for p in read if "sensitive" in p]
+    assert [p for p in read if "officers" in p], "the records were read"
+    assert not [p for p in read if "sensitive" in p]
+
+
+def test_a_fresh_process_reproduces_the_model(registry: Trained, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "TEGENKRACHT_"))}
+    env |= {
+        "TEGENKRACHT_VAR_DIR": str(tmp_path),
+        "TEGENKRACHT_PROGRESS": "0",
+        "TEGENKRACHT_MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+    }
+    cmd = [sys.executable, "-m", "tegenkracht", "train", "--data", str(registry.world), "--no-register", "--json"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    fresh = json.loads(proc.stdout)
+    expected = json.loads(json.dumps(registry.v1.headline(), default=str))
+    for key in ("model.observed", "model.truth", "logistic.observed", "trees", "brier", "calibration"):
+        assert fresh[key] == expected[key], key
+    assert fresh["model_version"] is None
+
+
+def test_a_failed_alias_move_leaves_champion_and_challenger_alone(
+    registry: Trained, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlflow import MlflowClient
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ConnectionError("registry went away")
+
+    with monkeypatch.context() as patched, pytest.raises(ConnectionError):
+        patched.setattr(MlflowClient, "set_registered_model_alias", broken)
+        train(registry.world)
+    c = _client()
+    assert len(c.search_model_versions("name='tegenkracht-risk'")) == 3, "the version exists, without an alias"
+    assert not c.get_model_version("tegenkracht-risk", "3").aliases
+    assert str(c.get_model_version_by_alias("tegenkracht-risk", "challenger").version) == "2"
 
 
 def test_a_failed_run_changes_no_alias_and_registers_nothing(
