@@ -20,6 +20,17 @@ from rich.console import Console
 from rich.table import Table
 
 RESULTS = Path(__file__).parent / "results"
+WORLDS = Path("var/bench")
+
+
+def bench_world(n: int) -> Path:
+    """A world of ``n`` companies under ``var/bench/``, generated once (not timed) and reused by every benchmark."""
+    out = WORLDS / f"world-{n}"
+    if not (out / "manifest.json").exists():
+        from synth import WorldConfig, generate_world
+
+        generate_world(WorldConfig(n_companies=n), out)
+    return out
 
 
 def machine() -> dict[str, Any]:

@@ -12,20 +12,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._harness import growth_summary, report, run_child
+from bench._harness import bench_world, growth_summary, report, run_child
 
 TARGET_S = 600.0
 TARGET_GIB = 12.0
-WORLDS = Path("var/bench")
-
-
-def _world(n: int) -> Path:
-    out = WORLDS / f"world-{n}"
-    if not (out / "manifest.json").exists():
-        from synth import WorldConfig, generate_world
-
-        generate_world(WorldConfig(n_companies=n), out)
-    return out
 
 
 def main() -> None:
@@ -37,7 +27,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
     for n in sizes:
-        r = run_child("bench.features_child", [str(_world(n)), args.as_of])
+        r = run_child("bench.features_child", [str(bench_world(n)), args.as_of])
         r["companies"] = n
         r["ratio_vs_read_anchor"] = r["total_s"] / r["anchor_read_s"]
         r["us_per_company"] = r["total_s"] / n * 1e6

@@ -13,20 +13,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._harness import growth_exponent, report, run_child
+from bench._harness import WORLDS, bench_world, growth_exponent, report, run_child
 
 TARGET_S = 600.0
 TARGET_ROWS = 2_500_000
-WORLDS = Path("var/bench")
-
-
-def _world(n: int) -> Path:
-    out = WORLDS / f"world-{n}"
-    if not (out / "manifest.json").exists():
-        from synth import WorldConfig, generate_world
-
-        generate_world(WorldConfig(n_companies=n), out)
-    return out
 
 
 def main() -> None:
@@ -37,7 +27,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
     for n in sizes:
-        world = _world(n)
+        world = bench_world(n)
         r = run_child("bench.training_child", [str(world), str((WORLDS / f"var-{n}").resolve())])
         r["companies"] = n
         r["ratio_vs_fit_anchor"] = r["total_s"] / r["anchor_fit_s"]

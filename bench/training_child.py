@@ -31,7 +31,7 @@ def main() -> None:
     settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp / 'mlflow.db'}"
 
     from training.dataset import build_folds
-    from training.fit import Hyperparameters, positive_weight, stack
+    from training.fit import Hyperparameters, lgb_params, stack
     from training.run import resolve_split, train
 
     split = resolve_split(world, None, 24)
@@ -46,22 +46,7 @@ def main() -> None:
     hp = Hyperparameters()
     best = int(result.model.metadata["best_iteration"])
     rounds = min(best + hp.early_stopping_rounds, hp.max_rounds)
-    params = {
-        "objective": "binary",
-        "num_leaves": hp.num_leaves,
-        "max_depth": hp.max_depth,
-        "learning_rate": hp.learning_rate,
-        "min_child_samples": hp.min_child_samples,
-        "feature_fraction": hp.feature_fraction,
-        "bagging_fraction": hp.bagging_fraction,
-        "bagging_freq": 1,
-        "lambda_l2": hp.lambda_l2,
-        "scale_pos_weight": positive_weight(y, hp.pos_weight),
-        "seed": hp.seed,
-        "deterministic": True,
-        "force_col_wise": True,
-        "verbosity": -1,
-    }
+    params = {**lgb_params(hp, y), "metric": "none"}  # the anchor evaluates nothing
     t2 = time.perf_counter()
     lgb.train(params, lgb.Dataset(x.to_numpy(np.float64), label=y), rounds)
     t3 = time.perf_counter()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 os.environ.setdefault("TEGENKRACHT_PROGRESS", "0")
@@ -18,6 +19,20 @@ os.environ.setdefault("TEGENKRACHT_PROGRESS", "0")
 from synth import WorldConfig, generate_world
 
 SMALL = WorldConfig(n_companies=3_000, seed=7)
+
+
+@pytest.fixture
+def parquet_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every path handed to ``pyarrow.parquet.read_table`` (which pandas uses too) during the test."""
+    read: list[str] = []
+    original = pq.read_table
+
+    def spy(source: object, *args: object, **kwargs: object) -> object:
+        read.append(str(source))
+        return original(source, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "read_table", spy)
+    return read
 
 
 @pytest.fixture(scope="session")

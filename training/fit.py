@@ -86,13 +86,9 @@ def positive_weight(y: np.ndarray, how: PosWeight) -> float:
     return {"none": 1.0, "sqrt": float(np.sqrt(ratio)), "balanced": float(ratio)}[how]
 
 
-def fit_booster(train: list[Fold], validation: Fold, hp: Hyperparameters) -> tuple[lgb.Booster, dict[str, Any]]:
-    """LightGBM with early stopping on the validation fold's average precision."""
-    x, y = stack(train)
-    if y.sum() == 0:
-        raise ValueError("the training folds hold no confirmed case: nothing to learn from")
-    xv, yv = stack([validation])
-    params = {
+def lgb_params(hp: Hyperparameters, y: np.ndarray) -> dict[str, Any]:
+    """LightGBM's parameters for these hyperparameters and labels (the labels set the positive weight)."""
+    return {
         "objective": "binary",
         "metric": "average_precision",
         "num_leaves": hp.num_leaves,
@@ -110,6 +106,15 @@ def fit_booster(train: list[Fold], validation: Fold, hp: Hyperparameters) -> tup
         "num_threads": hp.num_threads,
         "verbosity": -1,
     }
+
+
+def fit_booster(train: list[Fold], validation: Fold, hp: Hyperparameters) -> tuple[lgb.Booster, dict[str, Any]]:
+    """LightGBM with early stopping on the validation fold's average precision."""
+    x, y = stack(train)
+    if y.sum() == 0:
+        raise ValueError("the training folds hold no confirmed case: nothing to learn from")
+    xv, yv = stack([validation])
+    params = lgb_params(hp, y)
     dtrain = lgb.Dataset(x, label=y, feature_name=list(FEATURES), free_raw_data=True)
     dvalid = lgb.Dataset(xv, label=yv, reference=dtrain)
     callbacks: list[Callable[..., Any]] = (

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
 
 from features import validate_records
@@ -91,22 +90,14 @@ def test_records_dated_after_the_as_of_date_change_nothing(small_world: Path) ->
     assert not later_before.equals(later_after)
 
 
-def test_pipeline_never_reads_sensitive(small_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pipeline_never_reads_sensitive(small_world: Path, tmp_path: Path, parquet_reads: list[str]) -> None:
     world = tmp_path / "w"
     shutil.copytree(small_world, world)
     shutil.rmtree(world / "sensitive")
     shutil.rmtree(world / "truth")
-    read: list[str] = []
-    original = pq.read_table
-
-    def spy(source: object, *args: object, **kwargs: object) -> object:
-        read.append(str(source))
-        return original(source, *args, **kwargs)
-
-    monkeypatch.setattr(pq, "read_table", spy)
     frame, _ = compute_indicators(validate_records(world).tables, AS_OF)
     assert len(frame) > 1000
-    assert read and not [p for p in read if "sensitive" in p or "truth" in p]
+    assert parquet_reads and not [p for p in parquet_reads if "sensitive" in p or "truth" in p]
 
 
 def test_sensitive_input_column_is_refused(small_world: Path) -> None:

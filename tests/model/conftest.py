@@ -9,7 +9,8 @@ own copy of that registry's database, so tests never depend on each other's orde
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,23 @@ def registry(trained: Trained, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     shutil.copy(trained.var / "mlflow.db", db)
     _point_at(monkeypatch, trained.var, db)
     return trained
+
+
+@pytest.fixture
+def alias_outage(monkeypatch: pytest.MonkeyPatch) -> Callable[[], AbstractContextManager[object]]:
+    """A context in which every alias move fails, as when the registry goes away mid-change."""
+    from mlflow import MlflowClient
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ConnectionError("registry went away")
+
+    @contextmanager
+    def outage() -> Iterator[object]:
+        with monkeypatch.context() as patched, pytest.raises(ConnectionError):
+            patched.setattr(MlflowClient, "set_registered_model_alias", broken)
+            yield None
+
+    return outage
 
 
 def _point_at(mp: pytest.MonkeyPatch, var: Path, db: Path) -> None:

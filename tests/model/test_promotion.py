@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import pytest
 from typer.testing import CliRunner
@@ -85,15 +87,9 @@ def test_an_equal_challenger_passes_every_gate_against_a_real_champion(registry:
 
 
 def test_a_failed_alias_move_promotes_nothing_and_marks_nothing(
-    registry: Trained, monkeypatch: pytest.MonkeyPatch
+    registry: Trained, alias_outage: Callable[[], AbstractContextManager[object]]
 ) -> None:
-    from mlflow import MlflowClient
-
-    def broken(*_args: object, **_kwargs: object) -> None:
-        raise ConnectionError("registry went away")
-
-    with monkeypatch.context() as patched, pytest.raises(ConnectionError):
-        patched.setattr(MlflowClient, "set_registered_model_alias", broken)
+    with alias_outage():
         promote(version="1", approver=APPROVER, justification=WHY)
     assert _champion() is None
     assert "promotion.champion_since" not in reg.resolve("1").tags, "never a champion, so never a rollback target"

@@ -6,12 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -94,20 +95,12 @@ def test_models_read_the_catalogue_and_nothing_sensitive(registry: Trained) -> N
 
 
 def test_training_never_reads_the_sensitive_tables(
-    registry: Trained, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    registry: Trained, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, parquet_reads: list[str]
 ) -> None:
     monkeypatch.setattr(settings, "VAR_DIR", tmp_path)  # an empty indicator cache: records are read and validated
-    read: list[str] = []
-    original = pq.read_table
-
-    def spy(source: object, *args: object, **kwargs: object) -> object:
-        read.append(str(source))
-        return original(source, *args, **kwargs)
-
-    monkeypatch.setattr(pq, "read_table", spy)
     train(registry.world, register=False)
-    assert [p for p in read if "officers" in p], "the records were read"
-    assert not [p for p in read if "sensitive" in p]
+    assert [p for p in parquet_reads if "officers" in p], "the records were read"
+    assert not [p for p in parquet_reads if "sensitive" in p]
 
 
 def test_a_fresh_process_reproduces_the_model(registry: Trained, tmp_path: Path) -> None:
@@ -128,15 +121,9 @@ def test_a_fresh_process_reproduces_the_model(registry: Trained, tmp_path: Path)
 
 
 def test_a_failed_alias_move_leaves_champion_and_challenger_alone(
-    registry: Trained, monkeypatch: pytest.MonkeyPatch
+    registry: Trained, alias_outage: Callable[[], AbstractContextManager[object]]
 ) -> None:
-    from mlflow import MlflowClient
-
-    def broken(*_args: object, **_kwargs: object) -> None:
-        raise ConnectionError("registry went away")
-
-    with monkeypatch.context() as patched, pytest.raises(ConnectionError):
-        patched.setattr(MlflowClient, "set_registered_model_alias", broken)
+    with alias_outage():
         train(registry.world)
     c = _client()
     assert len(c.search_model_versions("name='tegenkracht-risk'")) == 3, "the version exists, without an alias"
