@@ -13,7 +13,7 @@ Choices, and why:
   parameters) when that fold has fewer than ``ISOTONIC_MIN_POSITIVES`` positives, isotonic regression otherwise.
   Both are monotone, so calibration never changes a ranking.
 * ``deterministic`` LightGBM with a fixed seed and column-wise histograms: the same data and seed give the same
-  trees, whatever the thread count.
+  trees on the same machine and thread count (LightGBM promises no more).
 """
 
 from __future__ import annotations
