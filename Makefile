@@ -38,6 +38,8 @@ bench: $(STAMP) ## Run the benchmarks at three sizes and print their tables (see
 	$(BIN)/python bench/bench_synth.py
 	$(BIN)/python bench/bench_features.py
 	$(BIN)/python bench/bench_training.py
+	$(BIN)/python bench/shap_throughput.py
+	$(BIN)/python bench/bench_scoring.py
 
 docs: $(STAMP) ## Regenerate docs/data.md, docs/indicators.md and the measured figures in docs/
 	$(BIN)/python -m docs.generate

@@ -639,7 +639,9 @@ CATALOGUE: tuple[Indicator, ...] = (
     ),
 )
 
-IDENTIFIERS: tuple[str, ...] = ("company_id", "riec_region", "municipality", "municipality_code")
+# Identifying columns of an indicator table, never model inputs. The SBI section names a company's sector peers
+# (reason codes compare with them; shortlists filter on them).
+IDENTIFIERS: tuple[str, ...] = ("company_id", "riec_region", "municipality", "municipality_code", "sbi_section")
 BY_ID: dict[str, Indicator] = {ind.id: ind for ind in CATALOGUE}
 
 
@@ -662,8 +664,8 @@ def check_catalogue(catalogue: tuple[Indicator, ...] = CATALOGUE) -> None:
 
 def catalogue_hash(catalogue: tuple[Indicator, ...] = CATALOGUE) -> str:
     """Content hash of the catalogue, so a run records exactly which definitions it used."""
-    blob = json.dumps([asdict(i) for i in catalogue], sort_keys=True).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
+    blob = json.dumps({"identifiers": IDENTIFIERS, "indicators": [asdict(i) for i in catalogue]}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 check_catalogue()

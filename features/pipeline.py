@@ -111,7 +111,7 @@ def compute_indicators(
         raise IndicatorError(f"computed {sorted(set(values) ^ set(expected))} differ from the catalogue")
     act = ctx.active
     co = ctx.companies.iloc[act]
-    frame = pd.DataFrame({c: co[c].to_numpy() for c in IDENTIFIERS})
+    frame = pd.DataFrame({c: co["section" if c == "sbi_section" else c].to_numpy() for c in IDENTIFIERS})
     for ind in expected:
         frame[ind] = np.asarray(values[ind], dtype=np.float64)[act]
     return frame.sort_values("company_id").reset_index(drop=True), peers

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from features.schemas import is_sensitive_name
+from models.treeshap import Explainer, UnsupportedModelError
 
 CalibrationMethod = Literal["platt", "isotonic"]
 SHAP_PREFIX = "shap__"
@@ -73,6 +74,7 @@ class RiskModel:
     calibrator: Calibrator
     features: tuple[str, ...]
     metadata: dict[str, str] = field(default_factory=dict)
+    _explainer: Explainer | UnsupportedModelError | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         sensitive = [f for f in self.features if is_sensitive_name(f)]
@@ -101,8 +103,20 @@ class RiskModel:
         return self.calibrator(self.score(rows, num_threads))
 
     def contributions(self, rows: pd.DataFrame, num_threads: int = 0) -> np.ndarray:
-        """Exact SHAP values, shape (rows, indicators + 1), the last column the base value (log-odds)."""
-        return np.asarray(self.booster.predict(self.matrix(rows), pred_contrib=True, num_threads=num_threads))
+        """Exact SHAP values, shape (rows, indicators + 1), the last column the base value (log-odds).
+
+        The fast exact path (:mod:`models.treeshap`) when the model allows it, LightGBM's ``pred_contrib``
+        otherwise; both agree to 1e-9. ``num_threads`` only applies to the fallback (the fast path uses numba's).
+        """
+        x = self.matrix(rows)
+        if self._explainer is None:
+            try:
+                self._explainer = Explainer.from_booster(self.booster)
+            except UnsupportedModelError as exc:
+                self._explainer = exc  # remembered: parse once, fall back every time
+        if isinstance(self._explainer, UnsupportedModelError):
+            return np.asarray(self.booster.predict(x, pred_contrib=True, num_threads=num_threads))
+        return self._explainer.shap_values(x)
 
     def predict_frame(self, rows: pd.DataFrame, num_threads: int = 0) -> pd.DataFrame:
         """Score, probability, base value and one ``shap__<indicator>`` column per indicator, row for row."""

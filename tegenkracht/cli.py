@@ -199,7 +199,7 @@ def demo(
     companies: Annotated[int, typer.Option(min=500, help="Size of the demo world.")] = settings.DEMO_COMPANIES,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Run the main job end to end on embedded defaults: world, validation, indicators, training, registration.
+    """Run the main job end to end on embedded defaults: world, validation, indicators, training, scoring.
 
     Later stages (scoring, serving) join this verb as they are built.
     """
@@ -215,6 +215,14 @@ def demo(
     as_of = f"{cfg.end_year - 2}-12-31"
     indicators = run_features(world, as_of, settings.VAR_DIR / "indicators" / f"demo-{as_of}.parquet", None, True)
     trained = model_verbs.run_train(world, None, None, None, 24, {"seed": cfg.seed})
+    # no champion exists until a fairness audit passes, so the demo scores with the model it just trained
+    scores = model_verbs.run_score(
+        Path(indicators["out"]),
+        settings.VAR_DIR / "scores" / f"demo-{as_of}.parquet",
+        f"models:/{settings.MODEL_NAME}/{trained.version}",
+        100_000,
+        [],
+    )
     payload = {
         "world": str(world),
         "rows": report.rows_in,
@@ -226,6 +234,8 @@ def demo(
         "indicator_rows": indicators["rows"],
         "catalogue_version": indicators["catalogue_version"],
         **trained.headline(),
+        "scores": scores["out"],
+        "scored_rows": scores["rows"],
     }
     _emit(payload, as_json, "demo")
     if not report.ok:
@@ -235,6 +245,7 @@ def demo(
 app.command()(model_verbs.train)
 app.command()(model_verbs.evaluate)
 app.command()(model_verbs.promote)
+app.command()(model_verbs.score)
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from tegenkracht import settings
-from tegenkracht.console import EXIT_BAD_INPUT, EXIT_PROBLEMS, emit, setup_logging, stderr, steps
+from tegenkracht.console import EXIT_BAD_INPUT, EXIT_PROBLEMS, emit, setup_logging, stderr, stdout, steps
 
 DataOption = Annotated[Path, typer.Option(help="Folder with the record tables (Parquet).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -186,3 +186,61 @@ def promote(
     emit(payload, as_json, "promotion")
     if not decision.promoted:
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+def score(
+    features: Annotated[Path, typer.Option(help="Indicator table (Parquet) from `tegenkracht features`.")],
+    out: Annotated[Path, typer.Option(help="Score file to write (Parquet); replaced atomically.")],
+    model: Annotated[str, typer.Option(help="champion, challenger, a version number or a models:/ URI.")] = "champion",
+    chunk_rows: Annotated[int, typer.Option(min=1000, help="Rows scored per chunk: bounds memory.")] = 100_000,
+    explain: Annotated[
+        list[str] | None, typer.Option(help="Company id to explain: reasons in Dutch and English, and a waterfall.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Score every company in an indicator table: raw score, calibrated probability and exact SHAP per indicator.
+
+    A score is a signal for human review, never a decision. Output columns: company_id, score, probability,
+    base_value, shap__<indicator> for every indicator, model_version.
+    """
+    setup_logging()
+    payload = run_score(features, out, model, chunk_rows, explain or [])
+    if as_json or not explain:
+        emit(payload, as_json, "scores")
+    else:
+        _print_explanations(payload)
+
+
+def run_score(features: Path, out: Path, model: str, chunk_rows: int, explain: list[str]) -> dict[str, Any]:
+    """Resolve the model, score in chunks with a progress bar, explain on request; shared by ``score`` and ``demo``."""
+    from models.risk import ModelInputError
+    from serving.scoring import ScoringError, score_file
+    from serving.scoring import explain as explain_companies
+    from training.registry import RegistryError, load, resolve
+
+    try:
+        version = resolve(model)
+        risk_model = load(version)
+        with steps(1, "score") as step:
+            run = score_file(risk_model, features, out, str(version.version), chunk_rows, step)
+        explained = explain_companies(out, features, explain) if explain else []
+    except _input_errors(RegistryError, ScoringError, ModelInputError) as exc:
+        raise _fail(exc) from exc
+    return {
+        "out": str(run.out),
+        "reference": str(run.reference),
+        "rows": run.rows,
+        "model_version": run.model_version,
+        "catalogue_hash": run.catalogue_hash,
+        "explanations": explained,
+    }
+
+
+def _print_explanations(payload: dict[str, Any]) -> None:
+    emit({k: v for k, v in payload.items() if k != "explanations"}, False, "scores")
+    for e in payload["explanations"]:
+        stdout.print(f"\n[bold]{e['company_id']}[/bold]  score {e['score']:.3f}  probability {e['probability']:.4f}")
+        for direction, word in (("raises", "+"), ("lowers", "-")):
+            for r in e[direction]:
+                stdout.print(f"  {word} {r['contribution']:+.3f}  {r['text_nl']}\n           {r['text_en']}")
+        stdout.print(f"  waterfall: {', '.join(e['waterfall'])}")

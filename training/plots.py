@@ -69,6 +69,16 @@ def shap_summary(contrib: np.ndarray, features: tuple[str, ...], out: Path, top:
     return _save(fig, out)
 
 
+def beeswarm(contrib: np.ndarray, rows: pd.DataFrame, features: tuple[str, ...], out: Path, top: int = 20) -> Path:
+    """SHAP beeswarm: per indicator, every company's contribution coloured by its value (high values red)."""
+    import shap
+
+    shap.summary_plot(contrib[:, :-1], rows[list(features)], max_display=top, show=False, plot_size=(8, 7))
+    fig = plt.gcf()
+    fig.axes[0].set_title("Contributions by indicator value (test fold sample)")
+    return _save(fig, out)
+
+
 def _save(fig: Figure, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()

@@ -192,7 +192,9 @@ def _log_artifacts(model: RiskModel, rankings: dict[str, Ranking], test: Fold) -
         assert prob is not None
         plots.calibration(prob, label, "Calibration on the test fold", d / "plots" / "calibration.png")
         sample = test.frame.sample(n=min(len(test.frame), 5000), random_state=0)
-        plots.shap_summary(model.contributions(sample), model.features, d / "plots" / "shap_summary.png")
+        contrib = model.contributions(sample)
+        plots.shap_summary(contrib, model.features, d / "plots" / "shap_summary.png")
+        plots.beeswarm(contrib, sample, model.features, d / "plots" / "shap_beeswarm.png")
         _write_parquet(_evaluation_set(test), d / EVALUATION_ARTIFACT)
         _write_parquet(_drift_reference(model, test), d / DRIFT_ARTIFACT)
         mlflow.log_artifacts(str(d))

@@ -1,0 +1,147 @@
+"""Reason codes: what raises and what lowers a company's score, as facts an analyst can check in the register.
+
+Each reason names one catalogued indicator, the company's value and what its sector peers have (the median of the
+same indicator among companies in the same SBI section), in Dutch and in English, with its exact SHAP
+contribution (log-odds) and direction. Contributions are additive, so related indicators can be grouped by family
+and a group's contribution is the exact sum of its members'. A reason is never a conclusion: it says why the model
+ranks a company high, so that a person can verify the facts before anything is done.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from features.catalogue import BY_ID, CATALOGUE
+from models.risk import SHAP_PREFIX
+
+FAMILY_LABELS: dict[str, tuple[str, str]] = {
+    "profile": ("Profiel", "Profile"),
+    "address": ("Adres", "Address"),
+    "officers": ("Bestuurders", "Officers"),
+    "ownership": ("Eigendom", "Ownership"),
+    "financial": ("Financiën", "Finances"),
+    "filing": ("Jaarstukken", "Filings"),
+    "real_estate": ("Vastgoed", "Real estate"),
+    "network": ("Netwerk", "Network"),
+}
+ALL_PEERS = "*"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason: an indicator (or a family of them), its value, its peers' median and its contribution."""
+
+    key: str
+    direction: Literal["raises", "lowers"]
+    contribution: float
+    value: float | None
+    reference: float | None
+    text_nl: str
+    text_en: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready (NaN becomes None)."""
+        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
+
+
+def sector_reference(indicators: pd.DataFrame) -> pd.DataFrame:
+    """Median of every indicator per SBI section, plus a row ``*`` over all companies (the fallback)."""
+    cols = [i.id for i in CATALOGUE]
+    by_section = indicators.groupby("sbi_section")[cols].median()
+    overall = indicators[cols].median().to_frame(ALL_PEERS).T
+    return pd.concat([by_section, overall])
+
+
+def reasons(
+    values: pd.Series, contributions: pd.Series, reference: pd.DataFrame, top: int = 3, group: bool = False
+) -> dict[str, list[Reason]]:
+    """The ``top`` contributions that raise the score and the ``top`` that lower it, strongest first.
+
+    ``values`` holds one company's indicators and ``sbi_section``; ``contributions`` its ``shap__<indicator>``
+    values (or plain indicator ids). With ``group`` the families are ranked instead of single indicators.
+    """
+    contrib = contributions.rename(lambda c: str(c).removeprefix(SHAP_PREFIX))
+    contrib = contrib[[c for c in contrib.index if c in BY_ID]]
+    section = str(values.get("sbi_section", ALL_PEERS))
+    peers = reference.loc[section] if section in reference.index else reference.loc[ALL_PEERS]
+    if group:
+        items = [_family_reason(fam, contrib, values) for fam in sorted({BY_ID[c].family for c in contrib.index})]
+    else:
+        items = [_indicator_reason(c, float(contrib[c]), values.get(c), peers.get(c)) for c in contrib.index]
+    ups = sorted((r for r in items if r.contribution > 0), key=lambda r: -r.contribution)[:top]
+    downs = sorted((r for r in items if r.contribution < 0), key=lambda r: r.contribution)[:top]
+    return {"raises": ups, "lowers": downs}
+
+
+def _indicator_reason(key: str, contribution: float, value: Any, reference: Any) -> Reason:
+    ind = BY_ID[key]
+    v = _number(value)
+    ref = _number(reference)
+    nl = f"{ind.label_nl}: {_fmt(v, ind.unit, 'nl')} (sectorgenoten: mediaan {_fmt(ref, ind.unit, 'nl')})"
+    en = f"{ind.label_en}: {_fmt(v, ind.unit, 'en')} (sector peers: median {_fmt(ref, ind.unit, 'en')})"
+    direction: Literal["raises", "lowers"] = "raises" if contribution > 0 else "lowers"
+    return Reason(key, direction, contribution, v, ref, nl, en)
+
+
+def _family_reason(family: str, contrib: pd.Series, values: pd.Series) -> Reason:
+    members = [c for c in contrib.index if BY_ID[c].family == family]
+    total = float(contrib[members].sum())
+    sign = np.sign(total)
+    drivers = [c for c in sorted(members, key=lambda c: -abs(contrib[c])) if np.sign(contrib[c]) == sign][:3]
+    nl_label, en_label = FAMILY_LABELS.get(family, (family, family))
+    nl = f"{nl_label}: " + "; ".join(
+        f"{BY_ID[c].label_nl} {_fmt(_number(values.get(c)), BY_ID[c].unit, 'nl')}" for c in drivers
+    )
+    en = f"{en_label}: " + "; ".join(
+        f"{BY_ID[c].label_en} {_fmt(_number(values.get(c)), BY_ID[c].unit, 'en')}" for c in drivers
+    )
+    direction: Literal["raises", "lowers"] = "raises" if total > 0 else "lowers"
+    return Reason(family, direction, total, None, None, nl, en)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def _fmt(value: float | None, unit: str, lang: Literal["nl", "en"]) -> str:
+    """A value as an analyst reads it: yes/no for flags, percentages for fractions, the unit for counts."""
+    if value is None:
+        return "onbekend" if lang == "nl" else "unknown"
+    if unit == "flag":
+        on = value >= 0.5
+        return ("ja" if on else "nee") if lang == "nl" else ("yes" if on else "no")
+    if unit == "fraction":
+        text = f"{100 * value:.0f}%"
+    elif unit == "robust z":
+        text = f"z = {value:.1f}"
+    elif unit in ("relative", "ratio"):
+        text = f"{value:.3g}"
+    else:
+        text = f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+        text = f"{text} {_UNITS.get(unit, (unit, unit))[0 if lang == 'nl' else 1]}"
+    return text.replace(".", ",") if lang == "nl" else text
+
+
+_UNITS: dict[str, tuple[str, str]] = {
+    "years": ("jaar", "years"),
+    "persons": ("personen", "persons"),
+    "companies": ("bedrijven", "companies"),
+    "events": ("wisselingen", "events"),
+    "changes": ("wisselingen", "changes"),
+    "mandates": ("functies", "mandates"),
+    "sections": ("sectoren", "sections"),
+    "layers": ("lagen", "layers"),
+    "days": ("dagen", "days"),
+    "properties": ("panden", "properties"),
+    "purchases": ("aankopen", "purchases"),
+    "resales": ("doorverkopen", "resales"),
+}

@@ -1,0 +1,187 @@
+"""Batch scoring and reason codes: every column, exact explanations, atomic output, clear refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from features.catalogue import BY_ID
+from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, write_indicators
+from features.validation import validate_records
+from models.reasons import Reason, _fmt, reasons, sector_reference
+from models.risk import SHAP_PREFIX, ModelInputError, RiskModel
+from serving.scoring import ScoringError, explain, score_file
+from tegenkracht.cli import app
+from training.dataset import FEATURES
+
+from .conftest import Trained
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def indicators(trained: Trained, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("indicators") / "ind-2023-12-31.parquet"
+    as_of = pd.Timestamp("2023-12-31")
+    frame, peers = compute_indicators(validate_records(trained.world).tables, as_of)
+    write_indicators(IndicatorTable(frame, peers, as_of, input_fingerprint(trained.world)), out)
+    return out
+
+
+def test_scores_hold_every_column_and_add_up(trained: Trained, indicators: Path, tmp_path: Path) -> None:
+    model = trained.v1.model
+    run = score_file(model, indicators, tmp_path / "scores.parquet", "1", chunk_rows=5_000)
+    scores = pd.read_parquet(run.out)
+    features = pd.read_parquet(indicators)
+    assert run.rows == len(features) == len(scores)
+    assert list(scores.columns) == [
+        "company_id",
+        "score",
+        "probability",
+        "base_value",
+        *[SHAP_PREFIX + f for f in FEATURES],
+        "model_version",
+    ]
+    assert (scores.company_id.to_numpy() == features.company_id.to_numpy()).all()
+    shap = scores[[SHAP_PREFIX + f for f in FEATURES]].sum(axis=1) + scores.base_value
+    assert np.abs(shap - scores.score).max() <= 1e-9
+    assert np.abs(scores.score.to_numpy() - model.score(features)).max() <= 1e-12
+    assert (scores.model_version == "1").all()
+    footer = pq.read_schema(run.out).metadata
+    assert footer[b"tegenkracht.model_version"] == b"1"
+    assert run.reference.exists()
+
+
+def test_fast_explanations_equal_lightgbms(trained: Trained, indicators: Path) -> None:
+    model: RiskModel = trained.v1.model
+    rows = pd.read_parquet(indicators).head(2000)
+    ref = model.booster.predict(model.matrix(rows), pred_contrib=True)
+    assert np.abs(model.contributions(rows) - ref).max() <= 1e-9
+
+
+def test_chunk_size_does_not_change_the_output(trained: Trained, indicators: Path, tmp_path: Path) -> None:
+    a = score_file(trained.v1.model, indicators, tmp_path / "a.parquet", "1", chunk_rows=1_000)
+    b = score_file(trained.v1.model, indicators, tmp_path / "b.parquet", "1", chunk_rows=100_000)
+    pd.testing.assert_frame_equal(pd.read_parquet(a.out), pd.read_parquet(b.out))
+
+
+def test_a_crash_mid_batch_leaves_no_half_written_file(
+    trained: Trained, indicators: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "scores.parquet"
+    score_file(trained.v1.model, indicators, out, "1", chunk_rows=5_000)
+    before = out.read_bytes()
+    calls = {"n": 0}
+    original = RiskModel.predict_frame
+
+    def flaky(self: RiskModel, rows: pd.DataFrame, num_threads: int = 0) -> pd.DataFrame:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise MemoryError("out of memory in chunk 2")
+        return original(self, rows, num_threads)
+
+    monkeypatch.setattr(RiskModel, "predict_frame", flaky)
+    with pytest.raises(MemoryError):
+        score_file(trained.v1.model, indicators, out, "2", chunk_rows=5_000)
+    assert out.read_bytes() == before, "the earlier output is untouched"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no temporary file is left"
+
+
+def test_indicators_from_another_catalogue_are_refused(trained: Trained, indicators: Path, tmp_path: Path) -> None:
+    table = pq.read_table(indicators)
+    meta = {**table.schema.metadata, b"tegenkracht.catalogue_hash": b"0000000000000000"}
+    pq.write_table(table.replace_schema_metadata(meta), tmp_path / "other.parquet")
+    with pytest.raises(ScoringError, match="catalogue"):
+        score_file(trained.v1.model, tmp_path / "other.parquet", tmp_path / "s.parquet", "1")
+
+
+def test_a_missing_indicator_is_named(trained: Trained, indicators: Path, tmp_path: Path) -> None:
+    table = pq.read_table(indicators)
+    pq.write_table(table.drop_columns(["margin_z"]), tmp_path / "short.parquet")
+    with pytest.raises(ModelInputError, match="margin_z"):
+        score_file(trained.v1.model, tmp_path / "short.parquet", tmp_path / "s.parquet", "1")
+
+
+def test_reasons_name_facts_and_peers_in_both_languages(trained: Trained, indicators: Path, tmp_path: Path) -> None:
+    run = score_file(trained.v1.model, indicators, tmp_path / "scores.parquet", "1")
+    scores = pd.read_parquet(run.out)
+    top = scores.sort_values("score").company_id.iloc[-1]
+    (e,) = explain(run.out, indicators, [top])
+    assert e["raises"], "the highest score has reasons that raise it"
+    first = e["raises"][0]
+    label = BY_ID[first["key"]]
+    assert first["text_nl"].startswith(label.label_nl) and "sectorgenoten: mediaan" in first["text_nl"]
+    assert first["text_en"].startswith(label.label_en) and "sector peers: median" in first["text_en"]
+    row = scores.set_index("company_id").loc[top]
+    assert first["contribution"] == pytest.approx(row[SHAP_PREFIX + first["key"]], abs=1e-12)
+    contributions = [r["contribution"] for r in e["raises"]]
+    assert contributions == sorted(contributions, reverse=True)
+    assert all(Path(p).stat().st_size > 1000 for p in e["waterfall"])
+    assert {Path(p).suffix for p in e["waterfall"]} == {".png", ".svg"}
+
+
+def test_grouped_reasons_add_up_exactly(trained: Trained, indicators: Path) -> None:
+    frame = pd.read_parquet(indicators)
+    row = frame.iloc[0]
+    contrib = pd.Series(trained.v1.model.contributions(frame.head(1))[0, :-1], index=list(FEATURES))
+    grouped = reasons(row, contrib, sector_reference(frame), top=10, group=True)
+    for r in grouped["raises"] + grouped["lowers"]:
+        members = [f for f in FEATURES if BY_ID[f].family == r.key]
+        assert r.contribution == pytest.approx(contrib[members].sum(), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "nl", "en"),
+    [
+        (1.0, "flag", "ja", "yes"),
+        (0.0, "flag", "nee", "no"),
+        (None, "days", "onbekend", "unknown"),
+        (0.355, "fraction", "36%", "36%"),
+        (2.5, "years", "2,5 jaar", "2.5 years"),
+        (12.0, "companies", "12 bedrijven", "12 companies"),
+        (-3.14, "robust z", "z = -3,1", "z = -3.1"),
+    ],
+)
+def test_values_read_as_an_analyst_reads_them(value: float | None, unit: str, nl: str, en: str) -> None:
+    assert _fmt(value, unit, "nl") == nl
+    assert _fmt(value, unit, "en") == en
+
+
+def test_reason_as_dict_is_json_ready() -> None:
+    r = Reason("margin_z", "raises", 0.5, float("nan"), 0.0, "a", "b")
+    assert json.loads(json.dumps(r.as_dict()))["value"] is None
+
+
+def test_cli_score_and_explain(registry: Trained, indicators: Path, tmp_path: Path) -> None:
+    out = tmp_path / "scores.parquet"
+    result = CliRunner().invoke(
+        app, ["score", "--features", str(indicators), "--out", str(out), "--model", "1", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rows"] == len(pd.read_parquet(indicators))
+    top = pd.read_parquet(out).sort_values("score").company_id.iloc[-1]
+    shown = CliRunner().invoke(
+        app, ["score", "--features", str(indicators), "--out", str(out), "--model", "1", "--explain", top]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "sectorgenoten" in shown.stdout and "sector peers" in shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--model", "champion"], "no model version"), (["--model", "1", "--explain", "nobody"], "not in")],
+)
+def test_cli_score_bad_requests_exit_2(
+    registry: Trained, indicators: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = CliRunner().invoke(
+        app, ["score", "--features", str(indicators), "--out", str(tmp_path / "s.parquet"), *args]
+    )
+    assert result.exit_code == 2
+    assert message in result.output
