@@ -47,7 +47,7 @@ def main() -> None:
         r["score_us_per_row"] = r["score_shap_s"] / r["scored_rows"] * 1e6
         rows.append(r)
     extra = growth_summary(
-        sizes, rows, TARGET_S, TARGET_GIB, "reading the same record tables from Parquet, same process, right before"
+        sizes, rows, TARGET_S, TARGET_GIB, "reading the same record tables from Parquet, same process, right after"
     )
     extra["as_of"] = args.as_of
     cols = [

@@ -30,6 +30,8 @@ FAMILY_LABELS: dict[str, tuple[str, str]] = {
     "network": ("Netwerk", "Network"),
 }
 ALL_PEERS = "*"
+UNKNOWN_SECTION = "?"
+MIN_PEERS = 30
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,20 @@ class Reason:
         return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
 
 
-def sector_reference(indicators: pd.DataFrame) -> pd.DataFrame:
-    """Median of every indicator per SBI section, plus a row ``*`` over all companies (the fallback)."""
-    cols = [i.id for i in CATALOGUE]
-    by_section = indicators.groupby("sbi_section")[cols].median()
-    overall = indicators[cols].median().to_frame(ALL_PEERS).T
-    return pd.concat([by_section, overall])
+def sector_reference(indicators: pd.DataFrame, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Median of every indicator per SBI section, plus a row ``*`` over all companies (the fallback).
+
+    A section with fewer than ``MIN_PEERS`` companies knowing the value, or an unknown section (``?``), gets the
+    overall median instead: a handful of companies, or the company itself, is no peer group.
+    """
+    cols = list(columns or [i.id for i in CATALOGUE])
+    section = indicators["sbi_section"].astype(str)
+    grouped = indicators[cols].groupby(section)
+    medians = grouped.median()
+    overall = indicators[cols].median()
+    medians = medians.where(grouped.count() >= MIN_PEERS)  # too few peers: NaN here, the overall value below
+    medians = medians.drop(index=[UNKNOWN_SECTION], errors="ignore").fillna(overall)
+    return pd.concat([medians, overall.to_frame(ALL_PEERS).T])
 
 
 def reasons(

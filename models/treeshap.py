@@ -18,15 +18,16 @@ Missing values follow LightGBM's own rule (``NumericalDecision``): NaN becomes 0
 is NaN; a missing (NaN type) or zero (Zero type) value goes the default way. Categorical splits and linear trees
 are not handled: :func:`shap_values` then falls back to LightGBM's own ``pred_contrib``, never a wrong value.
 
-Memory: a leaf with d unique path features holds 2^d * d float64 (8 KiB at d = 7, 80 KiB at d = 10); trees are
+Memory: a leaf with d unique path features holds 2^d * d float64 (7 KiB at d = 7, 80 KiB at d = 10); trees are
 processed in chunks whose tables fit ``max_table_bytes`` (256 MiB by default), so memory stays bounded whatever the
-model's size. When the whole model fits, its tables are kept between calls, so explaining one row (the API) costs
-microseconds, not a rebuild.
+model's size. When the whole model fits, its tables are kept between calls, so explaining a few rows (the API) does
+not rebuild them.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from math import factorial
 
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 ZERO_THRESHOLD = float(np.float32(1e-35))  # LightGBM's kZeroThreshold (a float literal)
 MAX_UNIQUE_DEPTH = 16  # 2^16 * 16 * 8 bytes = 8 MiB for one leaf: beyond that, fall back
 DEFAULT_TABLE_BYTES = 256 * 2**20
+_KERNEL_LOCK = threading.Lock()
 
 
 class UnsupportedModelError(ValueError):
@@ -66,6 +68,8 @@ def parse_trees(booster: lgb.Booster) -> tuple[list[Tree], int]:
     fields = dict(line.split("=", 1) for line in header.splitlines() if "=" in line)
     if int(fields.get("num_class", "1")) != 1 or int(fields.get("num_tree_per_iteration", "1")) != 1:
         raise UnsupportedModelError("only single-output (binary or regression) models are handled")
+    if "average_output" in fields or "average_output" in header.splitlines():
+        raise UnsupportedModelError("averaged (random forest) models are not handled")
     n_features = int(fields["max_feature_idx"]) + 1
     trees = [_tree(dict(line.split("=", 1) for line in block.splitlines() if "=" in line)) for block in blocks]
     return trees, n_features
@@ -318,7 +322,7 @@ class Explainer:
     n_features: int
     base_value: float
     max_table_bytes: int = DEFAULT_TABLE_BYTES
-    _cache: dict[int, tuple[np.ndarray, ...]] = field(default_factory=dict, repr=False)
+    _cache: dict[tuple[int, int], tuple[np.ndarray, ...]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_booster(cls, booster: lgb.Booster, max_table_bytes: int = DEFAULT_TABLE_BYTES) -> Explainer:
@@ -358,10 +362,12 @@ class Explainer:
         return np.ascontiguousarray(outt.T)
 
     def _explain_chunk(self, xt: np.ndarray, outt: np.ndarray, chunk: range, w: np.ndarray, block: int) -> None:
-        arrays = self._cache.get(chunk.start) or self._prepare(chunk, w)
-        if len(self.chunks()) == 1:
-            self._cache[chunk.start] = arrays  # the whole model fits the budget: keep its tables for the next call
-        _explain(xt, outt, *arrays, block)  # type: ignore[call-arg,arg-type]  # numba stubs type one signature
+        key = (chunk.start, chunk.stop)
+        arrays = self._cache.get(key) or self._prepare(chunk, w)
+        if chunk.start == 0 and chunk.stop == len(self.trees):
+            self._cache[key] = arrays  # the whole model fits the budget: keep its tables for the next call
+        with _KERNEL_LOCK:  # numba's workqueue threading layer must not be entered from two threads at once
+            _explain(xt, outt, *arrays, block)  # type: ignore[call-arg,arg-type]  # numba stubs type one signature
 
     def _prepare(self, chunk: range, w: np.ndarray) -> tuple[np.ndarray, ...]:
         """Flat arrays of a chunk of trees and their leaf tables, in the order ``_explain`` takes them."""

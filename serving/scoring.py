@@ -9,6 +9,8 @@ each indicator per SBI section) that reason codes quote, so the service renders 
 from __future__ import annotations
 
 import logging
+import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,18 +58,19 @@ def score_file(
 ) -> ScoreRun:
     """Score every row of ``features`` with ``model``; see the module docstring for the guarantees."""
     step = progress or (lambda _name: None)
-    meta = _check(model, features)
-    parquet = pq.ParquetFile(features)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
+    meta = _check(model, features, out)
     footer = {
         **{f"tegenkracht.{k}".encode(): v.encode() for k, v in meta.items()},
         b"tegenkracht.model_version": model_version.encode(),
     }
+    ref_path = reference_file(out)
+    tmp, tmp_ref = _temporary(out), _temporary(ref_path)
     rows = 0
     writer: pq.ParquetWriter | None = None
     try:
-        for batch in parquet.iter_batches(batch_size=chunk_rows, columns=["company_id", *model.features]):
+        for batch in pq.ParquetFile(features).iter_batches(
+            batch_size=chunk_rows, columns=["company_id", *model.features]
+        ):
             frame = batch.to_pandas()
             scored = model.predict_frame(frame)
             scored.insert(0, "company_id", frame["company_id"].to_numpy())
@@ -82,41 +85,61 @@ def score_file(
             raise ScoringError(f"{features} holds no rows")
         writer.close()
         writer = None
-        ref = _write_reference(features, model, out)
-        tmp.replace(out)
+        reference = pa.Table.from_pandas(_reference(features, model), preserve_index=False)
+        pq.write_table(reference.replace_schema_metadata(footer), tmp_ref)
+        tmp.replace(out)  # the scores first: a reference never describes scores that are not there
+        tmp_ref.replace(ref_path)
+    except (OSError, pa.ArrowException) as exc:
+        raise ScoringError(f"scoring {features} into {out} failed: {exc}") from exc
     finally:
         if writer is not None:
             writer.close()
         tmp.unlink(missing_ok=True)
+        tmp_ref.unlink(missing_ok=True)
     log.info("scored %d companies with model version %s into %s", rows, model_version, out)
-    return ScoreRun(out, ref, rows, model_version, meta.get("catalogue_hash", ""))
+    return ScoreRun(out, ref_path, rows, model_version, meta.get("catalogue_hash", ""))
 
 
-def _check(model: RiskModel, features: Path) -> dict[str, str]:
+def _temporary(path: Path) -> Path:
+    """A hidden name beside ``path``, unique to this process, so two runs never share a temporary file."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+
+
+def _check(model: RiskModel, features: Path, out: Path) -> dict[str, str]:
     """The indicator table must come from the catalogue the model was trained on and hold its columns."""
-    if not features.exists():
-        raise ScoringError(f"{features} does not exist")
-    meta = read_metadata(features)
+    if not features.is_file():
+        raise ScoringError(f"{features} is not a file")
+    if out.is_dir():
+        raise ScoringError(f"--out {out} is a folder; give a file name")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        meta = read_metadata(features)
+        names = set(pq.read_schema(features).names)
+    except (OSError, pa.ArrowException) as exc:
+        raise ScoringError(f"{features} is not a readable Parquet file: {exc}") from exc
     trained, given = model.metadata.get("catalogue_hash"), meta.get("catalogue_hash")
     if trained and given != trained:
         raise ScoringError(
             f"{features} was computed with indicator catalogue {given}, the model with {trained}: "
             "recompute the indicators with the model's catalogue"
         )
-    names = set(pq.read_schema(features).names)
     missing = [c for c in ("company_id", "sbi_section", *model.features) if c not in names]
     if missing:
         raise ModelInputError(f"{features} lacks column(s) {missing}")
     return meta
 
 
-def _write_reference(features: Path, model: RiskModel, out: Path) -> Path:
-    path = reference_file(out)
-    table = pd.read_parquet(features, columns=["sbi_section", *model.features])
-    tmp = path.with_name(f".{path.name}.tmp")
-    sector_reference(table).rename_axis("sbi_section").reset_index().to_parquet(tmp, index=False)
-    tmp.replace(path)
-    return path
+def _reference(features: Path, model: RiskModel) -> pd.DataFrame:
+    """Sector medians, read one indicator column at a time so memory stays at a column, not the table."""
+    section = pq.read_table(features, columns=["sbi_section"]).column(0).to_pandas()
+    columns = {}
+    for name in model.features:
+        values = pq.read_table(features, columns=[name]).column(0).to_pandas()
+        columns[name] = sector_reference(pd.DataFrame({"sbi_section": section, name: values}), (name,))[name]
+    return pd.DataFrame(columns).rename_axis("sbi_section").reset_index()
+
+
+SAME_SNAPSHOT = ("as_of", "input_fingerprint", "catalogue_hash")
 
 
 def explain(scores: Path, features: Path, company_ids: list[str], top: int = 3) -> list[dict[str, object]]:
@@ -124,13 +147,14 @@ def explain(scores: Path, features: Path, company_ids: list[str], top: int = 3) 
     from models.reasons import reasons
     from models.waterfall import waterfall
 
+    _same_snapshot(scores, features)
     wanted = pa.array(company_ids, type=pa.string())
     scored = pq.read_table(scores, filters=[("company_id", "in", wanted)]).to_pandas().set_index("company_id")
     values = pq.read_table(features, filters=[("company_id", "in", wanted)]).to_pandas().set_index("company_id")
     reference = pd.read_parquet(reference_file(scores)).set_index("sbi_section")
     out: list[dict[str, object]] = []
     for cid in company_ids:
-        if cid not in scored.index:
+        if cid not in scored.index or cid not in values.index:
             raise ScoringError(f"company {cid} is not in {scores}")
         row = scored.loc[cid]
         shap = row[[c for c in scored.columns if c.startswith("shap__")]]
@@ -154,3 +178,12 @@ def explain(scores: Path, features: Path, company_ids: list[str], top: int = 3) 
             }
         )
     return out
+
+
+def _same_snapshot(scores: Path, features: Path) -> None:
+    """Reasons quote values from ``features`` next to contributions from ``scores``: they must be one snapshot."""
+    for other in (features, reference_file(scores)):
+        a, b = read_metadata(scores), read_metadata(other)
+        differ = [k for k in SAME_SNAPSHOT if a.get(k) != b.get(k)]
+        if differ:
+            raise ScoringError(f"{other} is not the snapshot {scores} was scored from (differs in {differ})")

@@ -126,14 +126,42 @@ def test_reasons_name_facts_and_peers_in_both_languages(trained: Trained, indica
     assert {Path(p).suffix for p in e["waterfall"]} == {".png", ".svg"}
 
 
-def test_grouped_reasons_add_up_exactly(trained: Trained, indicators: Path) -> None:
+def test_grouped_reasons_add_up_to_the_score(trained: Trained, indicators: Path) -> None:
     frame = pd.read_parquet(indicators)
-    row = frame.iloc[0]
-    contrib = pd.Series(trained.v1.model.contributions(frame.head(1))[0, :-1], index=list(FEATURES))
-    grouped = reasons(row, contrib, sector_reference(frame), top=10, group=True)
-    for r in grouped["raises"] + grouped["lowers"]:
-        members = [f for f in FEATURES if BY_ID[f].family == r.key]
-        assert r.contribution == pytest.approx(contrib[members].sum(), abs=1e-12)
+    model = trained.v1.model
+    top = frame.iloc[[int(np.argmax(model.score(frame)))]]
+    full = model.contributions(top)[0]
+    contrib = pd.Series(full[:-1], index=list(FEATURES))
+    grouped = reasons(top.iloc[0], contrib, sector_reference(frame), top=20, group=True)
+    families = grouped["raises"] + grouped["lowers"]
+    assert {r.key for r in families} <= {BY_ID[f].family for f in FEATURES}
+    # every family with a non-zero sum is listed, and families plus the base value give the score back
+    assert sum(r.contribution for r in families) + full[-1] == pytest.approx(model.score(top)[0], abs=1e-9)
+    strongest = grouped["raises"][0]
+    assert strongest.text_en.split(":")[0] in {
+        "Profile",
+        "Address",
+        "Officers",
+        "Ownership",
+        "Finances",
+        "Filings",
+        "Real estate",
+        "Network",
+    }
+
+
+def test_small_and_unknown_sectors_fall_back_to_all_companies() -> None:
+    frame = pd.DataFrame(
+        {"sbi_section": ["G"] * 40 + ["Q"] * 3 + ["?"] * 5, "margin_z": [1.0] * 40 + [9.0] * 3 + [5.0] * 5}
+    )
+    ref = sector_reference(frame, ("margin_z",))
+    overall = frame.margin_z.median()
+    assert ref.loc["G", "margin_z"] == 1.0
+    assert ref.loc["Q", "margin_z"] == overall, "three companies are no peer group"
+    assert "?" not in ref.index and ref.loc["*", "margin_z"] == overall
+    row = pd.Series({"sbi_section": "?", "margin_z": 5.0})
+    (reason,) = reasons(row, pd.Series({"margin_z": 0.4}), ref)["raises"]
+    assert reason.reference == overall
 
 
 @pytest.mark.parametrize(
@@ -173,9 +201,22 @@ def test_cli_score_and_explain(registry: Trained, indicators: Path, tmp_path: Pa
     assert "sectorgenoten" in shown.stdout and "sector peers" in shown.stdout
 
 
+def test_explain_refuses_features_from_another_snapshot(trained: Trained, indicators: Path, tmp_path: Path) -> None:
+    run = score_file(trained.v1.model, indicators, tmp_path / "scores.parquet", "1")
+    table = pq.read_table(indicators)
+    meta = {**table.schema.metadata, b"tegenkracht.as_of": b"2020-12-31"}
+    pq.write_table(table.replace_schema_metadata(meta), tmp_path / "older.parquet")
+    company = table.column("company_id")[0].as_py()
+    with pytest.raises(ScoringError, match="snapshot"):
+        explain(run.out, tmp_path / "older.parquet", [company])
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["--model", "champion"], "no model version"), (["--model", "1", "--explain", "nobody"], "not in")],
+    [
+        (["--model", "champion"], "no model version"),
+        (["--model", "1", "--explain", "nobody"], "not in"),
+    ],
 )
 def test_cli_score_bad_requests_exit_2(
     registry: Trained, indicators: Path, tmp_path: Path, args: list[str], message: str
@@ -185,3 +226,16 @@ def test_cli_score_bad_requests_exit_2(
     )
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_cli_score_unreadable_input_or_folder_output_exits_2(
+    registry: Trained, indicators: Path, tmp_path: Path
+) -> None:
+    junk = tmp_path / "junk.parquet"
+    junk.write_text("not parquet")
+    bad_in = CliRunner().invoke(
+        app, ["score", "--features", str(junk), "--out", str(tmp_path / "s.parquet"), "--model", "1"]
+    )
+    assert bad_in.exit_code == 2 and "Parquet" in bad_in.output
+    bad_out = CliRunner().invoke(app, ["score", "--features", str(indicators), "--out", str(tmp_path), "--model", "1"])
+    assert bad_out.exit_code == 2 and "folder" in bad_out.output

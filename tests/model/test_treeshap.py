@@ -98,3 +98,40 @@ def test_rejects_a_wrong_number_of_columns() -> None:
     booster = lgb.train({"objective": "binary", "verbosity": -1}, lgb.Dataset(x, y), 2)
     with pytest.raises(ValueError, match="8 columns"):
         Explainer.from_booster(booster).shap_values(x[:, :5])
+
+
+def test_kept_tables_give_the_same_answers_on_new_rows() -> None:
+    rng = np.random.default_rng(5)
+    x, y = _data(rng, 3000, 8, 0.1)
+    booster = lgb.train(
+        {"objective": "binary", "max_depth": 5, "num_leaves": 20, "verbosity": -1}, lgb.Dataset(x, y), 25
+    )
+    explainer = Explainer.from_booster(booster)
+    for rows in (x[:7], x[100:1300], x[-1:]):  # the second and third calls reuse the tables of the first
+        assert np.abs(explainer.shap_values(rows) - booster.predict(rows, pred_contrib=True)).max() <= TOLERANCE
+
+
+def test_ensembles_mixing_single_leaf_and_split_trees() -> None:
+    rng = np.random.default_rng(6)
+    x, y = _data(rng, 2000, 8, 0.1)
+    # a first round where no split is allowed (one leaf), then ordinary trees on top of it
+    first = lgb.train({"objective": "binary", "min_data_in_leaf": 5000, "verbosity": -1}, lgb.Dataset(x, y), 1)
+    booster = lgb.train(
+        {"objective": "binary", "num_leaves": 8, "verbosity": -1}, lgb.Dataset(x, y), 5, init_model=first
+    )
+    leaves = [t["num_leaves"] for t in booster.dump_model()["tree_info"]]
+    assert min(leaves) == 1 and max(leaves) > 1
+    _check(booster, x[:500])
+
+
+def test_random_forests_fall_back() -> None:
+    rng = np.random.default_rng(7)
+    x, y = _data(rng, 2000, 8, 0.0)
+    forest = lgb.train(
+        {"objective": "binary", "boosting": "rf", "bagging_freq": 1, "bagging_fraction": 0.6, "verbosity": -1},
+        lgb.Dataset(x, y),
+        5,
+    )
+    with pytest.raises(UnsupportedModelError, match="random forest"):
+        Explainer.from_booster(forest)
+    assert np.array_equal(shap_values(forest, x[:50]), forest.predict(x[:50], pred_contrib=True))
