@@ -221,7 +221,7 @@ def run_score(features: Path, out: Path, model: str, chunk_rows: int, explain: l
     try:
         version = resolve(model)
         risk_model = load(version)
-        with steps(1, "score") as step:
+        with steps(_chunks(features, chunk_rows), "score") as step:
             run = score_file(risk_model, features, out, str(version.version), chunk_rows, step)
         explained = explain_companies(out, features, explain) if explain else []
     except _input_errors(RegistryError, ScoringError, ModelInputError) as exc:
@@ -234,6 +234,16 @@ def run_score(features: Path, out: Path, model: str, chunk_rows: int, explain: l
         "catalogue_hash": run.catalogue_hash,
         "explanations": explained,
     }
+
+
+def _chunks(features: Path, chunk_rows: int) -> int:
+    """How many chunks the progress bar counts (1 when the file cannot be read yet: scoring says why)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return max(1, -(-pq.read_metadata(features).num_rows // chunk_rows))
+    except Exception:  # an unreadable file is reported by score_file with its reason
+        return 1
 
 
 def _print_explanations(payload: dict[str, Any]) -> None:
