@@ -123,9 +123,11 @@ def paths(tree: Tree) -> Paths:
     n_leaves = len(tree.leaf_value)
     n_nodes = len(tree.feature)
     if n_nodes == 0:
-        empty = np.zeros((1, 1))
-        return Paths(np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(1, np.int64), empty.astype(np.int64), empty,
-                     float(tree.leaf_value[0]))  # fmt: skip
+        one = np.zeros((1, 1))  # a single leaf: no path, its value is all base value
+        no_nodes = np.zeros(0, np.int64)
+        return Paths(
+            no_nodes, no_nodes.astype(bool), np.zeros(1, np.int64), one.astype(np.int64), one, float(tree.leaf_value[0])
+        )
     pos, first = np.zeros(n_nodes, np.int64), np.zeros(n_nodes, bool)
     feats: list[list[int]] = [[] for _ in range(n_leaves)]
     ratios: list[list[float]] = [[] for _ in range(n_leaves)]
