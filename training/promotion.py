@@ -36,6 +36,7 @@ from training.registry import (
     EVALUATION_ARTIFACT,
     alias_version,
     client,
+    labels_seen_until,
     load,
     resolve,
     run_artifact,
@@ -112,14 +113,9 @@ def quality_gate(candidate: Any, champion: Any | None, tolerance: float) -> Gate
 
 def _overlap_note(candidate: Any, champion: Any) -> str:
     """Warn when the champion learned from labels inside the challenger's evaluation set (it then looks better)."""
-    try:
-        seen_until = pd.Timestamp(champion.tags["validation_as_of"]) + pd.DateOffset(
-            months=int(champion.tags["horizon_months"])
-        )
-        test = pd.Timestamp(candidate.tags["test_as_of"])
-    except (KeyError, ValueError):
-        return ""
-    if seen_until <= test:
+    seen_until = labels_seen_until(champion.tags)
+    test = pd.Timestamp(candidate.tags.get("test_as_of", "NaT"))
+    if seen_until is None or pd.isna(test) or seen_until <= test:
         return ""
     return (
         f" (note: champion v{champion.version} learned from labels up to {seen_until.date()}, after this evaluation"

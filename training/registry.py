@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from tegenkracht import settings
 
 CHAMPION = "champion"
@@ -71,6 +73,14 @@ def load(version: Any) -> Any:
     if not isinstance(wrapped, RiskPyfunc) or wrapped.model is None:
         raise RegistryError(f"version {version.version} is not a Tegenkracht risk model")
     return wrapped.model
+
+
+def labels_seen_until(tags: dict[str, str]) -> pd.Timestamp | None:
+    """The last day whose labels a version learned from (its validation horizon's end); None if the tags lack it."""
+    try:
+        return pd.Timestamp(tags["validation_as_of"]) + pd.DateOffset(months=int(tags["horizon_months"]))
+    except (KeyError, ValueError):
+        return None
 
 
 def run_artifact(version: Any, path: str) -> Path | None:

@@ -29,7 +29,7 @@ from training.dataset import FEATURES, TRUTH_COLUMNS, Fold, TemporalSplit, build
 from training.evaluation import Ranking, evaluate, flatten, per_region
 from training.fit import Hyperparameters, fit_logistic, fit_risk_model
 from training.labels import records_window
-from training.registry import CHALLENGER, DRIFT_ARTIFACT, EVALUATION_ARTIFACT, client
+from training.registry import CHALLENGER, DRIFT_ARTIFACT, EVALUATION_ARTIFACT, client, labels_seen_until
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -297,9 +297,8 @@ def evaluate_registered(
 
 def in_sample_note(tags: dict[str, str], as_of: pd.Timestamp) -> str | None:
     """A warning when the model learned from labels that lie after ``as_of`` (its metrics there are flattered)."""
-    try:
-        seen_until = pd.Timestamp(tags["validation_as_of"]) + pd.DateOffset(months=int(tags["horizon_months"]))
-    except (KeyError, ValueError):
+    seen_until = labels_seen_until(tags)
+    if seen_until is None:
         return "the model's training window is unknown: this evaluation may be in-sample"
     if as_of >= seen_until:
         return None
