@@ -201,3 +201,12 @@ def test_cli_evaluate_unknown_model_or_unlabelled_date_exits_2(registry: Trained
     assert unknown.exit_code == 2 and "no model version" in unknown.output
     late = CliRunner().invoke(app, ["evaluate", "--data", str(registry.world), "--as-of", "2024-12-31", "--model", "1"])
     assert late.exit_code == 2 and "after the data ends" in late.output.replace("\n", " ")
+
+
+def test_in_sample_evaluations_are_flagged() -> None:
+    from training.run import in_sample_note
+
+    tags = {"validation_as_of": "2019-12-31", "horizon_months": "24"}
+    assert in_sample_note(tags, pd.Timestamp("2021-12-31")) is None, "the first unseen day is out of sample"
+    assert "in-sample" in (in_sample_note(tags, pd.Timestamp("2020-12-31")) or "")
+    assert "unknown" in (in_sample_note({}, pd.Timestamp("2021-12-31")) or "")
