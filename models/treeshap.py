@@ -324,7 +324,7 @@ class Explainer:
     n_features: int
     base_value: float
     max_table_bytes: int = DEFAULT_TABLE_BYTES
-    _cache: dict[tuple[int, int], tuple[np.ndarray, ...]] = field(default_factory=dict, repr=False)
+    _kept: tuple[np.ndarray, ...] | None = field(default=None, repr=False)
 
     @classmethod
     def from_booster(cls, booster: lgb.Booster, max_table_bytes: int = DEFAULT_TABLE_BYTES) -> Explainer:
@@ -357,19 +357,21 @@ class Explainer:
             raise ValueError(f"expected a 2-D array with {self.n_features} columns, got shape {x.shape}")
         xt = np.ascontiguousarray(x.T)
         outt = np.zeros((self.n_features + 1, x.shape[0]))
-        w = _weights(max(int(p.leaf_depth.max()) for p in self.paths) if self.paths else 1)
-        for chunk in self.chunks():
-            self._explain_chunk(xt, outt, chunk, w, block)
+        kept = self._kept
+        if kept is not None:  # the whole model's tables from an earlier call: nothing to plan or build
+            _run(xt, outt, kept, block)
+        else:
+            w = _weights(max(int(p.leaf_depth.max()) for p in self.paths) if self.paths else 1)
+            for chunk in self.chunks():
+                self._explain_chunk(xt, outt, chunk, w, block)
         outt[-1] = self.base_value
         return np.ascontiguousarray(outt.T)
 
     def _explain_chunk(self, xt: np.ndarray, outt: np.ndarray, chunk: range, w: np.ndarray, block: int) -> None:
-        key = (chunk.start, chunk.stop)
-        arrays = self._cache.get(key) or self._prepare(chunk, w)
+        arrays = self._prepare(chunk, w)
         if chunk.start == 0 and chunk.stop == len(self.trees):
-            self._cache[key] = arrays  # the whole model fits the budget: keep its tables for the next call
-        with _KERNEL_LOCK:  # numba's workqueue threading layer must not be entered from two threads at once
-            _explain(xt, outt, *arrays, block)  # type: ignore[call-arg,arg-type]  # numba stubs type one signature
+            self._kept = arrays  # the whole model fits the budget: keep its tables for the next call
+        _run(xt, outt, arrays, block)
 
     def _prepare(self, chunk: range, w: np.ndarray) -> tuple[np.ndarray, ...]:
         """Flat arrays of a chunk of trees and their leaf tables, in the order ``_explain`` takes them."""
@@ -405,6 +407,12 @@ class Explainer:
             table_off,
             tables,
         )
+
+
+def _run(xt: np.ndarray, outt: np.ndarray, arrays: tuple[np.ndarray, ...], block: int) -> None:
+    """The kernel over prepared arrays; numba's workqueue threading layer must not be entered from two threads."""
+    with _KERNEL_LOCK:
+        _explain(xt, outt, *arrays, block)  # type: ignore[call-arg,arg-type]  # numba stubs type one signature
 
 
 def shap_values(booster: lgb.Booster, x: np.ndarray) -> np.ndarray:
