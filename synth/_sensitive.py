@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtri
 
 from synth._arrays import BoolArray, FloatArray, IntArray
 from synth._companies import SECTOR_FEMALE_TILT, SECTOR_MIGRANT_TILT, Companies
@@ -66,9 +67,16 @@ def build_sensitive(rng: np.random.Generator, cfg: WorldConfig, geo: Geography, 
         np.asarray([FEMALE_SHARE, 1 - FEMALE_SHARE]),
     )
     gender = (~_balanced(rng, fem[:, 0], stratum)).astype(np.int64)
-    first_year = np.where(pp.first_start_year > 0, pp.first_start_year, cfg.end_year - 5)
-    age = np.clip(rng.normal(38.0, 11.0, pp.n_persons), 18, 80)
-    birth_year = (first_year - age).astype(np.int64)
+    # Age at the end of the window, one distribution for everybody, spread evenly over each propensity stratum
+    # (as the groups above) so a few straw men heading many companies cannot make one age group look riskier by
+    # chance. Drawing the age at *first registration* (as an earlier version did) tied age to the company's age,
+    # and involved companies are young: ground truth then differed threefold between age groups, a channel nobody
+    # had switched on. Forcing consistency with the register (nobody a minor at their first spell) brings that
+    # link back through the constraint, so it is not enforced; only the audit reads birth years and it never
+    # relates them to the register (share of such persons: docs/synthetic-world.md).
+    u = _balanced_uniform(rng, stratum, weight)
+    age_at_end = np.clip(50.0 + 11.0 * ndtri(u), 22, 90)
+    birth_year = np.rint(cfg.end_year - age_at_end).astype(np.int64)
     return Sensitive(
         birth_year=birth_year,
         gender=gender,
@@ -114,6 +122,22 @@ def _balanced(
         prev = np.r_[cum[:1] - np.clip(p[idx[:1]], 0.0, 1.0), cum[:-1]]
         out[idx] = np.floor(cum) > np.floor(prev)
     return out
+
+
+def _balanced_uniform(rng: np.random.Generator, stratum: IntArray, weight: FloatArray) -> FloatArray:
+    """Uniform(0, 1) per person whose weighted distribution within every stratum is (almost exactly) uniform.
+
+    Systematic sampling again: persons in random order, each takes the point of the stratum's cumulative weight
+    where their own weight starts, plus a jitter inside it.
+    """
+    out = np.empty(len(stratum), dtype=np.float64)
+    for s in np.unique(stratum):
+        idx = np.flatnonzero(stratum == s)
+        idx = idx[rng.permutation(len(idx))]
+        w = weight[idx]
+        cum = np.cumsum(w)
+        out[idx] = (cum - w * rng.random(len(idx))) / cum[-1]
+    return np.clip(out, 1e-9, 1 - 1e-9)
 
 
 def _ses_classes(score: FloatArray) -> IntArray:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tegenkracht import model_verbs, settings
+from tegenkracht import fairness_verbs, model_verbs, settings
 from tegenkracht.console import EXIT_BAD_INPUT, EXIT_PROBLEMS, setup_logging, stderr
 from tegenkracht.console import emit as _emit
 
@@ -199,9 +199,12 @@ def demo(
     companies: Annotated[int, typer.Option(min=500, help="Size of the demo world.")] = settings.DEMO_COMPANIES,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Run the main job end to end on embedded defaults: world, validation, indicators, training, scoring.
+    """Run the main job end to end on embedded defaults, ending with an honestly promoted champion.
 
-    Later stages (scoring, serving) join this verb as they are built.
+    World, validation, indicators, training with its fairness audit, promotion through every gate (never an
+    override), scoring with the champion, a production fairness audit and drift monitoring.
+
+    Later stages (serving) join this verb as they are built.
     """
     setup_logging()
     from synth import WorldConfig
@@ -215,13 +218,15 @@ def demo(
     as_of = f"{cfg.end_year - 2}-12-31"
     indicators = run_features(world, as_of, settings.VAR_DIR / "indicators" / f"demo-{as_of}.parquet", None, True)
     trained = model_verbs.run_train(world, None, None, None, 24, {"seed": cfg.seed})
-    # no champion exists until a fairness audit passes, so the demo scores with the model it just trained
+    decision = _promote_honestly(str(trained.version))
     scores = model_verbs.run_score(
-        Path(indicators["out"]),
-        settings.VAR_DIR / "scores" / f"demo-{as_of}.parquet",
-        f"models:/{settings.MODEL_NAME}/{trained.version}",
-        100_000,
-        [],
+        Path(indicators["out"]), settings.VAR_DIR / "scores" / f"demo-{as_of}.parquet", "champion", 100_000, []
+    )
+    fairness = fairness_verbs.run_audit(
+        Path(scores["out"]), world, None, None, Path(indicators["out"]), 24, None, log_mlflow=True
+    )
+    drift = fairness_verbs.run_monitor_verb(
+        "champion", Path(indicators["out"]), Path(scores["out"]), None, world, settings.FAIRNESS_TOP_K, None, True, True
     )
     payload = {
         "world": str(world),
@@ -234,8 +239,14 @@ def demo(
         "indicator_rows": indicators["rows"],
         "catalogue_version": indicators["catalogue_version"],
         **trained.headline(),
+        "champion": f"v{decision.version} via {decision.via}",
+        "fairness_gate": next(g.detail for g in decision.gates if g.name == "fairness"),
         "scores": scores["out"],
         "scored_rows": scores["rows"],
+        "production_audit": fairness["summary"],
+        "fairness_report": fairness["reports"].get("nl", ""),
+        "drift_alerts": len(drift["alerts"]),
+        "drift_report": drift["report"],
     }
     _emit(payload, as_json, "demo")
     if not report.ok:
@@ -246,6 +257,21 @@ app.command()(model_verbs.train)
 app.command()(model_verbs.evaluate)
 app.command()(model_verbs.promote)
 app.command()(model_verbs.score)
+app.command()(fairness_verbs.audit)
+app.command()(fairness_verbs.monitor)
+
+
+def _promote_honestly(version: str) -> Any:
+    """Promote the demo's model through the gates, never by override; a refusal ends the demo with its reasons."""
+    from training.promotion import promote
+
+    decision = promote("@challenger")
+    if not decision.promoted:
+        for g in decision.failed():
+            stderr.print(f"[red]gate {g.name} failed:[/red] {g.detail}")
+        stderr.print(f"[red]the demo's model v{version} was refused; no champion, nothing is scored[/red]")
+        raise typer.Exit(EXIT_PROBLEMS)
+    return decision
 
 
 def main() -> None:

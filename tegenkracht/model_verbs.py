@@ -60,6 +60,10 @@ def train(
     pos_weight: Annotated[str, typer.Option(help="Positive weight: none, sqrt or balanced.")] = "none",
     calibration: Annotated[str, typer.Option(help="auto, platt or isotonic.")] = "auto",
     seed: Annotated[int, typer.Option(help="Same data and seed give the same model.")] = settings.DEMO_SEED,
+    exclude_indicator: Annotated[
+        list[str] | None,
+        typer.Option(help="Indicator the model may not use (repeat): a mitigation for a proxy the audit named."),
+    ] = None,
     register: Annotated[bool, typer.Option(help="Register the model as a new version with @challenger.")] = True,
     as_json: JsonOption = False,
 ) -> None:
@@ -76,6 +80,7 @@ def train(
         "pos_weight": pos_weight,
         "calibration": calibration,
         "seed": seed,
+        "exclude": tuple(exclude_indicator or ()),
         "register": register,
     }
     result = run_train(data, train_as_of, validation_as_of, test_as_of, horizon_months, options)
@@ -119,7 +124,7 @@ def run_train(
         raise _fail(exc) from exc
 
 
-_HP = ("max_depth", "num_leaves", "learning_rate", "max_rounds", "pos_weight", "calibration", "seed")
+_HP = ("max_depth", "num_leaves", "learning_rate", "max_rounds", "pos_weight", "calibration", "seed", "exclude")
 
 
 def evaluate(

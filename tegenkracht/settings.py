@@ -46,6 +46,10 @@ MODEL_NAME: str = _env("MODEL_NAME", "tegenkracht-risk")
 # (PR-AUC and precision at 100 per region, on the challenger's evaluation set) and still be promoted.
 PROMOTION_TOLERANCE: float = float(_env("PROMOTION_TOLERANCE", "0.05"))
 
+# Fairness audit: the shortlist audited is the top K companies of every RIEC region (the capacity analysts work
+# with); the audit at training time and `tegenkracht audit` both use it unless told otherwise.
+FAIRNESS_TOP_K: int = int(_env("FAIRNESS_TOP_K", "100"))
+
 # Named people who hold the oversight role and may approve a promotion that failed a gate, comma-separated.
 # Until the user store exists (the service issue) this list is the roster; an override by anyone else is refused.
 OVERSIGHT_APPROVERS: frozenset[str] = frozenset(

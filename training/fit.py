@@ -55,8 +55,14 @@ class Hyperparameters:
     calibration: Literal["auto", "platt", "isotonic"] = "auto"
     seed: int = 20261128
     num_threads: int = 0
+    # Indicators the model may not use (a mitigation for a proxy the fairness audit named). They stay in the
+    # model's signature, so scoring and explanations need no change, but never reach a split: their SHAP is 0.
+    exclude: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        unknown = [f for f in self.exclude if f not in FEATURES]
+        if unknown:
+            raise ValueError(f"cannot exclude unknown indicator(s) {unknown}")
         if not 1 <= self.max_depth <= 12:
             raise ValueError("max_depth must be between 1 and 12: explanation cost grows with depth")
         if self.pos_weight not in ("none", "sqrt", "balanced"):
@@ -68,7 +74,9 @@ class Hyperparameters:
 
     def as_params(self) -> dict[str, str]:
         """For MLflow."""
-        return {k: str(v) for k, v in asdict(self).items()}
+        out = {k: str(v) for k, v in asdict(self).items()}
+        out["exclude"] = ",".join(self.exclude)
+        return out
 
 
 def stack(folds: list[Fold]) -> tuple[pd.DataFrame, np.ndarray]:
@@ -114,6 +122,9 @@ def fit_booster(train: list[Fold], validation: Fold, hp: Hyperparameters) -> tup
     if y.sum() == 0:
         raise ValueError("the training folds hold no confirmed case: nothing to learn from")
     xv, yv = stack([validation])
+    for name in hp.exclude:  # unknown everywhere: LightGBM finds no split on a column without values
+        x[name] = np.nan
+        xv[name] = np.nan
     params = lgb_params(hp, y)
     dtrain = lgb.Dataset(x, label=y, feature_name=list(FEATURES), free_raw_data=True)
     dvalid = lgb.Dataset(xv, label=yv, reference=dtrain)

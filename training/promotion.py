@@ -5,8 +5,9 @@ Gates:
 * **quality** — the challenger and the champion are scored on the *challenger's* evaluation set (its test fold,
   stored with its run), and the challenger may fall short of the champion by at most the tolerance (a share of
   the champion's figure) on PR-AUC and on precision at 100 per region. With no champion yet, it passes.
-* **fairness** — the version carries a passed fairness audit (tag ``fairness.audit``). The audit comes with the
-  fairness issue; until a version has one, the gate reports "no audit" and refuses.
+* **fairness** — the audit stored with the version's training run (``fairness/audit_observed.json``) shows no
+  headline disparity (selection rate, FDR, FPR, false positives per group size) outside 0.8–1.25 with its
+  confidence interval clear of the bound; a version without a stored audit is refused with "no audit".
 * **drift baseline** — the training run stored the reference that drift monitors compare production to.
 
 A refusal names each failed gate with its figures. An override needs a named approver on the oversight roster
@@ -124,12 +125,26 @@ def _overlap_note(candidate: Any, champion: Any) -> str:
 
 
 def fairness_gate(candidate: Any) -> Gate:
-    """A passed fairness audit recorded on the version."""
-    verdict = candidate.tags.get("fairness.audit")
-    if verdict is None:
-        return Gate("fairness", False, "no audit: no fairness audit is recorded for this version")
-    detail = candidate.tags.get("fairness.summary", verdict)
-    return Gate("fairness", verdict == "passed", detail)
+    """The version's own stored audit, re-read: no unfair headline disparity against observed labels.
+
+    The verdict is recomputed from ``fairness/audit_observed.json`` rather than taken from the tag, so a tag
+    edited by hand cannot pass a model; a version without a stored audit is refused with "no audit".
+    """
+    from fairness.audit import HEADLINE, AuditResult
+    from fairness.run import OBSERVED_JSON
+
+    path = run_artifact(candidate, f"fairness/{OBSERVED_JSON}")
+    if path is None:
+        reason = candidate.tags.get("fairness.summary", "no fairness audit is stored with this version")
+        return Gate("fairness", False, reason if reason.startswith("no audit") else f"no audit: {reason}")
+    result = AuditResult.from_json(path.read_text(encoding="utf-8"))
+    failures = result.failures
+    figures = {f"{f.attribute}={f.group}.{f.metric}": float(f.disparity) for f in failures}
+    if failures:
+        detail = "unfair: " + "; ".join(f.sentence() for f in failures)
+    else:
+        detail = f"no {'/'.join(HEADLINE)} disparity outside 0.8-1.25 ({result.settings['decision']})"
+    return Gate("fairness", not failures, detail, figures)
 
 
 def drift_gate(candidate: Any) -> Gate:

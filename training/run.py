@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ from training.dataset import FEATURES, TRUTH_COLUMNS, Fold, TemporalSplit, build
 from training.evaluation import Ranking, evaluate, flatten, per_region
 from training.fit import Hyperparameters, fit_logistic, fit_risk_model
 from training.labels import records_window
+
+if TYPE_CHECKING:
+    from fairness.run import FairnessReport
 from training.registry import CHALLENGER, DRIFT_ARTIFACT, EVALUATION_ARTIFACT, client, labels_seen_until
 
 log = logging.getLogger(__name__)
@@ -38,7 +41,8 @@ EVALUATION_EXPERIMENT = "tegenkracht-evaluation"
 RUNTIME_PACKAGES = ("lightgbm", "numpy", "pandas", "pyarrow", "scikit-learn", "pandera", "mlflow")
 PROJECT_PACKAGES = ("models", "features", "synth", "tegenkracht")
 DRIFT_SAMPLE_ROWS = 100_000
-TRAIN_STEPS = 5  # plus one per fold
+TRAIN_STEPS = 6  # plus one per fold
+FAIRNESS_DIR = "fairness"
 
 
 @dataclass
@@ -51,6 +55,7 @@ class TrainResult:
     results: dict[str, dict[str, float]]
     model: RiskModel
     folds: dict[str, dict[str, int]] = field(default_factory=dict)
+    fairness: FairnessReport | None = None
 
     def headline(self) -> dict[str, Any]:
         """The figures a person reads first."""
@@ -114,11 +119,13 @@ def train(
         mlflow.log_metrics(flatten(results, "test"))
         step("plots and artifacts")
         _log_artifacts(model, rankings, test)
+        step("fairness audit")
+        fairness, verdict = fairness_audit(model, test, data)
         step("model and registry")
         model_uri = _log_model(model, test)
-        version = _register(model_uri, run.info.run_id, meta) if register else None
+        version = _register(model_uri, run.info.run_id, {**meta, **verdict}) if register else None
     counts = {f.name + " " + f.as_of.date().isoformat(): _fold_counts(f) for f in folds}
-    return TrainResult(run.info.run_id, version, split, results, model, counts)
+    return TrainResult(run.info.run_id, version, split, results, model, counts, fairness)
 
 
 def _fold_counts(fold: Fold) -> dict[str, int]:
@@ -200,6 +207,61 @@ def _log_artifacts(model: RiskModel, rankings: dict[str, Ranking], test: Fold) -
         mlflow.log_artifacts(str(d))
 
 
+def fairness_audit(model: RiskModel, test: Fold, data: Path) -> tuple[FairnessReport | None, dict[str, str]]:
+    """Audit the test fold's shortlist, log the reports under ``fairness/``, and return the verdict tags.
+
+    The tags (``fairness.audit`` passed/failed/missing, ``fairness.summary``) go on the registered version; the
+    promotion gate re-reads the stored audit itself rather than trusting them. Records without the sensitive
+    tables (an extract that lacks them) get "missing", which the gate refuses like a failure.
+    """
+    import mlflow
+
+    from fairness.groups import GroupDataError
+    from fairness.run import Decision, audit_frame, groups_for
+
+    try:
+        groups = groups_for(data, test.frame["company_id"], test.as_of)
+    except GroupDataError as exc:
+        log.warning("fairness audit not possible: %s", exc)
+        tags = {"fairness.audit": "missing", "fairness.summary": f"no audit: {exc}"}
+        mlflow.set_tags(tags)
+        return None, tags
+    frame = _scored(model, test)
+    context = {"model": "this run", "as_of": test.as_of.date().isoformat(), **_fold_counts_text(test)}
+    report = audit_frame(
+        frame, groups, Decision(top_k=settings.FAIRNESS_TOP_K), features=test.frame, scorer=model.score, context=context
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        report.write(Path(tmp))
+        mlflow.log_artifacts(tmp, FAIRNESS_DIR)
+    mlflow.log_metrics(
+        {"fairness.failures": float(len(report.observed.failures)), "fairness.passed": float(report.passed)}
+    )
+    tags = {"fairness.audit": "passed" if report.passed else "failed", "fairness.summary": report.summary()}
+    mlflow.set_tags(tags)
+    log.info("fairness audit %s", tags["fairness.summary"])
+    return report, tags
+
+
+def _scored(model: RiskModel, test: Fold) -> pd.DataFrame:
+    """Scores, exact contributions, labels and (synthetic data) truth of the test fold, for the audit."""
+    contrib = model.contributions(test.frame)
+    out = pd.DataFrame({"company_id": test.frame["company_id"].to_numpy()})
+    out["score"] = contrib.sum(axis=1)
+    out["probability"] = model.probability(test.frame)
+    shap = pd.DataFrame(contrib[:, :-1], columns=[f"shap__{f}" for f in model.features])
+    out = pd.concat([out, shap], axis=1)
+    out["label"] = test.frame["label"].to_numpy(dtype=np.float64)
+    out["investigated"] = (test.frame["label_status"] != "none").to_numpy(dtype=np.float64)
+    if test.has_truth:
+        out["truth"] = test.frame["truth_involved"].to_numpy(dtype=np.float64)
+    return out
+
+
+def _fold_counts_text(test: Fold) -> dict[str, str]:
+    return {k: str(v) for k, v in _fold_counts(test).items()}
+
+
 def _evaluation_set(test: Fold) -> pd.DataFrame:
     """What the quality gate re-scores champion and challenger on: identifiers, indicators, labels, truth."""
     keep = ["company_id", "riec_region", "label", *[c for c in TRUTH_COLUMNS if c in test.frame], *FEATURES]
@@ -207,12 +269,19 @@ def _evaluation_set(test: Fold) -> pd.DataFrame:
 
 
 def _drift_reference(model: RiskModel, test: Fold) -> pd.DataFrame:
-    """Indicators and scores of (a sample of) the latest labelled fold: the baseline drift monitors compare to."""
+    """Indicators, scores and exact contributions of (a sample of) the latest labelled fold.
+
+    The baseline drift monitors compare production to: indicator, score and explanation drift, and the
+    shortlist's make-up by group.
+    """
     sample = test.frame.sample(n=min(len(test.frame), DRIFT_SAMPLE_ROWS), random_state=0).sort_values("company_id")
-    out = sample[["riec_region", *FEATURES]].reset_index(drop=True)
-    out["score"] = model.score(sample)
+    out = sample[["company_id", "riec_region", *FEATURES]].reset_index(drop=True)
+    contrib = model.contributions(sample)
+    out["score"] = contrib.sum(axis=1)
     out["probability"] = model.probability(sample)
-    return out
+    out["label"] = sample["label"].to_numpy()
+    shap = pd.DataFrame(contrib[:, :-1], columns=[f"shap__{f}" for f in model.features])
+    return pd.concat([out, shap], axis=1)
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:

@@ -164,7 +164,9 @@ def test_truth_base_rate_equal_across_groups(mid_worlds: dict[float, dict[str, p
     off = world["officers"]
     boss = off[off.role == "bestuurder"].sort_values("start_on").groupby("company_id").person_id.last()
     persons = world["sensitive/persons"].set_index("person_id")
-    for attr in ("migration_background", "gender"):
+    # age at the end of the window, in the audit's bands: no channel drives it, so no base-rate difference either
+    persons["age_group"] = pd.cut(2025 - persons["birth_year"], [0, 30, 45, 60, 200], right=False).astype(str)
+    for attr in ("migration_background", "gender", "age_group"):
         group = truth.index.map(boss).map(persons[attr])
         expected = truth.propensity.groupby(group).mean()
         realised = truth.involved.groupby(group).mean()

@@ -1,9 +1,11 @@
 """Fixtures for training and promotion: a world with enough confirmed cases, and isolated MLflow registries.
 
 A 40,000-company world gives each fold about a dozen confirmed cases: few, as in the real register, but enough to
-fit, calibrate and compare. Two versions are trained once per session into a base registry (v1 with the default
-settings, v2 a one-split stump that must lose the quality gate); every test that changes the registry gets its
-own copy of that registry's database, so tests never depend on each other's order.
+fit, calibrate and compare. Two versions are trained once per session into a base registry: v1 with the default
+settings (its fairness audit passes), v2 a one-split stump that must lose the quality gate, trained on the same
+records without ``sensitive/`` so that it has no fairness audit at all, as for an extract that lacks those
+tables. Every test that changes the registry gets its own copy of that registry's database, so tests never
+depend on each other's order.
 """
 
 from __future__ import annotations
@@ -49,8 +51,14 @@ def trained(labelled_world: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     with pytest.MonkeyPatch.context() as mp:
         _point_at(mp, var, var / "mlflow.db")
         v1 = train(labelled_world)
-        v2 = train(labelled_world, hp=STUMP)
+        v2 = train(_without_sensitive(labelled_world, var / "no-sensitive"), hp=STUMP)
     yield Trained(labelled_world, var, v1, v2)
+
+
+def _without_sensitive(world: Path, out: Path) -> Path:
+    """The same records without the sensitive tables (the indicator cache is shared: same record tables)."""
+    shutil.copytree(world, out, ignore=shutil.ignore_patterns("sensitive"))
+    return out
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -23,10 +24,6 @@ WHY = "first model; the fairness audit is reviewed by hand for this test"
 def _champion() -> str | None:
     v = reg.alias_version("champion")
     return None if v is None else str(v.version)
-
-
-def _pass_audit(version: str) -> None:
-    reg.client().set_model_version_tag("tegenkracht-risk", version, "fairness.audit", "passed")
 
 
 def test_without_an_audit_promotion_is_refused_and_says_why(registry: Trained) -> None:
@@ -60,17 +57,16 @@ def test_an_override_needs_an_oversight_approver_and_a_reason(
 
 
 def test_an_override_promotes_and_is_recorded(registry: Trained) -> None:
-    decision = promote(version="1", approver=APPROVER, justification=WHY)
+    decision = promote(version="2", approver=APPROVER, justification=WHY)  # v2 has no audit: only an override
     assert decision.promoted and decision.via == "override"
-    assert _champion() == "1"
-    tags = reg.resolve("1").tags
+    assert _champion() == "2"
+    tags = reg.resolve("2").tags
     assert tags["override.approver"] == APPROVER and tags["override.justification"] == WHY
     assert tags["promotion.via"] == "override"
 
 
 def test_when_every_gate_passes_the_version_is_promoted(registry: Trained) -> None:
-    _pass_audit("1")
-    decision = promote(version="1")
+    decision = promote(version="1")  # v1's own audit of its test fold, stored with its run, passes
     assert decision.via == "gates" and _champion() == "1"
     assert all(g.passed for g in decision.gates)
 
@@ -78,7 +74,6 @@ def test_when_every_gate_passes_the_version_is_promoted(registry: Trained) -> No
 def test_an_equal_challenger_passes_every_gate_against_a_real_champion(registry: Trained) -> None:
     promote(version="1", approver=APPROVER, justification=WHY)
     again = train(registry.world)  # same records and seed: the same model as v1, registered as v3
-    _pass_audit(str(again.version))
     decision = promote()
     assert decision.via == "gates", decision.failed()
     quality = decision.gates[0]
@@ -90,19 +85,18 @@ def test_a_failed_alias_move_promotes_nothing_and_marks_nothing(
     registry: Trained, alias_outage: Callable[[], AbstractContextManager[object]]
 ) -> None:
     with alias_outage():
-        promote(version="1", approver=APPROVER, justification=WHY)
+        promote(version="2", approver=APPROVER, justification=WHY)
     assert _champion() is None
-    assert "promotion.champion_since" not in reg.resolve("1").tags, "never a champion, so never a rollback target"
+    assert "promotion.champion_since" not in reg.resolve("2").tags, "never a champion, so never a rollback target"
     c = reg.client()
     runs = c.search_runs([c.get_experiment_by_name("tegenkracht-promotions").experiment_id])
     assert runs[0].info.status == "FAILED"
-    assert promote(version="1").via == "refused", "gated, not rolled back"
+    assert promote(version="2").via == "refused", "gated (v2 has no audit), not rolled back"
 
 
 def test_the_promotion_run_records_both_versions_windows(registry: Trained) -> None:
     promote(version="1", approver=APPROVER, justification=WHY)
-    _pass_audit("2")
-    promote()
+    promote()  # refused (v2 has no audit and is worse), and recorded all the same
     c = reg.client()
     runs = c.search_runs(
         [c.get_experiment_by_name("tegenkracht-promotions").experiment_id],
@@ -121,10 +115,9 @@ def test_a_tolerance_outside_0_1_is_refused(registry: Trained) -> None:
 
 def test_a_worse_challenger_fails_the_quality_gate_with_its_figures(registry: Trained) -> None:
     promote(version="1", approver=APPROVER, justification=WHY)
-    _pass_audit("2")
     decision = promote()  # @challenger is the stump, v2
     assert not decision.promoted
-    assert [g.name for g in decision.failed()] == ["quality"]
+    assert [g.name for g in decision.failed()] == ["quality", "fairness"]
     quality = decision.failed()[0]
     assert quality.figures["candidate.pr_auc"] < quality.figures["floor.pr_auc"]
     assert "pr_auc" in quality.detail and _champion() == "1"
@@ -152,6 +145,42 @@ def test_cli_refusal_exits_1_and_names_the_gate(registry: Trained) -> None:
     payload = json.loads(result.stdout)
     assert payload["via"] == "refused"
     assert [g["name"] for g in payload["gates"] if not g["passed"]] == ["fairness"]
+
+
+def test_a_tag_edited_by_hand_does_not_pass_the_gate(registry: Trained) -> None:
+    reg.client().set_model_version_tag("tegenkracht-risk", "2", "fairness.audit", "passed")
+    decision = promote(version="2")
+    assert "fairness" in [g.name for g in decision.failed()]
+    assert "no audit" in next(g for g in decision.failed() if g.name == "fairness").detail
+
+
+def test_an_unfair_audit_fails_the_gate_and_names_the_groups(
+    registry: Trained, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gate re-reads the stored audit: here one whose shortlist selects group "b" about twice as often."""
+    import numpy as np
+    import pandas as pd
+
+    from fairness.audit import audit
+    from training import promotion
+
+    rng = np.random.default_rng(1)
+    n = 20_000
+    group = rng.choice(["a", "b"], n, p=[0.7, 0.3])
+    frame = pd.DataFrame(
+        {
+            "score": rng.normal(0, 1, n) + np.where(group == "b", 0.6, 0.0),
+            "label": (rng.random(n) < 0.05).astype(float),
+            "migration_background": group,
+        }
+    )
+    stored = tmp_path / "audit_observed.json"
+    stored.write_text(audit(frame, score="score", label="label", groups=["migration_background"], top_k=500).to_json())
+    monkeypatch.setattr(promotion, "run_artifact", lambda _v, path: stored if path.startswith("fairness/") else None)
+    gate = promotion.fairness_gate(reg.resolve("1"))
+    assert not gate.passed
+    assert "migration_background=b" in gate.detail and "pprev" in gate.detail
+    assert gate.figures["migration_background=b.pprev"] > 1.25
 
 
 def test_cli_unknown_version_exits_2(registry: Trained) -> None:

@@ -1,0 +1,220 @@
+"""The oversight verbs of the CLI: ``audit`` (bias audit of a batch of scores) and ``monitor`` (drift).
+
+Both are thin: parse and check options, call one function in ``fairness/``, print a summary, exit 1 when the audit
+fails or a monitor alert fires (so a scheduler can act on it), 2 on bad input. The MLproject entry points call
+these verbs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tegenkracht import settings
+from tegenkracht.console import EXIT_BAD_INPUT, EXIT_PROBLEMS, emit, setup_logging, stderr, steps
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _fail(message: object) -> typer.Exit:
+    stderr.print(f"[red]error:[/red] {message}")
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def audit(
+    scores: Annotated[Path, typer.Option(help="Scores file (Parquet) from `tegenkracht score`.")],
+    data: Annotated[Path, typer.Option(help="Records folder with sensitive/ (the only reader is this audit).")],
+    top_k: Annotated[int | None, typer.Option(min=1, help="Shortlist: the top K per RIEC region (default).")] = None,
+    threshold: Annotated[float | None, typer.Option(help="Shortlist: every raw score at or above T instead.")] = None,
+    features: Annotated[
+        Path | None, typer.Option(help="Indicator table of the same snapshot: enables the proxy checks.")
+    ] = None,
+    horizon_months: Annotated[int, typer.Option(min=1, max=120, help="Months after as-of for labels.")] = 24,
+    out: Annotated[Path | None, typer.Option(help="Report folder (default var/fairness/<scores stem>).")] = None,
+    log_mlflow: Annotated[bool, typer.Option(help="Also log the report as a run in tegenkracht-fairness.")] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Audit who lands on the shortlist, per sensitive group, against labels and (synthetic data) ground truth.
+
+    Writes fairness_nl.html, fairness_en.html and the JSON audits. Exit 1 when a headline disparity (selection
+    rate, FDR, FPR, false positives per group size) lies outside 0.8-1.25 with its confidence interval clear of
+    the bound.
+    """
+    setup_logging()
+    payload = run_audit(scores, data, top_k, threshold, features, horizon_months, out, log_mlflow)
+    emit(payload, as_json, "fairness audit")
+    if not payload["passed"]:
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def run_audit(
+    scores: Path,
+    data: Path,
+    top_k: int | None,
+    threshold: float | None,
+    features: Path | None,
+    horizon_months: int,
+    out: Path | None,
+    log_mlflow: bool,
+) -> dict[str, Any]:
+    """Shared by ``audit`` and ``demo``."""
+    from fairness.audit import AuditError
+    from fairness.groups import GroupDataError
+    from fairness.run import Decision, audit_scores_file, log_report
+
+    if top_k is not None and threshold is not None:
+        raise _fail("give --top-k or --threshold, not both")
+    decision = (
+        Decision(top_k=None, threshold=threshold)
+        if threshold is not None
+        else Decision(top_k or settings.FAIRNESS_TOP_K)
+    )
+    folder = out or settings.VAR_DIR / "fairness" / scores.stem
+    try:
+        with steps(4, "fairness audit") as step:
+            report = audit_scores_file(
+                scores, data, decision, features=features, horizon_months=horizon_months, progress=step
+            )
+        files = report.write(folder)
+        run_id = log_report(report, f"audit {scores.stem}") if log_mlflow else None
+    except (AuditError, GroupDataError, ValueError, FileNotFoundError, OSError) as exc:
+        raise _fail(exc) from exc
+    return {
+        "passed": report.passed,
+        "summary": report.summary(),
+        "decision": report.observed.settings["decision"],
+        "selected": report.observed.settings["selected"],
+        "labelled": report.observed.settings["labelled"],
+        "failures": [f.sentence() for f in report.observed.failures],
+        "truth_failures": [f.sentence() for f in report.truth.failures] if report.truth is not None else None,
+        "reports": {k: str(v) for k, v in files.items()},
+        "mlflow_run": run_id,
+    }
+
+
+def monitor(
+    reference: Annotated[
+        str,
+        typer.Option(help="Baseline: a Parquet file, or a model (champion, challenger, N) for its training reference."),
+    ],
+    current: Annotated[Path, typer.Option(help="Current snapshot: indicator table and/or scores file (Parquet).")],
+    current_scores: Annotated[
+        Path | None, typer.Option(help="Scores of the current snapshot, joined to --current on company_id.")
+    ] = None,
+    reference_scores: Annotated[Path | None, typer.Option(help="Scores of the reference, when it is a file.")] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="Records with sensitive/: adds shortlist composition by group.")
+    ] = None,
+    top_k: Annotated[int, typer.Option(min=1, help="Shortlist size per RIEC region.")] = settings.FAIRNESS_TOP_K,
+    out: Annotated[Path | None, typer.Option(help="Report folder (default var/monitoring/<current stem>).")] = None,
+    evidently: Annotated[bool, typer.Option(help="Also write Evidently's data-drift HTML (on a sample).")] = True,
+    log_mlflow: Annotated[
+        bool, typer.Option(help="Log reports and metrics as a run in tegenkracht-monitoring.")
+    ] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare production with the training reference, and exit 1 when an alert at level "act" fires.
+
+    Indicator, score and explanation drift, the shortlist's make-up by group, and a label-free performance
+    estimate.
+    """
+    setup_logging()
+    payload = run_monitor_verb(
+        reference, current, current_scores, reference_scores, data, top_k, out, evidently, log_mlflow
+    )
+    emit({k: v for k, v in payload.items() if k != "alerts"} | {"alerts": len(payload["alerts"])}, as_json, "monitor")
+    for a in payload["alerts"]:
+        stderr.print(f"[yellow]{a['level']}[/yellow] {a['message']}")
+    if payload["alert"]:
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def run_monitor_verb(
+    reference: str,
+    current: Path,
+    current_scores: Path | None,
+    reference_scores: Path | None,
+    data: Path | None,
+    top_k: int,
+    out: Path | None,
+    evidently: bool,
+    log_mlflow: bool,
+) -> dict[str, Any]:
+    """Shared by ``monitor`` and ``demo``."""
+    import pandas as pd
+
+    from fairness.groups import GroupDataError, company_groups
+    from fairness.monitor import STEPS, MonitorInputError, load_snapshot, run_monitor
+
+    try:
+        ref_frame, ref_meta = _reference(reference, reference_scores)
+        cur_frame, cur_meta = load_snapshot(_indicator_part(current), current_scores or _score_part(current))
+        groups_ref = groups_cur = None
+        if data is not None and "company_id" in ref_frame and "company_id" in cur_frame:
+            groups_ref = company_groups(data, ref_frame["company_id"], pd.Timestamp(ref_meta["as_of"]))
+            groups_cur = company_groups(data, cur_frame["company_id"], pd.Timestamp(cur_meta["as_of"]))
+        folder = out or settings.VAR_DIR / "monitoring" / current.stem
+        with steps(STEPS, "monitor") as step:
+            result = run_monitor(
+                ref_frame,
+                cur_frame,
+                groups_reference=groups_ref,
+                groups_current=groups_cur,
+                top_k=top_k,
+                out_dir=folder,
+                evidently=evidently,
+                log_to_mlflow=log_mlflow,
+                reference_meta=ref_meta,
+                current_meta=cur_meta,
+                progress=step,
+            )
+    except (GroupDataError, MonitorInputError, ValueError, KeyError, FileNotFoundError, OSError) as exc:
+        raise _fail(exc) from exc
+    return {
+        "alert": result.alert,
+        "alerts": result.alerts,
+        "indicators_act": int((result.indicators["status"] == "act").sum()),
+        "indicators_watch": int((result.indicators["status"] == "watch").sum()),
+        "skipped": result.skipped,
+        "report": str(folder / "monitor.html"),
+    }
+
+
+def _is_scores(path: Path) -> bool:
+    import pyarrow.parquet as pq
+
+    return "score" in pq.read_schema(path).names
+
+
+def _indicator_part(path: Path) -> Path | None:
+    import pyarrow.parquet as pq
+
+    from training.dataset import FEATURES
+
+    return path if FEATURES[0] in pq.read_schema(path).names else None
+
+
+def _score_part(path: Path) -> Path | None:
+    return path if _is_scores(path) else None
+
+
+def _reference(reference: str, reference_scores: Path | None) -> tuple[Any, dict[str, str]]:
+    """A file, or a registered version's training reference (with its test as-of date as the snapshot date)."""
+    from fairness.monitor import load_snapshot
+    from training.registry import DRIFT_ARTIFACT, RegistryError, resolve, run_artifact
+
+    path = Path(reference)
+    if path.exists():
+        return load_snapshot(_indicator_part(path), reference_scores or _score_part(path))
+    try:
+        version = resolve(reference)
+    except RegistryError as exc:
+        raise ValueError(f"--reference {reference!r} is neither a file nor a registered model: {exc}") from exc
+    artifact = run_artifact(version, DRIFT_ARTIFACT)
+    if artifact is None:
+        raise ValueError(f"version {version.version} has no stored drift reference")
+    frame, meta = load_snapshot(artifact, None)
+    meta.setdefault("as_of", version.tags.get("test_as_of", ""))
+    return frame, meta
