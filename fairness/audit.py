@@ -5,9 +5,9 @@ tree for punitive interventions: selection rate (``pprev``), false discovery rat
 positives per group size. A disparity is ``metric(group) / metric(reference group)``; it is fair within
 [0.8, 1.25] (tau = 0.8). Metric names follow Aequitas (``pp``, ``ppr``, ``pprev``, ``fdr``…), so a table from here
 can be read beside one from Aequitas, and the values agree with Aequitas and Fairlearn on the same inputs
-(``tests/fairness/test_audit_reference.py``).
+(``tests/fairness/test_audit.py``).
 
-Two departures, both on purpose:
+Two departures, both on purpose (and tested in ``tests/fairness/test_audit.py``):
 
 - a group smaller than ``min_group_size`` gets NaN and the status "insufficient data", never a 0.0 that reads like
   a finding (Fairlearn returns 0.0 for the FPR of a group without negatives);
@@ -54,7 +54,8 @@ DISPARITY_METRICS: tuple[str, ...] = tuple(RATIOS)
 LABEL_METRICS = frozenset(m for m, (num, den) in RATIOS.items() if {"pos", "neg", "fp", "tp", "fn", "tn"} & {num, den})
 # cell index = selected * 6 + label_state * 2 + in_top_decile; label_state 0 negative, 1 positive, 2 unknown
 N_CELLS = 12
-STATUSES = ("reference", "fair", "inconclusive", "unfair", "insufficient data", "no labels")
+UNKNOWN_GROUP = "unknown"  # never the reference group: "the largest group" means the largest known one
+COUNT_COLUMNS = ("group_size", "pp", "pn", "tp", "fp", "tn", "fn")
 
 
 class AuditError(ValueError):
@@ -90,12 +91,17 @@ class AuditResult:
     distributions: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def headline(self) -> tuple[str, ...]:
+        """The measures that decide this audit (the punitive set unless the caller named others)."""
+        return tuple(self.settings.get("headline", HEADLINE))
+
+    @property
     def failures(self) -> list[Failure]:
         """Headline disparities judged unfair, for the attributes that gate."""
         out = []
         gating = self.groups[self.groups["gating"].astype(bool)]
         for r in gating.to_dict(orient="records"):
-            for m in HEADLINE:
+            for m in self.headline:
                 if r[f"{m}_status"] == "unfair":
                     out.append(
                         Failure(
@@ -115,9 +121,40 @@ class AuditResult:
         """No headline disparity of a gating attribute is unfair."""
         return not self.failures
 
+    def rejudged(self) -> list[Failure]:
+        """The failures re-derived from the stored disparities, intervals and p-values, not the stored words.
+
+        For a reader of a stored audit (the promotion gate): a status edited by hand changes nothing. A pair
+        counts when its disparity lies outside the band with the interval clear of the bound and Holm's
+        procedure over the judged headline pairs rejects it; "insufficient data" and "no labels" stay unjudged.
+        """
+        table = self.groups.copy()
+        for m in self.headline:
+            d = table[f"{m}_disparity"].to_numpy(dtype=np.float64)
+            lo = table[f"{m}_disparity_lower"].to_numpy(dtype=np.float64)
+            hi = table[f"{m}_disparity_upper"].to_numpy(dtype=np.float64)
+            unjudged = table[f"{m}_status"].isin(["insufficient data", "no labels", "reference"]).to_numpy()
+            status = judge(np.where(np.isnan(d) & (lo > 1.0 / TAU), np.inf, d), lo, hi, unjudged)
+            table[f"{m}_status"] = np.where(table[f"{m}_status"] == "reference", "reference", status)
+        alpha = 1.0 - float(self.settings.get("confidence", 0.95))
+        return AuditResult(_holm(table, alpha, self.headline), self.settings).failures
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types; NaN becomes null."""
-        rows = self.groups.to_dict(orient="records")
+        """Plain JSON types; NaN becomes null; counts of groups too small to show are left out (null).
+
+        The same suppression as the reports: a group under the minimum size, and the one other group that would
+        give it away by subtraction, keep their rates' NaN and lose their counts, so the JSON logged to MLflow
+        reveals no more than the HTML beside it.
+        """
+        from fairness.report import suppression_mask
+
+        table = self.groups.copy()
+        hidden = suppression_mask(table, int(self.settings.get("min_group_size", 30))).to_numpy(dtype=bool)
+        counts = [c for c in COUNT_COLUMNS if c in table]
+        table[counts] = table[counts].astype(np.float64)
+        table.loc[hidden, counts] = np.nan
+        table["counts_suppressed"] = hidden
+        rows = table.to_dict(orient="records")
         return {
             "settings": self.settings,
             "passed": self.passed,
@@ -135,7 +172,7 @@ class AuditResult:
         """Read back what ``to_json`` wrote."""
         blob = json.loads(text)
         groups = pd.DataFrame(blob["groups"])
-        words = {"attribute_name", "attribute_value", "reference_group", "status", "gating"}
+        words = {"attribute_name", "attribute_value", "reference_group", "status", "gating", "counts_suppressed"}
         for c in groups.columns:
             if c not in words and not c.endswith("_status"):
                 groups[c] = pd.to_numeric(groups[c], errors="coerce").astype(np.float64)
@@ -167,6 +204,7 @@ def audit(
     n_boot: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
+    headline: tuple[str, ...] = HEADLINE,
 ) -> AuditResult:
     """Audit the decision "on the shortlist" for every attribute in ``groups``.
 
@@ -182,7 +220,10 @@ def audit(
     cells = _cells(selected, frame[label].to_numpy(dtype=np.float64), top)
     rng = np.random.default_rng(seed)
     gate = set(columns) if gating is None else set(gating)
-    family = len(HEADLINE) * sum(len(u) - 1 for k, (_, u) in columns.items() if k in gate)
+    unknown_headline = [m for m in headline if m not in RATIOS]
+    if unknown_headline:
+        raise AuditError(f"unknown headline measure(s) {unknown_headline}; choose from {list(RATIOS)}")
+    family = len(headline) * sum(len(u) - 1 for k, (_, u) in columns.items() if k in gate)
     n_boot = max(n_boot, math.ceil(2 * max(family, 1) / (1.0 - confidence)))  # p-values fine enough for Holm
     by_score = np.argsort(frame[score].to_numpy(dtype=np.float64), kind="stable")  # one sort for every summary
     tables = []
@@ -206,7 +247,7 @@ def audit(
                 by_score,
             ).assign(gating=name in gate)
         )
-    table = _holm(pd.concat(tables, ignore_index=True), 1.0 - confidence)
+    table = _holm(pd.concat(tables, ignore_index=True), 1.0 - confidence, headline)
     settings = {
         "decision": f"top {top_k} per {within}"
         if top_k and within
@@ -225,7 +266,7 @@ def audit(
         "rows": len(frame),
         "selected": int(selected.sum()),
         "labelled": int(np.isfinite(frame[label].to_numpy(dtype=np.float64)).sum()),
-        "headline": list(HEADLINE),
+        "headline": list(headline),
     }
     return AuditResult(table, settings, _distributions(frame, score, columns, selected, min_group_size))
 
@@ -369,8 +410,9 @@ def _attribute_table(
     for m in DISPARITY_METRICS:
         table[m] = point[m]
     table["top_decile_excess"] = point["top_decile_share"] - 0.10
-    table = table.join(_score_summary(frame, score, probability, codes, len(uniques), by_score))
-    table["calibration_gap"] = table["mean_probability"] - table["prev"]
+    labelled = (cells // 2) % 3 != 2
+    table = table.join(_score_summary(frame, score, probability, codes, len(uniques), by_score, labelled))
+    table["calibration_gap"] = table["mean_probability_labelled"] - table["prev"]
     table["reference_group"] = str(uniques[ref])
     small = cols["group_size"] < min_group_size
     table["status"] = np.where(small, "insufficient data", "ok")
@@ -387,7 +429,7 @@ def _attribute_table(
         p_value = _p_values(disparity, boot)
         expected = cols[den] * point[m][ref]
         thin = (cols[num] < min_expected) & ~(expected >= min_expected)
-        status = _status(disparity, lower, upper, thin)
+        status = judge(disparity, lower, upper, thin)
         status[ref] = "reference"
         if m in LABEL_METRICS and not labelled:
             status[:] = "no labels"
@@ -397,7 +439,7 @@ def _attribute_table(
         table[f"{m}_p"] = np.where(small, np.nan, p_value)
         table[f"{m}_status"] = np.where(small, "insufficient data", status)
     metric_cols = [*DISPARITY_METRICS, "top_decile_excess", "mean_score", "score_p10", "score_p50", "score_p90"]
-    metric_cols += ["mean_probability", "calibration_gap"]
+    metric_cols += ["mean_probability", "mean_probability_labelled", "calibration_gap"]
     table.loc[small, [c for c in metric_cols if c in table]] = np.nan
     return table
 
@@ -414,7 +456,7 @@ def _p_values(disparity: np.ndarray, boot: np.ndarray) -> np.ndarray:
     return np.where(disparity > 1.0 / TAU, above, np.where(disparity < TAU, below, 1.0))
 
 
-def _holm(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
+def _holm(table: pd.DataFrame, alpha: float, headline: tuple[str, ...] = HEADLINE) -> pd.DataFrame:
     """Judge the headline parities of the gating attributes as one family (Holm's step-down procedure).
 
     Testing many groups must not raise false alarms: with some forty groups and four measures, a 95% interval
@@ -428,7 +470,7 @@ def _holm(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
     gating = out["gating"].to_numpy(dtype=bool)
     pairs = [
         (i, m)
-        for m in HEADLINE
+        for m in headline
         for i in np.flatnonzero(gating)
         if out.at[i, f"{m}_status"] in ("fair", "inconclusive", "unfair")
     ]
@@ -449,7 +491,8 @@ def _holm(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
 
 def _reference_index(uniques: np.ndarray, size: np.ndarray, reference: str, name: str) -> int:
     if reference == "largest":
-        return int(np.argmax(size))
+        known = np.where(np.asarray(uniques).astype(str) == UNKNOWN_GROUP, -1, size)
+        return int(np.argmax(known))
     hits = np.flatnonzero(np.asarray(uniques).astype(str) == reference)
     if not len(hits):
         raise AuditError(f"reference group '{reference}' does not occur in attribute '{name}'")
@@ -483,11 +526,6 @@ def selection_interval(
     return _quantiles(boot, (1.0 - confidence) / 2.0)
 
 
-def judge(disparity: np.ndarray, lower: np.ndarray, upper: np.ndarray, thin: np.ndarray) -> np.ndarray:
-    """Fair, inconclusive, unfair or insufficient data, for disparities with their intervals (see module doc)."""
-    return _status(disparity, lower, upper, thin)
-
-
 def _quantiles(boot: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     ok = np.isfinite(boot).mean(axis=0) >= 0.5
     with np.errstate(all="ignore"):
@@ -496,17 +534,29 @@ def _quantiles(boot: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, lo, np.nan), np.where(ok, hi, np.nan)
 
 
-def _status(disparity: np.ndarray, lower: np.ndarray, upper: np.ndarray, thin: np.ndarray) -> np.ndarray:
+def judge(disparity: np.ndarray, lower: np.ndarray, upper: np.ndarray, thin: np.ndarray) -> np.ndarray:
+    """Fair, inconclusive, unfair or insufficient data per disparity with its interval (see the module doc).
+
+    An infinite disparity (the reference group's rate is 0, this group's is not) is judged by its interval like
+    any other: it is not "insufficient data" when the group's own count is large. Thin counts are never judged,
+    not even as fair.
+    """
     inside = (disparity >= TAU) & (disparity <= 1.0 / TAU)
     certain = (upper < TAU) | (lower > 1.0 / TAU)
     status = np.where(inside, "fair", np.where(certain, "unfair", "inconclusive")).astype(object)
-    status[~np.isfinite(disparity)] = "insufficient data"
-    status[thin & (status != "fair")] = "insufficient data"
+    status[np.isnan(disparity)] = "insufficient data"
+    status[thin] = "insufficient data"
     return status
 
 
 def _score_summary(
-    frame: pd.DataFrame, score: str, probability: str | None, codes: np.ndarray, n_groups: int, by_score: np.ndarray
+    frame: pd.DataFrame,
+    score: str,
+    probability: str | None,
+    codes: np.ndarray,
+    n_groups: int,
+    by_score: np.ndarray,
+    labelled: np.ndarray,
 ) -> pd.DataFrame:
     """Mean score and its p10/p50/p90 per group (linear interpolation, as pandas), with one sort for all groups."""
     s = frame[score].to_numpy(dtype=np.float64)
@@ -526,10 +576,16 @@ def _score_summary(
         out[f"score_p{q}"] = np.where(n > 0, value, np.nan)
     if probability is not None:
         p = frame[probability].to_numpy(dtype=np.float64)
+        known = np.bincount(codes[labelled], minlength=n_groups)
         with np.errstate(invalid="ignore", divide="ignore"):
             out["mean_probability"] = np.bincount(codes, weights=p, minlength=n_groups) / n
+            # calibration compares like with like: the probability of the companies whose outcome is known
+            out["mean_probability_labelled"] = (
+                np.bincount(codes[labelled], weights=p[labelled], minlength=n_groups) / known
+            )
     else:
         out["mean_probability"] = np.nan
+        out["mean_probability_labelled"] = np.nan
     return out
 
 

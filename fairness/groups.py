@@ -7,9 +7,10 @@ membership is *defined* here, and the definition is part of the published method
 - **officers** are the natural persons in office on the as-of date as director (*bestuurder*) or registered sole
   shareholder (*aandeelhouder*); proxy holders are employees, not the face of the company, and are left out;
 - the company takes the attributes of its **lead officer**: the one longest in office (a director before a
-  shareholder on the same day). One person per company on purpose: a rule such as "any officer is non-western" or
-  "the youngest officer" makes membership depend on how many officers a company has, and companies used by
-  criminal networks have more of them (straw men), so the rule itself would correlate with involvement;
+  shareholder on the same day) among those whose attributes are known. One person per company on purpose: a
+  rule such as "any officer is non-western" or "the youngest officer" makes membership depend on how many
+  officers a company has, and companies used by criminal networks have more of them (straw men), so the rule
+  itself would correlate with involvement;
 - **migration_background** (``none``, ``western``, ``non_western``), **gender** (``female``, ``male``) and
   **age_group** (age on the as-of date: ``<30``, ``30-44``, ``45-59``, ``60+``) are the lead officer's;
 - **neighbourhood_ses**: the socio-economic class of the PC4 area of the registered address;
@@ -98,17 +99,18 @@ def _officers_in_office(data: Path, as_of: pd.Timestamp) -> pd.DataFrame:
 def _per_company(officers: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """The lead officer's attributes: one person per company, so membership never depends on how many there are."""
     role_rank = officers["role"].map({r: i for i, r in enumerate(OFFICER_ROLES)})
+    unknown = officers[["migration_background", "gender", "birth_year"]].isna().sum(axis=1)
     lead = (
-        officers.assign(_start=pd.to_datetime(officers["start_on"]), _rank=role_rank)
-        .sort_values(["company_id", "_start", "_rank", "person_id"])
+        officers.assign(_unknown=unknown, _start=pd.to_datetime(officers["start_on"]), _rank=role_rank)
+        .sort_values(["company_id", "_unknown", "_start", "_rank", "person_id"])
         .drop_duplicates("company_id")
     )
     age = as_of.year - pd.to_numeric(lead["birth_year"], errors="coerce").to_numpy(dtype=np.float64)
     return pd.DataFrame(
         {
             "company_id": lead["company_id"].to_numpy(),
-            "migration_background": lead["migration_background"].astype(str).to_numpy(),
-            "gender": lead["gender"].astype(str).to_numpy(),
+            "migration_background": lead["migration_background"].fillna(UNKNOWN).astype(str).to_numpy(),
+            "gender": lead["gender"].fillna(UNKNOWN).astype(str).to_numpy(),
             "age_group": _age_band(age),
         }
     )
@@ -127,7 +129,7 @@ def _place(data: Path) -> pd.DataFrame:
     companies = pd.read_parquet(data / "companies.parquet", columns=["company_id", "address_id", "sbi_code"])
     addresses = pd.read_parquet(data / "addresses.parquet", columns=["address_id", "pc4", "riec_region"])
     ses = _read_sensitive(data, "neighbourhoods")
-    ses = ses.assign(pc4=ses["pc4"].astype(str), neighbourhood_ses=ses["ses_class"].astype(str))
+    ses = ses.assign(pc4=ses["pc4"].astype(str), neighbourhood_ses=ses["ses_class"].fillna(UNKNOWN).astype(str))
     out = companies.merge(addresses.assign(pc4=addresses["pc4"].astype(str)), on="address_id", how="left")
     out = out.merge(ses[["pc4", "neighbourhood_ses"]], on="pc4", how="left")
     out["sbi_section"] = sbi_section(out["sbi_code"])

@@ -12,10 +12,10 @@ checks, each answering a question an oversight body asks:
   rounding: a disparity comes with the indicators that cause it;
 - **counterfactual**: for each indicator flagged ``proxy_risk``, give the group's companies the values of
   reference-group companies *of the same SBI section* (so no impossible combination such as a cash-intensive
-  holding appears), re-score, and report how the group's selection rate and disparity change. The reference
-  group's own companies get a fresh draw from the same pool: re-drawing an indicator breaks its link with the
-  company's other indicators and lowers anyone's score a little, so only a disparity computed with both sides
-  re-drawn isolates what the *difference in distribution* does.
+  holding appears), re-score against the same cut-offs, and compare the disparity with a *placebo* in which every
+  company draws from its own group's values: re-drawing alone breaks the indicator's link with the company's other
+  indicators and moves scores, so only placebo against counterfactual isolates what the difference in
+  distribution does.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ import pandas as pd
 from features.catalogue import CATALOGUE
 
 PROXY_RISK: tuple[str, ...] = tuple(i.id for i in CATALOGUE if i.proxy_risk)
-CARRIES_AUC = 0.6  # a group this predictable from the indicators is "carried" by them
 Scorer = Callable[[pd.DataFrame], np.ndarray]
 
 
@@ -150,17 +149,19 @@ def counterfactual(
     indicators: Sequence[str] = PROXY_RISK,
     *,
     sections: np.ndarray,
+    score: np.ndarray,
     seed: int = 0,
 ) -> list[dict[str, Any]]:
-    """Selection rate and disparity of each group before and after giving it the reference group's values.
+    """Each group's selection rate and disparity as audited, in a placebo, and with the reference group's values.
 
-    ``cut`` is each row's shortlist cut-off (the lowest selected score of its region, or the threshold): a row
-    is selected when its score reaches it, before and after, so the comparison holds the shortlist rule fixed.
-    Only the group's and the reference group's rows are re-scored. ``features`` holds the model's indicator
-    columns only (copying identifiers for every re-draw costs more than scoring); ``sections`` the SBI sections.
+    ``score`` is the audited score and ``cut`` each row's cut-off (the lowest shortlisted score of its region, or
+    the threshold), so "before" is exactly the audited shortlist. Re-drawing an indicator breaks its link with the
+    company's other indicators and moves scores by itself, so the comparison that isolates the *difference in
+    distribution* is placebo against counterfactual: in the placebo both the group and the reference group draw
+    from their own group's values, in the counterfactual the group draws from the reference group's; in both,
+    from companies of the same SBI section. ``features`` holds the model's indicator columns only.
     """
-    base = scorer(features)
-    chosen = base >= cut
+    chosen = score >= cut
     codes, _ = pd.factorize(pd.Series(sections))
     rng = np.random.default_rng(seed)
     out = []
@@ -168,12 +169,14 @@ def counterfactual(
         values = groups[attribute].to_numpy()
         g, r = values == group, values == ref
         both = g | r
-        plan = _draw_plan(codes, both, r)
         rows = features.loc[both]
+        own = _draw_plan(codes, both, g, r, counterfactual=False)
+        swapped = _draw_plan(codes, both, g, r, counterfactual=True)
         for ind in indicators:
-            after = chosen.copy()
-            redrawn = _redrawn(rows, features[ind].to_numpy(dtype=np.float64), ind, plan, rng)
-            after[both] = scorer(redrawn) >= cut[both]
+            column = features[ind].to_numpy(dtype=np.float64)
+            placebo, after = chosen.copy(), chosen.copy()
+            placebo[both] = scorer(_redrawn(rows, column, ind, own, rng)) >= cut[both]
+            after[both] = scorer(_redrawn(rows, column, ind, swapped, rng)) >= cut[both]
             out.append(
                 {
                     "indicator": ind,
@@ -181,22 +184,34 @@ def counterfactual(
                     "group": group,
                     "reference": ref,
                     "selection_rate_before": float(chosen[g].mean()),
+                    "selection_rate_placebo": float(placebo[g].mean()),
                     "selection_rate_after": float(after[g].mean()),
                     "disparity_before": _ratio(chosen[g].mean(), chosen[r].mean()),
+                    "disparity_placebo": _ratio(placebo[g].mean(), placebo[r].mean()),
                     "disparity_after": _ratio(after[g].mean(), after[r].mean()),
                 }
             )
     return out
 
 
-def _draw_plan(codes: np.ndarray, rows: np.ndarray, r: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per section: the positions (within ``rows``) to re-draw, and the reference rows to draw from."""
-    row_codes = codes[rows]
-    all_ref = np.flatnonzero(r)
+def _draw_plan(
+    codes: np.ndarray, rows: np.ndarray, g: np.ndarray, r: np.ndarray, *, counterfactual: bool
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per section and side: the positions (within ``rows``) to re-draw, and the rows to draw them from.
+
+    The reference group always draws from itself; the group from itself (placebo) or from the reference group
+    (counterfactual). A section without companies to draw from leaves its companies' values as they are, so no
+    value crosses sections.
+    """
+    row_codes, in_g = codes[rows], g[rows]
     plan = []
     for s in np.unique(row_codes):
-        pool = np.flatnonzero(r & (codes == s))
-        plan.append((np.flatnonzero(row_codes == s), pool if len(pool) else all_ref))
+        here = row_codes == s
+        for side, source in ((in_g, r if counterfactual else g), (~in_g, r)):
+            pool = np.flatnonzero(source & (codes == s))
+            target = np.flatnonzero(here & side)
+            if len(pool) and len(target):
+                plan.append((target, pool))
     return plan
 
 
@@ -207,11 +222,10 @@ def _redrawn(
     plan: list[tuple[np.ndarray, np.ndarray]],
     rng: np.random.Generator,
 ) -> pd.DataFrame:
-    """``rows`` with one indicator replaced by random draws from the reference rows of the same section."""
+    """``rows`` with one indicator replaced by random draws from the planned pools."""
     new = rows[indicator].to_numpy(dtype=np.float64).copy()
     for target, pool in plan:
-        if len(pool):
-            new[target] = column[rng.choice(pool, size=len(target))]
+        new[target] = column[rng.choice(pool, size=len(target))]
     return rows.assign(**{indicator: new})
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +18,10 @@ import pandas as pd
 
 from fairness.audit import AuditResult, audit
 from fairness.groups import STRATA, company_groups, gating_attributes
-from fairness.proxies import counterfactual, predictability, score_gap, target_groups
+from fairness.proxies import Scorer, counterfactual, predictability, score_gap, target_groups
 from training.dataset import FEATURES
 
 log = logging.getLogger(__name__)
-Scorer = Callable[[pd.DataFrame], np.ndarray]
 OBSERVED_JSON = "audit_observed.json"
 TRUTH_JSON = "audit_truth.json"
 PROXIES_JSON = "proxies.json"
@@ -59,6 +57,10 @@ class Decision:
         return pd.Series(region).map(lowest).fillna(np.inf).to_numpy(dtype=np.float64)
 
 
+class FairnessInputError(ValueError):
+    """A scores or indicator file the audit cannot use: another snapshot, missing columns, missing companies."""
+
+
 @dataclass
 class FairnessReport:
     """The shortlist audited against labels (what gates) and ground truth, the investigations, the proxies.
@@ -87,15 +89,18 @@ class FairnessReport:
         """No group is investigated disproportionately (True when the cases are not known)."""
         return self.investigations is None or self.investigations.passed
 
+    def _biased_groups(self) -> list[str]:
+        failures = self.investigations.failures if self.investigations is not None else []
+        return sorted({f"{f.attribute}={f.group}" for f in failures})
+
     def summary(self) -> str:
         """One line for a tag, a log line or a refusal: the verdict and the failing disparities."""
         if self.passed:
             text = f"passed ({self.observed.settings['decision']}, no headline disparity outside 0.8-1.25)"
         else:
             text = "failed: " + "; ".join(f.sentence() for f in self.observed.failures)
-        if not self.labels_passed and self.investigations is not None:
-            groups = sorted({f"{f.attribute}={f.group}" for f in self.investigations.failures})
-            text += f"; labels biased: investigated disproportionately: {', '.join(groups)}"
+        if not self.labels_passed:
+            text += f"; labels biased: investigated disproportionately: {', '.join(self._biased_groups())}"
         return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
 
     def write(self, out: Path) -> dict[str, Path]:
@@ -107,7 +112,13 @@ class FairnessReport:
         if self.truth is not None:
             files["truth"] = _atomic_text(out / TRUTH_JSON, self.truth.to_json(indent=1))
         files["proxies"] = _atomic_text(out / PROXIES_JSON, json.dumps(_finite(self.proxies), indent=1))
-        files.update(write_report(self.observed, out, truth=self.truth, proxies=self.proxies, context=self.context))
+        context = dict(self.context)
+        if self.investigations is not None:
+            verdict = "passed" if self.labels_passed else "FAILED: " + ", ".join(self._biased_groups())
+            context["investigations behind the labels / onderzoeken achter de labels"] = (
+                f"{verdict} (see {INVESTIGATIONS_DIR}/fairness_nl.html, {INVESTIGATIONS_DIR}/fairness_en.html)"
+            )
+        files.update(write_report(self.observed, out, truth=self.truth, proxies=self.proxies, context=context))
         if self.investigations is not None:
             files["investigations"] = _atomic_text(out / INVESTIGATIONS_JSON, self.investigations.to_json(indent=1))
             sub = write_report(
@@ -121,9 +132,9 @@ class FairnessReport:
 
 
 def _atomic_text(path: Path, text: str) -> Path:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    from fairness.report import _write_atomic
+
+    _write_atomic(path, text)
     return path
 
 
@@ -170,7 +181,12 @@ def audit_frame(
     if "investigated" in data and data["investigated"].notna().any():
         step("audit of the investigations behind the labels")
         yardstick = "truth" if "truth" in data else "label"
+        # Against ground truth: are uninvolved companies of a group investigated more often (FPR)? Against the
+        # labels alone (real data) only the outcome test is sound: a lower hit rate (higher FDR) means the group
+        # was investigated on weaker suspicion; its investigation rate may reflect real differences.
+        measure = ("fpr",) if yardstick == "truth" else ("fdr",)
         kw_inv = {**kw, "score": "investigated", "threshold": 0.5, "top_k": None, "within": None, "probability": None}
+        kw_inv["headline"] = measure
         investigations = audit(data, label=yardstick, **kw_inv)
         investigations.settings["decision"] = INVESTIGATIONS_DECISION
         investigations.distributions = {}  # its "score" is 0 or 1: no distribution to show
@@ -180,10 +196,15 @@ def audit_frame(
 
 
 def _joined(frame: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in ("company_id", "score") if c not in frame.columns]
+    if missing:
+        raise FairnessInputError(f"the scores lack column(s) {missing}: is this a file from `tegenkracht score`?")
     if len(frame) != len(groups) or not np.array_equal(
         frame["company_id"].to_numpy(dtype=object), groups["company_id"].to_numpy(dtype=object)
     ):
-        raise ValueError("groups must hold the scored companies in the same order")
+        raise FairnessInputError("groups must hold the scored companies in the same order")
+    if "probability" not in frame:
+        frame = frame.assign(probability=np.nan)
     data = pd.concat([frame.reset_index(drop=True), groups.drop(columns=["company_id"]).reset_index(drop=True)], axis=1)
     if "label" not in data:
         data["label"] = np.nan
@@ -220,6 +241,7 @@ def _proxies(
             cut[rows],
             target_groups(sample, sensitive, min_size),
             sections=data["sbi_section"].astype(str).to_numpy()[rows],
+            score=sample["score"].to_numpy(dtype=np.float64),
         )
     else:
         out["notes"].append("no model given: counterfactuals not computed")
@@ -258,9 +280,12 @@ def audit_scores_file(
 
     meta = read_metadata(scores)
     if "as_of" not in meta:
-        raise ValueError(f"{scores} has no as-of date in its metadata: is it a file from `tegenkracht score`?")
+        raise FairnessInputError(f"{scores} has no as-of date in its metadata: is it a file from `tegenkracht score`?")
     as_of = pd.Timestamp(meta["as_of"])
-    frame = pd.read_parquet(scores).sort_values("company_id").reset_index(drop=True)
+    frame = pd.read_parquet(scores)
+    if "company_id" not in frame:
+        raise FairnessInputError(f"{scores} has no company_id column: is it a file from `tegenkracht score`?")
+    frame = frame.sort_values("company_id").reset_index(drop=True)
     context = {"scores": str(scores), "as_of": meta["as_of"], "model_version": meta.get("model_version", "?")}
     context["input_fingerprint"] = meta.get("input_fingerprint", "?")
     label_note = _attach_labels(frame, data, as_of, horizon_months)
@@ -298,11 +323,16 @@ def _features_for(path: Path, frame: pd.DataFrame, meta: dict[str, str]) -> pd.D
     fmeta = read_metadata(path)
     for key in ("as_of", "input_fingerprint"):
         if fmeta.get(key) != meta.get(key):
-            raise ValueError(f"{path} is another snapshot than the scores ({key} {fmeta.get(key)} vs {meta.get(key)})")
+            raise FairnessInputError(
+                f"{path} is another snapshot than the scores ({key} {fmeta.get(key)} vs {meta.get(key)})"
+            )
     table = pd.read_parquet(path)
+    lacking = [c for c in ("company_id", "sbi_section", *FEATURES) if c not in table.columns]
+    if lacking:
+        raise FairnessInputError(f"{path} lacks column(s) {lacking[:5]}: is it a file from `tegenkracht features`?")
     missing = int((~frame["company_id"].isin(table["company_id"])).sum())
     if missing:
-        raise ValueError(f"{path} lacks {missing} of the scored companies")
+        raise FairnessInputError(f"{path} lacks {missing} of the scored companies")
     return table.set_index("company_id").reindex(frame["company_id"].to_numpy()).reset_index()
 
 
@@ -332,5 +362,10 @@ def log_report(report: FairnessReport, run_name: str) -> str:
         mlflow.log_artifacts(tmp, "fairness")
         mlflow.log_params({k: v[:250] for k, v in report.context.items()})
         mlflow.log_metrics({"fairness.failures": float(len(report.observed.failures))})
-        mlflow.set_tags({"fairness.audit": "passed" if report.passed else "failed"})
+        mlflow.set_tags(
+            {
+                "fairness.audit": "passed" if report.passed else "failed",
+                "fairness.labels": "passed" if report.labels_passed else "biased",
+            }
+        )
         return str(run.info.run_id)

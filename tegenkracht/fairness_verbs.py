@@ -18,6 +18,14 @@ from tegenkracht.console import EXIT_BAD_INPUT, EXIT_PROBLEMS, emit, setup_loggi
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
+def _errors(*extra: type[Exception]) -> tuple[type[Exception], ...]:
+    """Bad input, never a bug: the verb's own refusals plus a missing or unreadable file or an MLflow refusal."""
+    import pyarrow as pa
+    from mlflow.exceptions import MlflowException
+
+    return (*extra, FileNotFoundError, OSError, pa.ArrowException, MlflowException)
+
+
 def _fail(message: object) -> typer.Exit:
     stderr.print(f"[red]error:[/red] {message}")
     return typer.Exit(EXIT_BAD_INPUT)
@@ -40,12 +48,12 @@ def audit(
 
     Writes fairness_nl.html, fairness_en.html and the JSON audits. Exit 1 when a headline disparity (selection
     rate, FDR, FPR, false positives per group size) lies outside 0.8-1.25 with its confidence interval clear of
-    the bound.
+    the bound (after Holm's correction), or when the investigations behind the labels single out a group.
     """
     setup_logging()
     payload = run_audit(scores, data, top_k, threshold, features, horizon_months, out, log_mlflow)
     emit(payload, as_json, "fairness audit")
-    if not payload["passed"]:
+    if not (payload["passed"] and payload["labels_passed"]):
         raise typer.Exit(EXIT_PROBLEMS)
 
 
@@ -62,7 +70,7 @@ def run_audit(
     """Shared by ``audit`` and ``demo``."""
     from fairness.audit import AuditError
     from fairness.groups import GroupDataError
-    from fairness.run import Decision, audit_scores_file, log_report
+    from fairness.run import Decision, FairnessInputError, audit_scores_file, log_report
 
     if top_k is not None and threshold is not None:
         raise _fail("give --top-k or --threshold, not both")
@@ -79,10 +87,11 @@ def run_audit(
             )
         files = report.write(folder)
         run_id = log_report(report, f"audit {scores.stem}") if log_mlflow else None
-    except (AuditError, GroupDataError, ValueError, FileNotFoundError, OSError) as exc:
+    except _errors(AuditError, GroupDataError, FairnessInputError) as exc:
         raise _fail(exc) from exc
     return {
         "passed": report.passed,
+        "labels_passed": report.labels_passed,
         "summary": report.summary(),
         "decision": report.observed.settings["decision"],
         "selected": report.observed.settings["selected"],
@@ -170,7 +179,7 @@ def run_monitor_verb(
                 current_meta=cur_meta,
                 progress=step,
             )
-    except (GroupDataError, MonitorInputError, ValueError, KeyError, FileNotFoundError, OSError) as exc:
+    except _errors(GroupDataError, MonitorInputError, BaselineError, KeyError) as exc:
         raise _fail(exc) from exc
     return {
         "alert": result.alert,
@@ -180,6 +189,10 @@ def run_monitor_verb(
         "skipped": result.skipped,
         "report": str(folder / "monitor.html"),
     }
+
+
+class BaselineError(ValueError):
+    """``--reference`` names neither a readable file nor a registered model with a stored baseline."""
 
 
 def _is_scores(path: Path) -> bool:
@@ -211,10 +224,10 @@ def _reference(reference: str, reference_scores: Path | None) -> tuple[Any, dict
     try:
         version = resolve(reference)
     except RegistryError as exc:
-        raise ValueError(f"--reference {reference!r} is neither a file nor a registered model: {exc}") from exc
+        raise BaselineError(f"--reference {reference!r} is neither a file nor a registered model: {exc}") from exc
     artifact = run_artifact(version, DRIFT_ARTIFACT)
     if artifact is None:
-        raise ValueError(f"version {version.version} has no stored drift reference")
+        raise BaselineError(f"version {version.version} has no stored drift reference")
     frame, meta = load_snapshot(artifact, None)
     meta.setdefault("as_of", version.tags.get("test_as_of", ""))
     return frame, meta

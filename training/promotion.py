@@ -125,26 +125,51 @@ def _overlap_note(candidate: Any, champion: Any) -> str:
 
 
 def fairness_gate(candidate: Any) -> Gate:
-    """The version's own stored audit, re-read: no unfair headline disparity against observed labels.
+    """The version's own stored audit, re-read and re-judged: no unfair headline disparity against observed labels.
 
-    The verdict is recomputed from ``fairness/audit_observed.json`` rather than taken from the tag, so a tag
-    edited by hand cannot pass a model; a version without a stored audit is refused with "no audit".
+    The verdict is re-derived from the numbers in ``fairness/audit_observed.json`` (disparities, intervals,
+    p-values), never taken from the tag or the stored status words, so neither a tag nor a status edited by hand
+    passes a model. An audit that cannot vouch for the model is refused like a failed one: none stored, one that
+    cannot be read, one that selected nobody or had no labels, or one of another shortlist than the gate's.
     """
-    from fairness.audit import HEADLINE, AuditResult
+    from fairness.audit import AuditResult
+    from fairness.monitor import sanitise_metric_name
     from fairness.run import OBSERVED_JSON
 
     path = run_artifact(candidate, f"fairness/{OBSERVED_JSON}")
     if path is None:
         reason = candidate.tags.get("fairness.summary", "no fairness audit is stored with this version")
         return Gate("fairness", False, reason if reason.startswith("no audit") else f"no audit: {reason}")
-    result = AuditResult.from_json(path.read_text(encoding="utf-8"))
-    failures = result.failures
-    figures = {f"{f.attribute}={f.group}.{f.metric}": float(f.disparity) for f in failures}
+    try:
+        result = AuditResult.from_json(path.read_text(encoding="utf-8"))
+        unusable = _unusable_audit(result.settings)
+        failures = [] if unusable else result.rejudged()
+    except (ValueError, KeyError, TypeError) as exc:  # a stored audit that cannot be read vouches for nothing
+        return Gate("fairness", False, f"the stored audit cannot be read: {exc}")
+    if unusable:
+        return Gate("fairness", False, unusable)
+    figures = {
+        sanitise_metric_name(f"{f.attribute}.{f.group}.{f.metric}"): float(min(f.disparity, 1e6)) for f in failures
+    }
     if failures:
         detail = "unfair: " + "; ".join(f.sentence() for f in failures)
     else:
-        detail = f"no {'/'.join(HEADLINE)} disparity outside 0.8-1.25 ({result.settings['decision']})"
+        detail = f"no {'/'.join(result.headline)} disparity outside 0.8-1.25 ({result.settings['decision']})"
     return Gate("fairness", not failures, detail, figures)
+
+
+def _unusable_audit(audited: dict[str, Any]) -> str | None:
+    """Why a stored audit cannot vouch for a model, or None."""
+    if not audited.get("selected"):
+        return "the stored audit selected nobody: it judges nothing"
+    if not audited.get("labelled"):
+        return "the stored audit had no labels: error rates were not judged"
+    if audited.get("top_k") != settings.FAIRNESS_TOP_K or audited.get("within") != "riec_region":
+        return (
+            f"the stored audit judged '{audited.get('decision')}', the gate requires the top "
+            f"{settings.FAIRNESS_TOP_K} per riec_region (TEGENKRACHT_FAIRNESS_TOP_K): retrain to audit it"
+        )
+    return None
 
 
 def drift_gate(candidate: Any) -> Gate:

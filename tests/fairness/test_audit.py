@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -315,3 +316,63 @@ def test_score_summary_and_histograms_match_pandas_and_numpy() -> None:
     edges = np.asarray(r.distributions["edges"])
     for g, counts in r.distributions["groups"]["race"].items():
         assert counts == np.histogram(frame.loc[frame.race == g, "score"], bins=edges)[0].tolist()
+
+
+def test_a_zero_reference_rate_is_judged_by_the_interval_not_waved_through() -> None:
+    """The reference group has no false positives at all; group b has many: an infinite disparity is unfair."""
+    n = 4000
+    g = np.array(["a"] * (n // 2) + ["b"] * (n // 2))
+    label = np.zeros(n)
+    label[: n // 2] = 1.0  # every company of a is positive, so a has no negatives selected
+    score = np.where(g == "b", np.linspace(0, 1, n), 1.0)
+    r = audit(
+        pd.DataFrame({"score": score, "label": label, "g": g}),
+        score="score",
+        label="label",
+        groups=["g"],
+        threshold=0.5,
+    )
+    b = r.groups.set_index("attribute_value").loc["b"]
+    assert np.isinf(b["fp_per_size_disparity"]) and b["fp_per_size_status"] == "unfair"
+    assert not r.passed
+
+
+def test_thin_counts_are_never_called_fair() -> None:
+    frame = pd.DataFrame(
+        {"score": [1.0] * 2 + [0.0] * 98 + [1.0] * 2 + [0.0] * 98, "label": 0.0, "g": ["a"] * 100 + ["b"] * 100}
+    )
+    b = (
+        audit(frame, score="score", label="label", groups=["g"], threshold=0.5)
+        .groups.set_index("attribute_value")
+        .loc["b"]
+    )
+    assert b["pprev_disparity"] == 1.0 and b["pprev_status"] == "insufficient data"  # 2 selections say nothing
+
+
+def test_unknown_is_never_the_reference_group() -> None:
+    frame = pd.DataFrame({"score": np.arange(300.0), "label": 0.0, "g": ["unknown"] * 200 + ["x"] * 60 + ["y"] * 40})
+    r = audit(frame, score="score", label="label", groups=["g"], threshold=100.0)
+    assert set(r.groups["reference_group"]) == {"x"}
+
+
+def test_json_hides_the_counts_of_small_groups_and_their_giveaway() -> None:
+    r = audit(hand_fixture(), score="score", label="label", groups=["g"], threshold=0.5, min_group_size=8)
+    rows = {g["attribute_value"]: g for g in json.loads(r.to_json())["groups"]}
+    assert rows["B"]["group_size"] is None and rows["B"]["fp"] is None and rows["B"]["counts_suppressed"]
+    assert rows["A"]["group_size"] is None  # the only other group would give B away by subtraction
+
+
+def test_rejudging_ignores_edited_status_words() -> None:
+    r = audit(biased_frame(), score="score", label="label", groups=["g"], top_k=500, within="region")
+    edited = AuditResult(r.groups.assign(**{f"{m}_status": "fair" for m in HEADLINE}), r.settings)
+    assert edited.passed  # the words alone say fair...
+    assert {(f.group, f.metric) for f in edited.rejudged()} == {
+        (f.group, f.metric) for f in r.failures
+    }  # ...the numbers do not
+
+
+def test_a_custom_headline_decides_the_verdict() -> None:
+    r = audit(biased_frame(), score="score", label="label", groups=["g"], top_k=500, within="region", headline=("tpr",))
+    assert r.headline == ("tpr",) and all(f.metric == "tpr" for f in r.failures)
+    with pytest.raises(AuditError, match="unknown headline"):
+        audit(biased_frame(), score="score", label="label", groups=["g"], top_k=5, headline=("nope",))

@@ -35,7 +35,7 @@ def test_train_then_promote_through_mlflow_run(labelled_world: Path, tmp_path: P
         "TEGENKRACHT_OVERSIGHT_APPROVERS": APPROVER,
     }
     _mlflow_run("train", {"data": str(labelled_world)}, env, tmp_path)
-    why = "first model of this registry; audit reviewed by hand"
+    why = "named, but not needed: this model passes every gate"
     _mlflow_run("promote", {"approver": APPROVER, "justification": why}, env, tmp_path)
 
     from mlflow import MlflowClient
@@ -43,9 +43,9 @@ def test_train_then_promote_through_mlflow_run(labelled_world: Path, tmp_path: P
     c = MlflowClient(tracking_uri=uri, registry_uri=uri)
     champion = c.get_model_version_by_alias("tegenkracht-risk", "champion")
     assert str(champion.version) == "1"
-    assert champion.tags["override.approver"] == APPROVER
+    assert "override.approver" not in champion.tags  # the gates passed, so no override was used or recorded
     runs = c.search_runs([e.experiment_id for e in c.search_experiments()])
     entries = {r.data.params.get("candidate_version") or "train": r for r in runs}
-    assert entries["1"].data.params["decision"] == "override", "the promotion logged into the entry point's run"
+    assert entries["1"].data.params["decision"] == "gates", "the promotion logged into the entry point's run"
     # the entry point's own parameters are there too (MLflow records the shell-quoted value)
     assert entries["1"].data.params["approver"].strip("'") == APPROVER

@@ -174,13 +174,29 @@ def test_an_unfair_audit_fails_the_gate_and_names_the_groups(
             "migration_background": group,
         }
     )
+    frame["riec_region"] = rng.choice(["north", "south"], n)
+    result = audit(
+        frame, score="score", label="label", groups=["migration_background"], top_k=100, within="riec_region"
+    )
     stored = tmp_path / "audit_observed.json"
-    stored.write_text(audit(frame, score="score", label="label", groups=["migration_background"], top_k=500).to_json())
     monkeypatch.setattr(promotion, "run_artifact", lambda _v, path: stored if path.startswith("fairness/") else None)
+    stored.write_text(result.to_json())
     gate = promotion.fairness_gate(reg.resolve("1"))
     assert not gate.passed
     assert "migration_background=b" in gate.detail and "pprev" in gate.detail
-    assert gate.figures["migration_background=b.pprev"] > 1.25
+    assert gate.figures["migration_background.b.pprev"] > 1.25
+    # the words edited to "fair" change nothing: the gate re-judges the numbers
+    edited = result.groups.assign(**{f"{m}_status": "fair" for m in ("pprev", "fdr", "fpr", "fp_per_size")})
+    stored.write_text(type(result)(edited, result.settings).to_json())
+    assert not promotion.fairness_gate(reg.resolve("1")).passed
+    # an audit of another shortlist, one that selected nobody, and an unreadable one vouch for nothing
+    for settings_change, words in (({"top_k": 50}, "requires the top 100"), ({"selected": 0}, "selected nobody")):
+        stored.write_text(type(result)(result.groups, {**result.settings, **settings_change}).to_json())
+        gate = promotion.fairness_gate(reg.resolve("1"))
+        assert not gate.passed and words in gate.detail
+    stored.write_text("{not json")
+    gate = promotion.fairness_gate(reg.resolve("1"))
+    assert not gate.passed and "cannot be read" in gate.detail
 
 
 def test_cli_unknown_version_exits_2(registry: Trained) -> None:

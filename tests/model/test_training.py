@@ -94,13 +94,29 @@ def test_models_read_the_catalogue_and_nothing_sensitive(registry: Trained) -> N
     assert list(feature_matrix(frame).columns) == list(FEATURES)
 
 
-def test_training_never_reads_the_sensitive_tables(
-    registry: Trained, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, parquet_reads: list[str]
+def test_training_reads_the_sensitive_tables_only_for_its_fairness_audit(
+    registry: Trained, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    import traceback
+
+    import pyarrow.parquet as pq
+
+    reads: list[tuple[str, list[str]]] = []
+    original = pq.read_table
+
+    def spy(source: object, *args: object, **kwargs: object) -> object:
+        reads.append((str(source), [f.filename for f in traceback.extract_stack()]))
+        return original(source, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "read_table", spy)
     monkeypatch.setattr(settings, "VAR_DIR", tmp_path)  # an empty indicator cache: records are read and validated
     train(registry.world, register=False)
-    assert [p for p in parquet_reads if "officers" in p], "the records were read"
-    assert not [p for p in parquet_reads if "sensitive" in p]
+    assert [p for p, _ in reads if "officers" in p], "the records were read"
+    sensitive = [(p, stack) for p, stack in reads if "sensitive" in Path(p).parts]
+    assert sensitive, "the test fold's fairness audit reads them"
+    for path, stack in sensitive:
+        assert any(f.endswith("fairness/groups.py") for f in stack), path
+        assert not any(f.endswith(("features/pipeline.py", "training/fit.py")) for f in stack), path
 
 
 def test_a_fresh_process_reproduces_the_model(registry: Trained, tmp_path: Path) -> None:
