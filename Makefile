@@ -40,6 +40,7 @@ bench: $(STAMP) ## Run the benchmarks at three sizes and print their tables (see
 	$(BIN)/python bench/bench_training.py
 	$(BIN)/python bench/shap_throughput.py
 	$(BIN)/python bench/bench_scoring.py
+	$(BIN)/python bench/bench_fairness.py
 
 docs: $(STAMP) ## Regenerate docs/data.md, docs/indicators.md and the measured figures in docs/
 	$(BIN)/python -m docs.generate

@@ -376,3 +376,11 @@ def test_a_custom_headline_decides_the_verdict() -> None:
     assert r.headline == ("tpr",) and all(f.metric == "tpr" for f in r.failures)
     with pytest.raises(AuditError, match="unknown headline"):
         audit(biased_frame(), score="score", label="label", groups=["g"], top_k=5, headline=("nope",))
+
+
+def test_the_public_entry_point_is_the_function() -> None:
+    from fairness import audit as public
+
+    assert public is audit and callable(public)
+    r = public(hand_fixture(), score="score", label="label", groups=["g"], threshold=0.5, min_group_size=1)
+    assert isinstance(r, AuditResult) and json.loads(r.to_json())["groups"]
