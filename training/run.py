@@ -29,10 +29,10 @@ from training.dataset import FEATURES, TRUTH_COLUMNS, Fold, TemporalSplit, build
 from training.evaluation import Ranking, evaluate, flatten, per_region
 from training.fit import Hyperparameters, fit_logistic, fit_risk_model
 from training.labels import records_window
+from training.registry import CHALLENGER, DRIFT_ARTIFACT, EVALUATION_ARTIFACT, client, labels_seen_until
 
 if TYPE_CHECKING:
     from fairness.run import FairnessReport
-from training.registry import CHALLENGER, DRIFT_ARTIFACT, EVALUATION_ARTIFACT, client, labels_seen_until
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
