@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairness._io import plain
+
 TAU = 0.8
 HEADLINE: tuple[str, ...] = ("pprev", "fdr", "fpr", "fp_per_size")
 #: Metrics given a disparity, with (numerator, denominator) in terms of the count columns.
@@ -159,7 +161,7 @@ class AuditResult:
             "settings": self.settings,
             "passed": self.passed,
             "failures": [f.__dict__ for f in self.failures],
-            "groups": [{k: _plain(v) for k, v in r.items()} for r in rows],
+            "groups": [{k: plain(v) for k, v in r.items()} for r in rows],
             "distributions": self.distributions,
         }
 
@@ -177,14 +179,6 @@ class AuditResult:
             if c not in words and not c.endswith("_status"):
                 groups[c] = pd.to_numeric(groups[c], errors="coerce").astype(np.float64)
         return cls(groups=groups, settings=blob["settings"], distributions=blob.get("distributions", {}))
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
 
 
 def audit(

@@ -32,6 +32,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from fairness._io import plain
 from fairness.drift import (
     ACT,
     CBPE_ASSUMPTION,
@@ -100,13 +101,13 @@ class MonitorResult:
             "alert": self.alert,
             "alerts": [asdict(a) for a in self.alerts],
             "skipped": dict(self.skipped),
-            "settings": _plain(self.settings),
-            "metadata": _plain(self.metadata),
+            "settings": plain(self.settings),
+            "metadata": plain(self.metadata),
             "indicators": _records(self.indicators),
-            "score": _plain(self.score),
+            "score": plain(self.score),
             "explanations": _records(self.explanations),
             "composition": _records(self.composition),
-            "performance": _plain(self.performance),
+            "performance": plain(self.performance),
             "files": dict(self.files),
             "run_id": self.run_id,
         }
@@ -116,21 +117,8 @@ class MonitorResult:
         return json.dumps(self.to_dict(), allow_nan=False, **kwargs)
 
 
-def _plain(value: Any) -> Any:
-    """Recursively turn numpy scalars, tuples and non-finite floats into what ``json`` writes strictly."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]] | None:
-    return None if frame is None else [_plain(r) for r in frame.to_dict(orient="records")]
+    return None if frame is None else [plain(r) for r in frame.to_dict(orient="records")]
 
 
 # --------------------------------------------------------------------------------------------------- loading

@@ -36,8 +36,6 @@ import functools
 import io
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -62,6 +60,7 @@ from matplotlib.ticker import MultipleLocator, PercentFormatter
 from matplotlib.transforms import ScaledTranslation
 from PIL import Image
 
+from fairness._io import plain, write_atomic
 from fairness.audit import HEADLINE, TAU, AuditResult, Failure
 
 Lang = Literal["nl", "en"]
@@ -1907,19 +1906,6 @@ def _page(
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    """JSON-safe: numpy scalars to Python, NaN and infinity to null, containers recursively."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def audit_blob(result: AuditResult) -> dict[str, Any]:
     """The audit as JSON-ready data with the same suppression as the HTML: hidden counts are null, never exact."""
     return _audit_blob(result, _Rows.of(result))
@@ -1933,7 +1919,7 @@ def _audit_blob(result: AuditResult, rows: _Rows) -> dict[str, Any]:
             group["group_size_band"] = f"< {rows.min_size}" if record["_small"] else "suppressed (complementary)"
             for c in COUNT_COLUMNS:
                 group[c] = None
-    return _plain(blob)
+    return plain(blob)
 
 
 def _json_text(
@@ -1947,24 +1933,9 @@ def _json_text(
         "observed": _audit_blob(facts.observed, facts.obs),
         "truth": _audit_blob(truth, facts.tru) if truth is not None and facts.tru is not None else None,
         "truth_passed": not facts.truth_failures if truth is not None else None,
-        "proxies": _plain(dict(proxies)) if proxies else None,
+        "proxies": plain(dict(proxies)) if proxies else None,
     }
     return json.dumps(blob, allow_nan=False, indent=2, ensure_ascii=False) + "\n"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """A temporary file in the same folder, then a rename: a reader sees the old report or the new, never half."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be read (aggregates only)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_report(
@@ -1988,7 +1959,7 @@ def write_report(
     texts["json"] = _json_text(facts, proxies, title, context)
     paths = {key: out_dir / FILES[key] for key in texts}
     for key, text in texts.items():
-        _write_atomic(paths[key], text)
+        write_atomic(paths[key], text)
     return paths
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairness._io import plain, write_atomic
 from fairness.audit import AuditResult, audit
 from fairness.groups import STRATA, company_groups, gating_attributes
 from fairness.proxies import Scorer, counterfactual, predictability, score_gap, target_groups
@@ -108,10 +109,10 @@ class FairnessReport:
         from fairness.report import write_report
 
         out.mkdir(parents=True, exist_ok=True)
-        files = {"observed": _atomic_text(out / OBSERVED_JSON, self.observed.to_json(indent=1))}
+        files = {"observed": write_atomic(out / OBSERVED_JSON, self.observed.to_json(indent=1))}
         if self.truth is not None:
-            files["truth"] = _atomic_text(out / TRUTH_JSON, self.truth.to_json(indent=1))
-        files["proxies"] = _atomic_text(out / PROXIES_JSON, json.dumps(_finite(self.proxies), indent=1))
+            files["truth"] = write_atomic(out / TRUTH_JSON, self.truth.to_json(indent=1))
+        files["proxies"] = write_atomic(out / PROXIES_JSON, json.dumps(plain(self.proxies), indent=1))
         context = dict(self.context)
         if self.investigations is not None:
             verdict = "passed" if self.labels_passed else "FAILED: " + ", ".join(self._biased_groups())
@@ -120,7 +121,7 @@ class FairnessReport:
             )
         files.update(write_report(self.observed, out, truth=self.truth, proxies=self.proxies, context=context))
         if self.investigations is not None:
-            files["investigations"] = _atomic_text(out / INVESTIGATIONS_JSON, self.investigations.to_json(indent=1))
+            files["investigations"] = write_atomic(out / INVESTIGATIONS_JSON, self.investigations.to_json(indent=1))
             sub = write_report(
                 self.investigations,
                 out / INVESTIGATIONS_DIR,
@@ -129,23 +130,6 @@ class FairnessReport:
             )
             files.update({f"investigations_{k}": v for k, v in sub.items()})
         return files
-
-
-def _atomic_text(path: Path, text: str) -> Path:
-    from fairness.report import _write_atomic
-
-    _write_atomic(path, text)
-    return path
-
-
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if np.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finite(v) for v in obj]
-    return obj
 
 
 def audit_frame(
