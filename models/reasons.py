@@ -155,3 +155,39 @@ _UNITS: dict[str, tuple[str, str]] = {
     "purchases": ("aankopen", "purchases"),
     "resales": ("doorverkopen", "resales"),
 }
+
+
+def row_reasons(
+    features: tuple[str, ...], values: np.ndarray, contributions: np.ndarray, peers: np.ndarray, top: int = 3
+) -> dict[str, list[Reason]]:
+    """:func:`reasons` for one company given as arrays in ``features`` order, rendering only what it returns.
+
+    The same answer as :func:`reasons`, but ``2 * top`` sentences instead of one per indicator: the service
+    answers many of these a second.
+    """
+    known = np.array([f in BY_ID for f in features])
+    masked = np.where(known, contributions, 0.0)
+    ups = [j for j in np.argsort(-masked, kind="stable")[:top] if masked[j] > 0]
+    downs = [j for j in np.argsort(masked, kind="stable")[:top] if masked[j] < 0]
+    return {
+        "raises": [_indicator_reason(features[j], float(masked[j]), values[j], peers[j]) for j in ups],
+        "lowers": [_indicator_reason(features[j], float(masked[j]), values[j], peers[j]) for j in downs],
+    }
+
+
+def peer_matrix(reference: pd.DataFrame, sections: pd.Series, features: tuple[str, ...]) -> np.ndarray:
+    """Each row's sector medians (the overall median for an unknown or too-small section), in ``features`` order."""
+    known = sections.astype(str).where(sections.astype(str).isin(reference.index))
+    return reference.reindex(known.fillna(ALL_PEERS).to_numpy())[list(features)].to_numpy(dtype=np.float64)
+
+
+def top_raises(
+    values: pd.DataFrame, contributions: np.ndarray, features: tuple[str, ...], reference: pd.DataFrame, top: int = 3
+) -> list[list[dict[str, Any]]]:
+    """The ``top`` raising reasons of every row, as :func:`reasons` gives them row by row (for loading a batch)."""
+    peers = peer_matrix(reference, values["sbi_section"], features)
+    vals = values[list(features)].to_numpy(dtype=np.float64, na_value=np.nan)
+    return [
+        [r.as_dict() for r in row_reasons(features, vals[i], contributions[i], peers[i], top)["raises"]]
+        for i in range(len(vals))
+    ]

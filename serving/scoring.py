@@ -147,7 +147,7 @@ def explain(scores: Path, features: Path, company_ids: list[str], top: int = 3) 
     from models.reasons import reasons
     from models.waterfall import waterfall
 
-    _same_snapshot(scores, features)
+    same_snapshot(scores, features)
     wanted = pa.array(company_ids, type=pa.string())
     scored = pq.read_table(scores, filters=[("company_id", "in", wanted)]).to_pandas().set_index("company_id")
     values = pq.read_table(features, filters=[("company_id", "in", wanted)]).to_pandas().set_index("company_id")
@@ -180,7 +180,7 @@ def explain(scores: Path, features: Path, company_ids: list[str], top: int = 3) 
     return out
 
 
-def _same_snapshot(scores: Path, features: Path) -> None:
+def same_snapshot(scores: Path, features: Path) -> None:
     """Reasons quote values from ``features`` next to contributions from ``scores``: they must be one snapshot."""
     for other in (features, reference_file(scores)):
         a, b = read_metadata(scores), read_metadata(other)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tegenkracht import fairness_verbs, model_verbs, settings
+from tegenkracht import fairness_verbs, model_verbs, service_verbs, settings
 from tegenkracht.console import EXIT_BAD_INPUT, EXIT_PROBLEMS, setup_logging, stderr
 from tegenkracht.console import emit as _emit
 
@@ -197,14 +197,14 @@ def run_features(data: Path, as_of: str, out: Path, peers: Path | None, track: b
 @app.command()
 def demo(
     companies: Annotated[int, typer.Option(min=500, help="Size of the demo world.")] = settings.DEMO_COMPANIES,
+    serve: Annotated[bool, typer.Option(help="End by serving the API (stop it with Ctrl-C).")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Run the main job end to end on embedded defaults, ending with an honestly promoted champion.
+    """Run the main job end to end on embedded defaults, ending by serving the API.
 
     World, validation, indicators, training with its fairness audit, promotion through every gate (never an
-    override), scoring with the champion, a production fairness audit and drift monitoring.
-
-    Later stages (serving) join this verb as they are built.
+    override), scoring with the champion, a production fairness audit, drift monitoring, loading the scores
+    into the store, one demo key per role (printed), then the API on 127.0.0.1:8000.
     """
     setup_logging()
     from synth import WorldConfig
@@ -247,10 +247,47 @@ def demo(
         "fairness_report": fairness["reports"].get("nl", ""),
         "drift_alerts": len(drift["alerts"]),
         "drift_report": drift["report"],
+        "loaded": service_verbs.run_load(Path(scores["out"]), Path(indicators["out"]), world),
     }
-    _emit(payload, as_json, "demo")
+    keys = _demo_keys()
+    _emit({**payload, "demo_keys": keys} if as_json else payload, as_json, "demo")
+    if not as_json:
+        _print_keys(keys)
     if not report.ok:
         raise typer.Exit(EXIT_PROBLEMS)
+    if serve:
+        service_verbs.run_serve(settings.API_HOST, settings.API_PORT, settings.API_WORKERS)
+
+
+def _print_keys(keys: dict[str, str]) -> None:
+    """The demo's keys in full, one per line, with a first request to try (a table would cut them short)."""
+    typer.echo("\nDemo API keys (valid 30 days; analysts see Noord-Nederland, Oost-Nederland, Midden-Nederland):")
+    for role, key in keys.items():
+        typer.echo(f"  {role:<15} {key}")
+    typer.echo(
+        f"\nTry: curl -s -X POST http://{settings.API_HOST}:{settings.API_PORT}/v1/shortlists "
+        f"-H 'Authorization: Bearer {keys['analyst']}' -H 'Content-Type: application/json' "
+        """-d '{"region": "Noord-Nederland", "top_k": 10, "purpose": "riec_case", "case_reference": "DEMO-0001"}'\n"""
+    )
+
+
+def _demo_keys() -> dict[str, str]:
+    """One key per role for the demo's users (a new key on every demo run; the users are kept)."""
+    from serving.access import AccessError, Role, add_user, issue_key
+    from serving.store import open_store
+    from synth._reference import RIEC_REGIONS
+
+    store = open_store()
+    keys = {}
+    for role in Role:
+        name = f"demo-{role.value}"
+        regions = list(RIEC_REGIONS[:3]) if role is Role.ANALYST else []
+        try:
+            keys[role.value] = add_user(store, name, role, regions, 30).api_key
+        except AccessError:
+            keys[role.value] = issue_key(store, name, 30).api_key
+    store.dispose()
+    return keys
 
 
 app.command()(model_verbs.train)
@@ -259,6 +296,10 @@ app.command()(model_verbs.promote)
 app.command()(model_verbs.score)
 app.command()(fairness_verbs.audit)
 app.command()(fairness_verbs.monitor)
+app.command()(service_verbs.serve)
+app.add_typer(service_verbs.users_app, name="users")
+app.add_typer(service_verbs.audit_app, name="audit-log")
+app.add_typer(service_verbs.feedback_app, name="feedback")
 
 
 def _promote_honestly(version: str) -> Any:

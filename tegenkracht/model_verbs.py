@@ -201,15 +201,26 @@ def score(
     explain: Annotated[
         list[str] | None, typer.Option(help="Company id to explain: reasons in Dutch and English, and a waterfall.")
     ] = None,
+    load: Annotated[
+        bool, typer.Option("--load", help="Load the scores into the service's store; it serves them from then on.")
+    ] = False,
+    records: Annotated[
+        Path | None, typer.Option(help="With --load: the records folder, for company names on shortlists.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Score every company in an indicator table: raw score, calibrated probability and exact SHAP per indicator.
 
     A score is a signal for human review, never a decision. Output columns: company_id, score, probability,
-    base_value, shap__<indicator> for every indicator, model_version.
+    base_value, shap__<indicator> for every indicator, model_version. With ``--load`` the service serves them
+    (shortlists, signals, the regional picture) once every row is in the store.
     """
     setup_logging()
     payload = run_score(features, out, model, chunk_rows, explain or [])
+    if load:
+        from tegenkracht.service_verbs import run_load
+
+        payload["loaded"] = run_load(Path(payload["out"]), features, records)
     if as_json or not explain:
         emit(payload, as_json, "scores")
     else:

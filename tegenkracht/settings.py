@@ -50,8 +50,8 @@ PROMOTION_TOLERANCE: float = float(_env("PROMOTION_TOLERANCE", "0.05"))
 # with); the audit at training time and `tegenkracht audit` both use it unless told otherwise.
 FAIRNESS_TOP_K: int = int(_env("FAIRNESS_TOP_K", "100"))
 
-# Named people who hold the oversight role and may approve a promotion that failed a gate, comma-separated.
-# Until the user store exists (the service issue) this list is the roster; an override by anyone else is refused.
+# Named people who may approve a promotion that failed a gate, comma-separated, besides the enabled `oversight`
+# users in the service's store (`tegenkracht users add NAME --role oversight`). Anyone else is refused.
 OVERSIGHT_APPROVERS: frozenset[str] = frozenset(
     n.strip() for n in _env("OVERSIGHT_APPROVERS", "").split(",") if n.strip()
 )
@@ -74,3 +74,50 @@ def disable_telemetry() -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("DO_NOT_TRACK", "true")  # honoured by Evidently and by MLflow
     os.environ.setdefault("EVIDENTLY_DISABLE_TELEMETRY", "1")
+
+
+# --- The service (`tegenkracht serve`) -----------------------------------------------------------------------------
+
+# The store: users, keys, loaded score batches, shortlists, feedback and the audit trail. SQLite under var/ is the
+# embedded default; set a PostgreSQL URL (postgresql+psycopg://user@host/db) for a shared deployment.
+DATABASE_URL: str = _env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'tegenkracht.db'}")
+
+# Loaded batches keep their per-indicator values and contributions in Parquet here, beside the store.
+STORE_DIR: Path = Path(_env("STORE_DIR", str(VAR_DIR / "store"))).resolve()
+
+# Where `tegenkracht serve` listens. Loopback by default: put a TLS-terminating proxy in front to expose it.
+API_HOST: str = _env("API_HOST", "127.0.0.1")
+API_PORT: int = int(_env("API_PORT", "8000"))
+
+# Worker processes of `serve`. One per core the service may use: the request path is CPU-bound Python, so a
+# second worker roughly doubles throughput on two cores (BENCHMARKS.md). Each worker holds its own copy of the
+# served batch's explanations and its own rate-limit buckets.
+API_WORKERS: int = int(_env("API_WORKERS", "1"))
+
+# Every this many seconds each worker checks which version holds @champion and loads it when it changed (with
+# the same probe as POST /v1/admin/reload), so all workers follow a promotion. 0 turns following off.
+CHAMPION_CHECK_S: float = float(_env("CHAMPION_CHECK_S", "60"))
+
+# API keys expire after this many days unless `users add --days` says otherwise.
+KEY_TTL_DAYS: int = int(_env("KEY_TTL_DAYS", "90"))
+
+# The audit trail is kept at least this long. The AI Act (art. 26(6)) asks deployers for at least six months,
+# so anything below 183 days is refused.
+AUDIT_RETENTION_DAYS: int = int(_env("AUDIT_RETENTION_DAYS", "365"))
+AUDIT_RETENTION_MIN_DAYS = 183
+
+# Requests per minute per API key (a token bucket; bursts up to this number).
+RATE_LIMIT_PER_MINUTE: int = int(_env("RATE_LIMIT_PER_MINUTE", "600"))
+
+# Request bodies larger than this are refused with 413 before they are read.
+MAX_BODY_BYTES: int = int(_env("MAX_BODY_BYTES", str(4 * 1024 * 1024)))
+
+# Bounds on what one request may ask for.
+MAX_TOP_K: int = int(_env("MAX_TOP_K", "500"))
+MAX_SCORE_ROWS: int = int(_env("MAX_SCORE_ROWS", "1000"))
+
+# The regional picture counts companies whose calibrated probability is at least this as signals.
+SIGNAL_THRESHOLD: float = float(_env("SIGNAL_THRESHOLD", "0.01"))
+
+# Browser origins allowed to call the API (comma-separated). Empty: CORS stays off, the default.
+CORS_ORIGINS: tuple[str, ...] = tuple(o.strip() for o in _env("CORS_ORIGINS", "").split(",") if o.strip())

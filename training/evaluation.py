@@ -31,15 +31,20 @@ def tiebreak(company_id: pd.Series) -> np.ndarray:
     return pd.util.hash_pandas_object(company_id.reset_index(drop=True), index=False).to_numpy()
 
 
-def top_k_mask(score: np.ndarray, region: np.ndarray, k: int, ties: np.ndarray) -> np.ndarray:
-    """True for the k highest-scoring companies of every region (all of a region smaller than k)."""
+def rank_in_region(score: np.ndarray, region: np.ndarray, ties: np.ndarray) -> np.ndarray:
+    """0-based rank of every company within its region: score descending, then the tie-break."""
     order = np.lexsort((ties, -score, region))  # by region, then score descending, then tie-break
     reg_sorted = region[order]
     starts = np.r_[0, np.flatnonzero(reg_sorted[1:] != reg_sorted[:-1]) + 1]
-    rank_in_region = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-    mask = np.zeros(len(score), dtype=bool)
-    mask[order[rank_in_region < k]] = True
-    return mask
+    ranked = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    rank = np.empty(len(score), dtype=np.int64)
+    rank[order] = ranked
+    return rank
+
+
+def top_k_mask(score: np.ndarray, region: np.ndarray, k: int, ties: np.ndarray) -> np.ndarray:
+    """True for the k highest-scoring companies of every region (all of a region smaller than k)."""
+    return rank_in_region(score, region, ties) < k
 
 
 def at_k(score: np.ndarray, label: np.ndarray, region: np.ndarray, k: int, ties: np.ndarray) -> dict[str, float]:

@@ -207,14 +207,32 @@ def promote(
     return decision
 
 
+def _oversight_user(name: str) -> bool:
+    """Whether ``name`` is an enabled oversight user in the service's store (false when there is no store yet)."""
+    from serving.access import Role, list_users
+    from serving.store.db import StoreError, open_store, sqlite_missing
+
+    if sqlite_missing():
+        return False
+    try:
+        store = open_store()
+    except StoreError:
+        return False
+    try:
+        return any(u["name"] == name and u["role"] == Role.OVERSIGHT.value and u["enabled"] for u in list_users(store))
+    finally:
+        store.dispose()
+
+
 def _check_override(approver: str | None, justification: str | None) -> None:
     if approver is None and justification is None:
         return
     if approver is None or justification is None:
         raise PromotionError("an override needs both --approver and --justification")
-    if approver not in settings.OVERSIGHT_APPROVERS:
+    if approver not in settings.OVERSIGHT_APPROVERS and not _oversight_user(approver):
         raise PromotionError(
-            f"{approver!r} does not hold the oversight role (TEGENKRACHT_OVERSIGHT_APPROVERS); override refused"
+            f"{approver!r} does not hold the oversight role (an enabled oversight user in the service's store, or "
+            "TEGENKRACHT_OVERSIGHT_APPROVERS); override refused"
         )
     if len(justification.strip()) < MIN_JUSTIFICATION:
         raise PromotionError(f"a justification must say why, in at least {MIN_JUSTIFICATION} characters")

@@ -1,0 +1,237 @@
+"""Benchmark: the API under bounded load on loopback, 16 concurrent clients, at three region sizes.
+
+Usage: ``python bench/bench_service.py [--sizes 25000,100000,250000] [--seconds 20] [--soak 600]``.
+
+For each size a store is built whose one region holds that many companies (a real 25,000-company world's
+indicators and scores, repeated under new company ids), the real app is served by uvicorn in its own process
+(SQLite store, the embedded default; every request writes its audit record), and a client process keeps 16
+requests in flight. Measured side by side in one run, per size:
+
+* anchor: ``GET /health`` (authentication-free, but audited: the floor of any request here);
+* company signal with its full SHAP explanation (``GET /v1/companies/{id}/signal``), random companies;
+* shortlist top 100 of the region (``POST /v1/shortlists``), stored and audited.
+
+Targets (issue 7): signal p99 <= 50 ms, shortlist p99 <= 100 ms. ``--soak S`` then runs the mixed load for S
+seconds on the largest size and reports errors and the server's RSS growth after warm-up (target < 10%).
+The client shares the machine's cores with the server, so figures are conservative.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+
+from bench._harness import RESULTS, WORLDS, bench_world, growth_exponent, machine
+
+CLIENTS = 16
+REGION = "Rotterdam"
+PURPOSE = {"purpose": "riec_case", "case_reference": "BENCH-0001"}
+TARGETS_MS = {"signal": 50.0, "shortlist": 100.0}
+
+
+def _source(base: int) -> tuple[Path, Path]:
+    """Indicators of a real world and a small model of them (saved once, not timed)."""
+    import pandas as pd
+
+    from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, write_indicators
+    from features.validation import validate_records
+    from tests.service.world import quick_model
+
+    out = WORLDS / f"service-{base}"
+    indicators, model = out / "indicators.parquet", out / "model"
+    if not (model / "model.json").exists():
+        world = bench_world(base)
+        as_of = pd.Timestamp("2024-12-31")
+        frame, peers = compute_indicators(validate_records(world).tables, as_of)
+        write_indicators(IndicatorTable(frame, peers, as_of, input_fingerprint(world)), indicators)
+        quick_model(frame).save(model)
+    return indicators, model
+
+
+def _store(n: int, indicators: Path, model_dir: Path) -> tuple[str, list[str]]:
+    """A store whose region REGION holds ``n`` companies; returns its URL and the company ids."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from features.pipeline import read_metadata
+    from models.risk import RiskModel
+    from serving.batches import load_batch
+    from serving.scoring import score_file
+    from serving.store import open_store
+
+    folder = WORLDS / f"service-store-{n}"
+    url = f"sqlite:///{(folder / 'store.db').resolve()}"
+    ids_file = folder / "ids.json"
+    if ids_file.exists():
+        return url, json.loads(ids_file.read_text())
+    folder.mkdir(parents=True, exist_ok=True)
+    base = pd.read_parquet(indicators)
+    reps = -(-n // len(base))
+    frame = pd.concat([base] * reps, ignore_index=True).head(n)
+    frame["company_id"] = [f"{10_000_000 + i:08d}" for i in range(n)]
+    frame["riec_region"] = REGION
+    meta = {f"tegenkracht.{k}".encode(): v.encode() for k, v in read_metadata(indicators).items()}
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}), **meta}), folder / "ind.parquet")
+    run = score_file(RiskModel.load(model_dir), folder / "ind.parquet", folder / "scores.parquet", "bench")
+    load_batch(open_store(url), run.out, folder / "ind.parquet", None, root=folder)
+    ids_file.write_text(json.dumps(frame["company_id"].tolist()))
+    return url, frame["company_id"].tolist()
+
+
+def _key(url: str) -> str:
+    from serving.access import Role, add_user, issue_key
+    from serving.store import open_store
+
+    store = open_store(url)
+    try:
+        return add_user(store, "bench", Role.ANALYST, [REGION]).api_key
+    except ValueError:
+        return issue_key(store, "bench").api_key
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def _load(base: str, key: str, kind: str, ids: list[str], seconds: float) -> dict[str, Any]:
+    """Keep CLIENTS requests of ``kind`` in flight for ``seconds``; latencies in ms and the error count.
+
+    ``mixed`` (the soak) sends four company signals for every shortlist.
+    """
+    import httpx
+
+    headers = {"Authorization": f"Bearer {key}"}
+    latencies: list[float] = []
+    errors = [0]
+    rng = random.Random(7)
+    end = time.perf_counter() + seconds
+
+    async def request(client: httpx.AsyncClient, what: str) -> httpx.Response:
+        if what == "health":
+            return await client.get("/health")
+        if what == "signal":
+            return await client.get(f"/v1/companies/{rng.choice(ids)}/signal", params=PURPOSE, headers=headers)
+        return await client.post("/v1/shortlists", json={"region": REGION, "top_k": 100, **PURPOSE}, headers=headers)
+
+    async def one(client: httpx.AsyncClient) -> None:
+        while time.perf_counter() < end:
+            what = kind if kind != "mixed" else ("shortlist" if rng.random() < 0.2 else "signal")
+            t = time.perf_counter()
+            r = await request(client, what)
+            latencies.append(1000 * (time.perf_counter() - t))
+            errors[0] += r.status_code >= 400
+
+    async with httpx.AsyncClient(base_url=base, limits=httpx.Limits(max_connections=CLIENTS), timeout=30) as client:
+        await asyncio.gather(*(one(client) for _ in range(CLIENTS)))
+    lat = np.array(latencies)
+    return {
+        "requests": len(lat),
+        "errors": errors[0],
+        "throughput_rps": round(len(lat) / seconds, 1),
+        "p50_ms": round(float(np.percentile(lat, 50)), 2),
+        "p95_ms": round(float(np.percentile(lat, 95)), 2),
+        "p99_ms": round(float(np.percentile(lat, 99)), 2),
+    }
+
+
+def _serve(url: str, model: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, "TEGENKRACHT_PROGRESS": "0"}
+    proc = subprocess.Popen([sys.executable, "-m", "bench.service_child", url, str(model), str(port), str(workers)], env=env)
+    base = f"http://127.0.0.1:{port}"
+    import httpx
+
+    for _ in range(600):
+        try:
+            if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the server did not become ready")
+
+
+def measure(n: int, seconds: float, soak: float, indicators: Path, model: Path) -> dict[str, Any]:
+    """One size: anchor, signal and shortlist side by side; optionally the soak."""
+    url, ids = _store(n, indicators, model)
+    key = _key(url)
+    proc, base = _serve(url, model)
+    try:
+        asyncio.run(_load(base, key, "signal", ids, 3))  # warm-up, not reported
+        row: dict[str, Any] = {"companies_in_region": n}
+        for kind in ("health", "signal", "shortlist"):
+            row[kind] = asyncio.run(_load(base, key, kind, ids, seconds))
+        for kind in ("signal", "shortlist"):
+            row[f"{kind}_p99_vs_anchor"] = round(row[kind]["p99_ms"] / row["health"]["p99_ms"], 2)
+        if soak:
+            row["soak"] = _soak(proc.pid, base, key, ids, soak)
+        return row
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _soak(pid: int, base: str, key: str, ids: list[str], seconds: float) -> dict[str, Any]:
+    asyncio.run(_load(base, key, "mixed", ids, min(60.0, seconds / 10)))  # warm-up minute
+    start = _rss_mib(pid)
+    result = asyncio.run(_load(base, key, "mixed", ids, seconds))
+    end = _rss_mib(pid)
+    return {**result, "rss_start_mib": round(start, 1), "rss_end_mib": round(end, 1),
+            "rss_growth_pct": round(100 * (end - start) / start, 2), "seconds": seconds}  # fmt: skip
+
+
+def main() -> None:
+    """Measure each size in turn; print and save the table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="25000,100000,250000")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--soak", type=float, default=0.0, help="Seconds of mixed load on the largest size.")
+    parser.add_argument("--base-world", type=int, default=25_000)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    indicators, model = _source(args.base_world)
+    rows = [measure(n, args.seconds, args.soak if n == sizes[-1] else 0, indicators, model) for n in sizes]
+    for r in rows:
+        errors = sum(r[k]["errors"] for k in ("health", "signal", "shortlist"))
+        print(
+            f"{r['companies_in_region']:>8,} companies | anchor p99 {r['health']['p99_ms']:6.1f} ms | "
+            f"signal p99 {r['signal']['p99_ms']:6.1f} ms ({r['signal_p99_vs_anchor']}x, "
+            f"{r['signal']['throughput_rps']} rps) | shortlist p99 {r['shortlist']['p99_ms']:6.1f} ms "
+            f"({r['shortlist_p99_vs_anchor']}x, {r['shortlist']['throughput_rps']} rps) | errors {errors}"
+        )
+    growth = {k: round(growth_exponent(sizes, [r[k]["p99_ms"] for r in rows]), 2) for k in TARGETS_MS}
+    print(f"p99 growth with region size (log-log slope): {growth}; targets p99: {TARGETS_MS}")
+    if rows[-1].get("soak"):
+        print(f"soak: {rows[-1]['soak']}")
+    RESULTS.mkdir(exist_ok=True)
+    out = {"machine": machine(), "clients": CLIENTS, "rows": rows, "growth": growth, "targets_ms": TARGETS_MS}
+    (RESULTS / "service.json").write_text(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+"""The app as uvicorn's workers import it: ``serving.api.asgi:app``, a factory.
+
+Each worker gets the configured store and the registry's champion, followed every
+``TEGENKRACHT_CHAMPION_CHECK_S`` seconds, because a reload request reaches only one worker.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from serving.api.app import create_app
+from tegenkracht import settings
+
+
+def app() -> FastAPI:
+    """One worker's app."""
+    return create_app(follow_s=settings.CHAMPION_CHECK_S)

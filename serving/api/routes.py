@@ -1,0 +1,437 @@
+"""The endpoints. Each names the roles it admits; entity endpoints also demand a purpose and a case reference.
+
+Who sees what (docs/service.md has the table): analysts see companies, only in their regions; oversight sees
+aggregates, reports, the model card and the audit trail; data scientists score supplied rows and read reports;
+admins manage users and reloads and see no entity data.
+
+The light, frequent operations (signals, shortlists, feedback, the model card) are ``async`` and call the store
+directly: their queries are short, indexed and local, and a hop to the thread pool and back costs more than the
+query (measured in bench/bench_service.py: twice the throughput). Operations that can take long (scoring rows,
+the regional aggregate, reading reports, paging the trail) stay plain functions, which FastAPI runs in its
+thread pool, so they never hold up the others. A remote PostgreSQL with slow round trips would want more workers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from serving import auditlog, feedback, signals
+from serving.access import AccessError, Principal, Role, add_user, list_users
+from serving.api.problems import FieldError, ProblemError, responses
+from serving.api.schemas import (
+    AuditPageOut,
+    CaseReference,
+    FeedbackIn,
+    FeedbackOut,
+    HealthOut,
+    ModelCardOut,
+    NewKeyOut,
+    PurposeOut,
+    ReadyOut,
+    Region,
+    RegionalPictureOut,
+    ReloadOut,
+    ScoreOut,
+    ScoreRowsIn,
+    ShortlistIn,
+    ShortlistOut,
+    SignalOut,
+    UserIn,
+    UserOut,
+    VerifyOut,
+)
+from serving.api.security import require
+from serving.api.state import AppState, entry_of, state_of
+from serving.batches import current_batch
+from serving.champion import ReloadError, Serving
+from serving.purposes import Purpose, describe
+from serving.store.tables import Batch
+from tegenkracht import settings
+
+router = APIRouter()
+NOTICE = (
+    "Een score is een signaal voor menselijke beoordeling, geen bevinding. "
+    "A score is a signal for human review, not a finding."
+)
+ANALYST = require(Role.ANALYST)
+SCIENTIST = require(Role.DATA_SCIENTIST)
+OVERSIGHT = require(Role.OVERSIGHT)
+ADMIN = require(Role.ADMIN)
+REPORT_READERS = require(Role.OVERSIGHT, Role.DATA_SCIENTIST)
+PICTURE_READERS = require(Role.ANALYST, Role.OVERSIGHT)
+ANYONE = require(*Role)
+AUTH = (401, 403, 429)
+PurposeQ = Annotated[Purpose, Query(description="Legal purpose of the look-up (GET /v1/purposes).")]
+CaseQ = Annotated[CaseReference, Query(description="Case file number the look-up is for.")]
+REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
+
+def _batch(state: AppState) -> Batch:
+    found = state.current_batch()
+    if found is None:
+        raise ProblemError(503, "no scores are loaded yet: run `tegenkracht score --load` first")
+    return found
+
+
+def _fast(body: dict[str, Any], status: int = 200) -> JSONResponse:
+    """Answer without re-validating ``body`` against the response model: half a millisecond on the hottest routes.
+
+    The body is built here to that model, and the Schemathesis test checks every answer against the document.
+    """
+    return JSONResponse(body, status_code=status)
+
+
+def _bind(request: Request, purpose: str, case_reference: str, params: dict[str, Any]) -> None:
+    entry = entry_of(request)
+    entry.purpose, entry.case_reference, entry.params = purpose, case_reference, params
+
+
+@router.get("/health", tags=["service"], response_model=HealthOut)
+async def health() -> dict[str, str]:
+    """Liveness: the process answers. No authentication, no data."""
+    return {"status": "ok"}
+
+
+@router.get("/ready", tags=["service"], response_model=ReadyOut, responses=responses(503))
+async def ready(request: Request, response: Response) -> dict[str, bool]:
+    """Readiness: a model is loaded and the store answers with a batch to serve. No authentication, no data."""
+    state = state_of(request)
+    try:
+        batch = current_batch(state.store) is not None
+        store = True
+    except Exception:
+        batch, store = False, False
+    model = state.champion.current is not None
+    ok = model and store and batch
+    if not ok:
+        response.status_code = 503
+    return {"ready": ok, "model": model, "store": store, "batch": batch}
+
+
+@router.get("/v1/purposes", tags=["service"], response_model=list[PurposeOut], responses=responses(*AUTH))
+async def purposes(who: Annotated[Principal, Depends(ANYONE)]) -> list[dict[str, str]]:
+    """The purposes entity data may be asked for, with their legal basis."""
+    return describe()
+
+
+@router.post(
+    "/v1/shortlists",
+    tags=["entities"],
+    status_code=201,
+    response_model=ShortlistOut,
+    responses=responses(*AUTH, 422, 503),
+)
+async def create_shortlist(
+    body: ShortlistIn, request: Request, who: Annotated[Principal, Depends(ANALYST)]
+) -> JSONResponse:
+    """The highest-ranked companies of one of your regions, optionally one sector or municipality.
+
+    Each item carries its top reasons in Dutch and English. The list is stored, so it can be fetched again and
+    cited by feedback.
+    """
+    _bind(request, body.purpose, body.case_reference, body.model_dump(exclude={"purpose", "case_reference"}))
+    if not who.sees_region(body.region):
+        raise ProblemError(403, f"region {body.region} is not one of yours", [FieldError(field="body.region",
+                           message="not in your regions")])  # fmt: skip
+    state = state_of(request)
+    batch = _batch(state)
+    ask = signals.ShortlistRequest(
+        body.region, body.sector, body.municipality, body.top_k, body.purpose.value, body.case_reference
+    )
+    out = signals.create_shortlist(state.store, who, batch, ask)
+    entry = entry_of(request)
+    entry.entity_ids = [i["company_id"] for i in out["items"]]
+    entry.model_version = batch.model_version
+    entry.params["shortlist_id"] = out["id"]
+    return _fast(out, 201)
+
+
+@router.get(
+    "/v1/shortlists/{shortlist_id}",
+    tags=["entities"],
+    response_model=ShortlistOut,
+    responses=responses(*AUTH, 404, 422),
+)
+async def get_shortlist(
+    request: Request,
+    who: Annotated[Principal, Depends(ANALYST)],
+    shortlist_id: Annotated[str, PathParam(pattern=r"^[0-9a-f-]{36}$")],
+    purpose: PurposeQ,
+    case_reference: CaseQ,
+) -> dict[str, Any]:
+    """A stored shortlist again, for the analyst who asked for it or an analyst of its region."""
+    _bind(request, purpose, case_reference, {"shortlist_id": shortlist_id})
+    found = signals.read_shortlist(state_of(request).store, who, shortlist_id)
+    if found is None:
+        raise ProblemError(404, f"no shortlist {shortlist_id} is visible to you")
+    entry = entry_of(request)
+    entry.entity_ids = [i["company_id"] for i in found["items"]]
+    entry.model_version = found["model_version"]
+    return found
+
+
+@router.get(
+    "/v1/companies/{company_id}/signal",
+    tags=["entities"],
+    response_model=SignalOut,
+    responses=responses(*AUTH, 404, 422, 503),
+)
+async def company_signal(
+    request: Request,
+    who: Annotated[Principal, Depends(ANALYST)],
+    company_id: Annotated[str, PathParam(pattern=r"^\d{8}$", description="KvK number.")],
+    purpose: PurposeQ,
+    case_reference: CaseQ,
+) -> JSONResponse:
+    """A company's score with its complete explanation: every indicator's value, peer median and contribution.
+
+    A company outside your regions answers exactly like one that does not exist.
+    """
+    _bind(request, purpose, case_reference, {"company_id": company_id})
+    state = state_of(request)
+    batch = _batch(state)
+    sig = signals.company_signal(state.store, who, batch, company_id)
+    if sig is None:
+        raise ProblemError(404, f"no signal for company {company_id} is visible to you")
+    explained = state.explanations.get(batch.id, batch.folder).explain(company_id)
+    if explained is None:  # the store and the batch folder disagree: an operator problem, not the caller's
+        raise ProblemError(503, "this batch's explanations are incomplete; reload the scores")
+    entry = entry_of(request)
+    entry.entity_ids, entry.model_version = [company_id], batch.model_version
+    return _fast(
+        {
+            "company_id": sig.company_id,
+            "name": sig.name,
+            "riec_region": sig.riec_region,
+            "municipality": sig.municipality,
+            "sector": sig.sbi_section,
+            "score": sig.score,
+            "probability": sig.probability,
+            "region_rank": sig.region_rank,
+            "model_version": batch.model_version,
+            "as_of": batch.as_of,
+            "notice": NOTICE,
+            **explained,
+        }
+    )
+
+
+@router.post("/v1/score", tags=["models"], response_model=ScoreOut, responses=responses(*AUTH, 413, 422, 503))
+def score_rows(body: ScoreRowsIn, request: Request, who: Annotated[Principal, Depends(SCIENTIST)]) -> dict[str, Any]:
+    """Scores and exact contributions for supplied indicator rows, checked against the model's signature."""
+    serving = _serving(state_of(request))
+    entry = entry_of(request)
+    entry.params, entry.model_version = {"rows": len(body.rows)}, serving.version
+    features = list(serving.model.features)
+    errors = _row_errors(body.rows, features)
+    if errors:
+        raise ProblemError(422, f"{len(errors)} problem(s) in the rows; the first: {errors[0].message}", errors[:50])
+    frame = pd.DataFrame(body.rows, columns=features).astype("float64")
+    scored = serving.model.predict_frame(frame, num_threads=1)
+    shap_cols = [c for c in scored.columns if c.startswith("shap__")]
+    items = [
+        {
+            "row": i,
+            "score": float(r.score),
+            "probability": float(r.probability),
+            "base_value": float(r.base_value),
+            "contributions": {c.removeprefix("shap__"): float(getattr(r, c)) for c in shap_cols},
+        }
+        for i, r in enumerate(scored.itertuples(index=False))
+    ]
+    return {"model_version": serving.version, "items": items}
+
+
+def _row_errors(rows: list[dict[str, float | None]], features: list[str]) -> list[FieldError]:
+    wanted = set(features)
+    errors: list[FieldError] = []
+    for i, row in enumerate(rows):
+        where = f"body.rows.{i}"
+        missing = [f for f in features if f not in row]
+        unknown = sorted(set(row) - wanted)
+        if missing:
+            errors.append(FieldError(field=where, message=f"row {i} lacks indicator(s) {missing[:5]}"))
+        for key in unknown[:5]:
+            errors.append(FieldError(field=f"{where}.{key}", message=f"row {i}: {key!r} is not in the signature"))
+        for key, value in row.items():
+            if value is not None and not math.isfinite(value):
+                errors.append(FieldError(field=f"{where}.{key}", message=f"row {i}: {key} is not finite"))
+    return errors
+
+
+def _serving(state: AppState) -> Serving:
+    found = state.champion.current
+    if found is None:
+        raise ProblemError(503, "no model is loaded: promote a champion and POST /v1/admin/reload")
+    return found
+
+
+@router.post("/v1/feedback", tags=["entities"], status_code=201, response_model=FeedbackOut,
+             responses=responses(*AUTH, 404, 422, 503))  # fmt: skip
+async def give_feedback(
+    body: FeedbackIn, request: Request, who: Annotated[Principal, Depends(ANALYST)]
+) -> dict[str, Any]:
+    """Record what you found for a company in your regions: confirmed, dismissed or inconclusive.
+
+    Stored with who gave it, for which case, and the score it was given on. It becomes a label for retraining
+    only through `tegenkracht feedback export`, which says what it took and what it left out.
+    """
+    _bind(request, body.purpose, body.case_reference,
+          {"company_id": body.company_id, "outcome": body.outcome.value, "shortlist_id": body.shortlist_id,
+           "note_chars": len(body.note or "")})  # fmt: skip
+    state = state_of(request)
+    batch = _batch(state)
+    sig = signals.company_signal(state.store, who, batch, body.company_id)
+    if sig is None:
+        raise ProblemError(404, f"no signal for company {body.company_id} is visible to you",
+                           [FieldError(field="body.company_id", message="not found in your regions")])  # fmt: skip
+    try:
+        out = feedback.record(state.store, who, batch, body.company_id, sig.probability, body.model_dump())
+    except feedback.FeedbackError as exc:
+        status = 404 if exc.field == "shortlist_id" else 422
+        raise ProblemError(status, str(exc), [FieldError(field=f"body.{exc.field}", message=str(exc))]) from exc
+    entry = entry_of(request)
+    entry.entity_ids, entry.model_version = [body.company_id], batch.model_version
+    return out
+
+
+@router.get("/v1/regional-picture", tags=["aggregates"], response_model=RegionalPictureOut,
+            responses=responses(*AUTH, 422, 503))  # fmt: skip
+def regional_picture(
+    request: Request,
+    who: Annotated[Principal, Depends(PICTURE_READERS)],
+    region: Annotated[Region, Query(description="RIEC region.")],
+    threshold: Annotated[float, Query(ge=0.0, le=1.0, description="Probability counted as a signal.")] = (
+        settings.SIGNAL_THRESHOLD
+    ),
+) -> dict[str, Any]:
+    """Signals and mean probability per municipality × sector; cells under ten companies are suppressed.
+
+    Analysts see their own regions; oversight sees every region.
+    """
+    entry_of(request).params = {"region": region, "threshold": threshold}
+    if who.role is Role.ANALYST and not who.sees_region(region):
+        raise ProblemError(403, f"region {region} is not one of yours",
+                           [FieldError(field="query.region", message="not in your regions")])  # fmt: skip
+    state = state_of(request)
+    batch = _batch(state)
+    entry_of(request).model_version = batch.model_version
+    return signals.regional_picture(state.store, batch, region, threshold)
+
+
+@router.get("/v1/model", tags=["models"], response_model=ModelCardOut, responses=responses(*AUTH, 503))
+async def model_card(request: Request, who: Annotated[Principal, Depends(ANYONE)]) -> dict[str, Any]:
+    """The serving model's card: version, training window, metrics, fairness summary, intended use, limits."""
+    state = state_of(request)
+    serving = _serving(state)
+    batch = state.current_batch()
+    entry_of(request).model_version = serving.version
+    described = None
+    if batch is not None:
+        described = {"id": batch.id, "model_version": batch.model_version, "as_of": batch.as_of, "rows": batch.rows}
+    return {**serving.card, "features": list(serving.model.features), "batch": described}
+
+
+def _report(folder: str | None, name: str, what: str) -> Path:
+    if not folder or not (Path(folder) / name).is_file():
+        raise ProblemError(404, f"no {what} is stored with the batch being served")
+    return Path(folder) / name
+
+
+@router.get("/v1/fairness/report", tags=["reports"], responses={**responses(*AUTH, 404, 503),
+            200: {"content": {"application/json": {}, "text/html": {}}}})  # fmt: skip
+def fairness_report(
+    request: Request,
+    who: Annotated[Principal, Depends(REPORT_READERS)],
+    format: Literal["json", "html"] = "json",
+    lang: Literal["nl", "en"] = "nl",
+) -> Response:
+    """The fairness audit of the batch being served: JSON for machines, the oversight report as HTML."""
+    batch = _batch(state_of(request))
+    entry_of(request).params, entry_of(request).model_version = {"format": format, "lang": lang}, batch.model_version
+    if format == "html":
+        path = _report(batch.fairness_dir, f"fairness_{lang}.html", "fairness report")
+        return HTMLResponse(path.read_text(encoding="utf-8"), headers={"Content-Security-Policy": REPORT_CSP})
+    body = json.loads(_report(batch.fairness_dir, "audit_observed.json", "fairness audit").read_text())
+    return Response(json.dumps({"batch_id": batch.id, "model_version": batch.model_version, "audit": body}),
+                    media_type="application/json")  # fmt: skip
+
+
+@router.get("/v1/drift/report", tags=["reports"], responses={**responses(*AUTH, 404, 503),
+            200: {"content": {"application/json": {}, "text/html": {}}}})  # fmt: skip
+def drift_report(
+    request: Request,
+    who: Annotated[Principal, Depends(REPORT_READERS)],
+    format: Literal["json", "html"] = "json",
+) -> Response:
+    """The drift monitor's report for the batch being served."""
+    batch = _batch(state_of(request))
+    entry_of(request).params, entry_of(request).model_version = {"format": format}, batch.model_version
+    if format == "html":
+        path = _report(batch.drift_dir, "monitor.html", "drift report")
+        return HTMLResponse(path.read_text(encoding="utf-8"), headers={"Content-Security-Policy": REPORT_CSP})
+    body = json.loads(_report(batch.drift_dir, "monitor.json", "drift report").read_text())
+    return Response(json.dumps({"batch_id": batch.id, "model_version": batch.model_version, "monitor": body}),
+                    media_type="application/json")  # fmt: skip
+
+
+@router.get("/v1/audit-log", tags=["oversight"], response_model=AuditPageOut, responses=responses(*AUTH, 422))
+def audit_log(
+    request: Request,
+    who: Annotated[Principal, Depends(OVERSIGHT)],
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """The audit trail, newest first."""
+    entry_of(request).params = {"page": page, "size": size}
+    records, total = auditlog.page(state_of(request).store, page, size)
+    return {"page": page, "size": size, "total": total, "records": records}
+
+
+@router.get("/v1/audit-log/verify", tags=["oversight"], response_model=VerifyOut, responses=responses(*AUTH))
+async def audit_verify(request: Request, who: Annotated[Principal, Depends(OVERSIGHT)]) -> dict[str, Any]:
+    """Walk the hash chain; name the first edited, inserted or deleted record."""
+    result = await run_in_threadpool(auditlog.verify, state_of(request).store)
+    return result.as_dict()
+
+
+@router.post("/v1/admin/reload", tags=["admin"], response_model=ReloadOut, responses=responses(*AUTH, 503))
+async def reload(request: Request, response: Response, who: Annotated[Principal, Depends(ADMIN)]) -> dict[str, Any]:
+    """Load the registry's current @champion; if it fails to load or to score a probe row, keep the old one."""
+    champion = state_of(request).champion
+    previous = champion.version
+    try:
+        now = await run_in_threadpool(champion.reload)
+    except ReloadError as exc:
+        response.status_code = 503
+        return {"reloaded": False, "serving": champion.version, "previous": previous, "reason": str(exc)}
+    entry_of(request).model_version = now.version
+    return {"reloaded": True, "serving": now.version, "previous": previous, "reason": ""}
+
+
+@router.get("/v1/admin/users", tags=["admin"], response_model=list[UserOut], responses=responses(*AUTH))
+def users(request: Request, who: Annotated[Principal, Depends(ADMIN)]) -> list[dict[str, Any]]:
+    """Every user with role, regions and live key count; never a key."""
+    return list_users(state_of(request).store)
+
+
+@router.post("/v1/admin/users", tags=["admin"], status_code=201, response_model=NewKeyOut,
+             responses=responses(*AUTH, 409, 422))  # fmt: skip
+def create_user(body: UserIn, request: Request, who: Annotated[Principal, Depends(ADMIN)]) -> dict[str, Any]:
+    """Create a user; the response holds their API key, which is shown this once."""
+    entry_of(request).params = {"name": body.name, "role": body.role, "regions": list(body.regions)}
+    try:
+        made = add_user(state_of(request).store, body.name, Role(body.role), list(body.regions), body.days)
+    except AccessError as exc:
+        status = 409 if "exists" in str(exc) else 422
+        raise ProblemError(status, str(exc), [FieldError(field="body", message=str(exc))]) from exc
+    return made.as_dict()

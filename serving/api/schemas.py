@@ -1,0 +1,310 @@
+"""Request and response bodies. Requests forbid unknown fields and bound every size; responses are exact.
+
+Field descriptions and examples here are what the OpenAPI document shows, so they are written for the user.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from serving.feedback import Outcome
+from serving.purposes import CASE_REFERENCE_PATTERN, Purpose
+from synth._reference import RIEC_REGIONS
+from tegenkracht import settings
+
+Region = Literal[RIEC_REGIONS]  # type: ignore[valid-type]
+CompanyId = Annotated[str, StringConstraints(pattern=r"^\d{8}$")]
+CaseReference = Annotated[str, StringConstraints(pattern=CASE_REFERENCE_PATTERN)]
+Sector = Annotated[str, StringConstraints(pattern=r"^[A-U]$")]
+Municipality = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+PURPOSE_HELP = "Legal purpose of the look-up; see GET /v1/purposes for each purpose's legal basis."
+CASE_HELP = "Case file number (zaaknummer) the look-up is for: letters, digits and . _ / - only, 3-64 characters."
+
+
+class Strict(BaseModel):
+    """Unknown fields are refused, so a typo is an error rather than a silently ignored filter."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ShortlistIn(Strict):
+    """A shortlist request."""
+
+    region: Region = Field(description="RIEC region; must be one of yours.", examples=["Rotterdam"])
+    sector: Sector | None = Field(None, description="SBI section letter to restrict to.", examples=["I"])
+    municipality: Municipality | None = Field(None, description="Municipality name to restrict to.")
+    top_k: int = Field(100, ge=1, le=settings.MAX_TOP_K, description="How many companies, highest first.")
+    purpose: Purpose = Field(description=PURPOSE_HELP, examples=["riec_case"])
+    case_reference: CaseReference = Field(description=CASE_HELP, examples=["RIEC-RDM-2026-0142"])
+
+
+class Reason(BaseModel):
+    """One reason code: an indicator, the company's value, its sector peers' median and the contribution."""
+
+    key: str
+    direction: Literal["raises", "lowers"]
+    contribution: float
+    value: float | None
+    reference: float | None
+    text_nl: str
+    text_en: str
+
+
+class ShortlistItem(BaseModel):
+    """One ranked company."""
+
+    rank: int
+    company_id: str
+    name: str
+    municipality: str
+    sector: str
+    score: float = Field(description="Raw score (log-odds); ranks companies.")
+    probability: float = Field(description="Calibrated probability of a confirmed case within the horizon.")
+    region_rank: int = Field(description="Rank within the whole region.")
+    reasons: list[Reason] = Field(description="The strongest reasons raising the score, Dutch and English.")
+
+
+class ShortlistOut(BaseModel):
+    """A shortlist as handed out; a signal for human review, never a finding."""
+
+    id: str
+    region: str
+    sector: str | None
+    municipality: str | None
+    top_k: int
+    purpose: str
+    case_reference: str
+    model_version: str
+    as_of: str
+    created_at: str
+    items: list[ShortlistItem]
+
+
+class Indicator(BaseModel):
+    """One indicator of a company: its value, its sector peers' median and its exact SHAP contribution."""
+
+    id: str
+    label_nl: str
+    label_en: str
+    unit: str
+    value: float | None
+    peer_median: float | None
+    contribution: float
+
+
+class Reasons(BaseModel):
+    """The strongest reasons each way."""
+
+    raises: list[Reason]
+    lowers: list[Reason]
+
+
+class SignalOut(BaseModel):
+    """A company's signal with its complete, exact explanation: base value + contributions = score."""
+
+    company_id: str
+    name: str
+    riec_region: str
+    municipality: str
+    sector: str
+    score: float
+    probability: float
+    base_value: float
+    region_rank: int
+    model_version: str
+    as_of: str
+    indicators: list[Indicator]
+    reasons: Reasons
+    notice: str
+
+
+class ScoreRowsIn(Strict):
+    """Indicator rows to score, each an object of indicator id → value (null for missing)."""
+
+    rows: list[dict[str, float | None]] = Field(
+        min_length=1,
+        max_length=settings.MAX_SCORE_ROWS,
+        description="Every indicator of the model's signature, nothing else; GET /v1/model lists them.",
+    )
+
+
+class ScoredRow(BaseModel):
+    """A scored row with its exact contributions."""
+
+    row: int
+    score: float
+    probability: float
+    base_value: float
+    contributions: dict[str, float]
+
+
+class ScoreOut(BaseModel):
+    """Scores of supplied rows."""
+
+    model_version: str
+    items: list[ScoredRow]
+
+
+class FeedbackIn(Strict):
+    """An analyst's outcome for a company."""
+
+    company_id: CompanyId
+    shortlist_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{36}$")] | None = None
+    outcome: Outcome
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
+        None, description="Free text for colleagues; kept with the feedback, never in the audit trail."
+    )
+    purpose: Purpose = Field(description=PURPOSE_HELP)
+    case_reference: CaseReference = Field(description=CASE_HELP)
+
+
+class FeedbackOut(BaseModel):
+    """The stored feedback."""
+
+    id: int
+    company_id: str
+    shortlist_id: str | None
+    outcome: str
+    model_version: str
+    created_at: str
+
+
+class Cell(BaseModel):
+    """One municipality × sector cell; counts are withheld when fewer than ten companies are in it."""
+
+    municipality: str
+    sector: str
+    suppressed: bool
+    companies: int | None
+    signals: int | None
+    mean_probability: float | None
+
+
+class RegionalPictureOut(BaseModel):
+    """The regional picture (ondermijningsbeeld) of one region."""
+
+    region: str
+    model_version: str
+    as_of: str
+    threshold: float
+    suppress_below: int
+    cells: list[Cell]
+
+
+class ModelCardOut(BaseModel):
+    """The serving model's card."""
+
+    name: str
+    version: str
+    registered_at: str
+    training_window: dict[str, str]
+    catalogue: dict[str, str]
+    metrics: dict[str, float]
+    fairness: dict[str, str]
+    intended_use: str
+    limitations: list[str]
+    features: list[str]
+    batch: dict[str, Any] | None
+
+
+class AuditRecordOut(BaseModel):
+    """One audit-trail record."""
+
+    seq: int
+    at: str
+    user: str
+    role: str
+    method: str
+    endpoint: str
+    params: Any
+    purpose: str
+    case_reference: str
+    entity_ids: list[str]
+    model_version: str
+    status: int
+    prev_hash: str
+    hash: str
+
+
+class AuditPageOut(BaseModel):
+    """A page of the audit trail, newest first."""
+
+    page: int
+    size: int
+    total: int
+    records: list[AuditRecordOut]
+
+
+class VerifyOut(BaseModel):
+    """The chain's verification."""
+
+    ok: bool
+    checked: int
+    head_seq: int
+    head_hash: str
+    anchor_seq: int
+    first_bad_seq: int | None
+    reason: str
+
+
+class ReloadOut(BaseModel):
+    """The outcome of a reload."""
+
+    reloaded: bool
+    serving: str
+    previous: str
+    reason: str
+
+
+class HealthOut(BaseModel):
+    """Liveness."""
+
+    status: Literal["ok"]
+
+
+class ReadyOut(BaseModel):
+    """Readiness: a model is loaded and the store answers with a batch to serve."""
+
+    ready: bool
+    model: bool
+    store: bool
+    batch: bool
+
+
+class PurposeOut(BaseModel):
+    """A purpose and its legal basis."""
+
+    purpose: str
+    legal_basis: str
+
+
+class UserIn(Strict):
+    """A new user."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[\w .@-]+$")]
+    role: Literal["analyst", "data_scientist", "oversight", "admin"]
+    regions: list[Region] = Field(default_factory=list, max_length=10)
+    days: int | None = Field(None, ge=1, le=366, description="Key lifetime in days (default from settings).")
+
+
+class NewKeyOut(BaseModel):
+    """A new user's key, shown once."""
+
+    name: str
+    role: str
+    regions: list[str]
+    api_key: str
+    expires_at: str
+
+
+class UserOut(BaseModel):
+    """A user, never with a key."""
+
+    name: str
+    role: str
+    regions: list[str]
+    enabled: bool
+    live_keys: int
+    created_at: str

@@ -1,0 +1,221 @@
+"""The audit trail: one record per request, each holding the hash of the one before.
+
+An edited record no longer matches its hash; an inserted or deleted one breaks the link to its neighbour; a cut
+tail no longer reaches the head kept in ``audit_head``. ``verify`` walks the chain once and names the first record
+where any of that shows. Appends are serialised by writing the head row first, which takes the write lock on
+SQLite and a row lock on PostgreSQL, so concurrent requests and processes extend one chain, never two.
+
+What the chain cannot catch: someone with write access to the database who rewrites every hash from the edit
+onwards *and* the head. Publishing the head hash elsewhere (``tegenkracht audit-log verify`` prints it) closes that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+
+from serving.store import Store
+from serving.store.tables import AuditHead, AuditRecord
+from tegenkracht import settings
+
+GENESIS = "0" * 64
+HASHED = (
+    "seq",
+    "at",
+    "user",
+    "role",
+    "method",
+    "endpoint",
+    "params",
+    "purpose",
+    "case_reference",
+    "entity_ids",
+    "model_version",
+    "status",
+    "prev_hash",
+)
+_LOCK = threading.Lock()  # one appender per process; the head row serialises processes
+
+
+class RetentionError(ValueError):
+    """A prune that would cut records younger than the legal minimum, or cut a broken chain."""
+
+
+@dataclass
+class Entry:
+    """What one request leaves behind; filled in as the request is handled."""
+
+    user: str = "-"
+    role: str = "-"
+    method: str = ""
+    endpoint: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    purpose: str = ""
+    case_reference: str = ""
+    entity_ids: list[str] = field(default_factory=list)
+    model_version: str = ""
+    status: int = 0
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The chain's state: ok, how many records were checked, and the first bad one with the reason."""
+
+    ok: bool
+    checked: int
+    head_seq: int
+    head_hash: str
+    anchor_seq: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return asdict(self)
+
+
+def _stamp(moment: datetime | None = None) -> str:
+    return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def record_hash(fields: dict[str, Any]) -> str:
+    """SHA-256 over the hashed fields in a fixed order, as canonical JSON."""
+    return hashlib.sha256(_canonical([fields[k] for k in HASHED]).encode()).hexdigest()
+
+
+def _fields(record: AuditRecord) -> dict[str, Any]:
+    return {k: getattr(record, k) for k in HASHED}
+
+
+def append(store: Store, entry: Entry, at: datetime | None = None) -> int:
+    """Add one record at the end of the chain; returns its sequence number."""
+    stamp = _stamp(at)
+    with _LOCK, store.engine.begin() as s:  # Core, not the ORM: this runs on every request
+        s.execute(update(AuditHead).where(AuditHead.id == 1).values(touched_at=stamp))  # the lock, first
+        head_seq, head_hash = s.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+        fields: dict[str, Any] = {
+            "seq": int(head_seq) + 1,
+            "at": stamp,
+            "user": entry.user[:100],
+            "role": entry.role[:20],
+            "method": entry.method[:10],
+            "endpoint": entry.endpoint[:200],
+            "params": _canonical(entry.params),
+            "purpose": entry.purpose[:40],
+            "case_reference": entry.case_reference[:64],
+            "entity_ids": _canonical(entry.entity_ids),
+            "model_version": entry.model_version[:20],
+            "status": int(entry.status),
+            "prev_hash": head_hash,
+        }
+        digest = record_hash(fields)
+        s.execute(insert(AuditRecord).values(**fields, hash=digest))
+        s.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=fields["seq"], hash=digest))
+    return int(fields["seq"])
+
+
+def verify(store: Store, batch: int = 5_000) -> Verification:
+    """Walk the chain from its anchor to its head; stop at the first record that breaks it."""
+    with store.session() as s:
+        head = s.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
+        head_seq, head_hash, anchor_seq, anchor_hash = head.seq, head.hash, head.anchor_seq, head.anchor_hash
+    expected_seq, expected_prev, checked = anchor_seq + 1, anchor_hash, 0
+
+    def result(bad: int | None = None, reason: str = "") -> Verification:
+        return Verification(bad is None, checked, head_seq, head_hash, anchor_seq, bad, reason)
+
+    for record in _records(store, batch):
+        if record.seq < expected_seq:
+            return result(record.seq, f"record {record.seq} lies before the anchor ({anchor_seq}) or repeats")
+        if record.seq > expected_seq:
+            return result(expected_seq, f"record(s) {expected_seq}..{record.seq - 1} are missing (deleted)")
+        if record.prev_hash != expected_prev:
+            return result(
+                record.seq,
+                f"record {record.seq} does not link to record {record.seq - 1}: "
+                "one of them was edited, or a record was inserted or deleted between them",
+            )
+        if record_hash(_fields(record)) != record.hash:
+            return result(record.seq, f"record {record.seq} was edited: its content no longer matches its hash")
+        expected_seq, expected_prev, checked = record.seq + 1, record.hash, checked + 1
+    if expected_seq - 1 != head_seq or expected_prev != head_hash:
+        last = expected_seq - 1
+        if last < head_seq:
+            return result(last + 1, f"record(s) {last + 1}..{head_seq} at the end of the chain are missing (deleted)")
+        return result(last, f"record {last} is past the recorded head {head_seq}: inserted, or the head was edited")
+    return result()
+
+
+def _records(store: Store, batch: int) -> Iterator[AuditRecord]:
+    """Every record in sequence order, read in pages so memory stays flat however long the chain is."""
+    after = -1
+    while True:
+        with store.session() as s:
+            page = s.scalars(select(AuditRecord).where(AuditRecord.seq > after).order_by(AuditRecord.seq).limit(batch))
+            rows = list(page)
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].seq
+
+
+def page(store: Store, number: int, size: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of records, newest first, and the total count."""
+    with store.session() as s:
+        total = int(s.scalar(select(func.count()).select_from(AuditRecord)) or 0)
+        rows = s.scalars(
+            select(AuditRecord).order_by(AuditRecord.seq.desc()).offset((number - 1) * size).limit(size)
+        ).all()
+    return [as_dict(r) for r in rows], total
+
+
+def as_dict(record: AuditRecord) -> dict[str, Any]:
+    """A record for the API and the CLI, JSON fields decoded."""
+    out = {k: getattr(record, k) for k in (*HASHED, "hash")}
+    out["params"] = json.loads(record.params)
+    out["entity_ids"] = json.loads(record.entity_ids)
+    return out
+
+
+def prune(store: Store, days: int | None = None, by: str = "cli") -> dict[str, Any]:
+    """Drop records older than the retention period, after checking the chain; the cut becomes the new anchor.
+
+    Refuses below the legal minimum and refuses to cut a broken chain (pruning would destroy the evidence).
+    """
+    keep = settings.AUDIT_RETENTION_DAYS if days is None else days
+    if keep < settings.AUDIT_RETENTION_MIN_DAYS:
+        raise RetentionError(
+            f"the audit trail is kept at least {settings.AUDIT_RETENTION_MIN_DAYS} days (AI Act art. 26(6)); "
+            f"{keep} is too short"
+        )
+    state = verify(store)
+    if not state.ok:
+        raise RetentionError(f"the chain is broken ({state.reason}); nothing is pruned")
+    cutoff = _stamp(datetime.now(UTC) - timedelta(days=keep))
+    with _LOCK, store.session() as s:
+        s.execute(update(AuditHead).where(AuditHead.id == 1).values(touched_at=_stamp()))
+        last = s.execute(
+            select(AuditRecord.seq, AuditRecord.hash)
+            .where(AuditRecord.at < cutoff)
+            .order_by(AuditRecord.seq.desc())
+            .limit(1)
+        ).first()
+        removed = 0
+        if last is not None:
+            result = s.execute(delete(AuditRecord).where(AuditRecord.seq <= last.seq))
+            removed = int(getattr(result, "rowcount", 0) or 0)
+            s.execute(update(AuditHead).where(AuditHead.id == 1).values(anchor_seq=last.seq, anchor_hash=last.hash))
+    summary = {"removed": removed, "older_than": cutoff, "kept_days": keep}
+    append(store, Entry(user=by, role="system", method="CLI", endpoint="audit-log prune", params=summary, status=0))
+    return summary

@@ -1,0 +1,225 @@
+"""Loading a score file into the store, so shortlists are an indexed query rather than a scan of Parquet.
+
+The store gets one row per company (what a shortlist filters, sorts and shows, with its top reasons already
+rendered); the per-indicator values and contributions go to one Parquet file in the batch's own folder under
+``STORE_DIR``, copied rather than referenced, so re-scoring to the same path never changes a served batch.
+A batch becomes the one served only after every row is written: a failed load removes its rows and folder and
+leaves the previous batch serving.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+from sqlalchemy import delete, insert, select, update
+
+from features.pipeline import read_metadata
+from models.reasons import top_raises
+from models.risk import SHAP_PREFIX
+from serving.scoring import ScoringError, reference_file, same_snapshot
+from serving.store import Store
+from serving.store.tables import Batch, Signal
+from synth._io import file_sha256
+from tegenkracht import settings
+from training.evaluation import rank_in_region, tiebreak
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+EXPLANATIONS = "explanations.parquet"
+REFERENCE = "reference.parquet"
+LOCATION = ("riec_region", "municipality", "municipality_code", "sbi_section")
+CHUNK = 20_000
+
+
+class LoadError(ValueError):
+    """Score files that cannot be loaded (not one snapshot, missing columns, no rows)."""
+
+
+@dataclass(frozen=True)
+class LoadedBatch:
+    """What was loaded and where it lies."""
+
+    batch_id: int
+    rows: int
+    model_version: str
+    as_of: str
+    folder: Path
+    unnamed: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "batch_id": self.batch_id,
+            "rows": self.rows,
+            "model_version": self.model_version,
+            "as_of": self.as_of,
+            "folder": str(self.folder),
+            "companies_without_name": self.unnamed,
+        }
+
+
+def load_batch(
+    store: Store,
+    scores: Path,
+    features: Path,
+    records: Path | None = None,
+    fairness_dir: Path | None = None,
+    drift_dir: Path | None = None,
+    progress: Progress | None = None,
+    root: Path | None = None,
+) -> LoadedBatch:
+    """Load ``scores`` (from ``tegenkracht score``) with the indicator table it was scored from."""
+    step = progress or (lambda _n: None)
+    frame, meta = _joined(scores, features)
+    shap_cols = [c for c in frame.columns if c.startswith(SHAP_PREFIX)]
+    model_features = tuple(c.removeprefix(SHAP_PREFIX) for c in shap_cols)
+    names, unnamed = _names(records, frame["company_id"])
+    step("ranks and reasons")
+    ranks = rank_in_region(
+        frame["score"].to_numpy(), frame["riec_region"].astype(str).to_numpy(), tiebreak(frame["company_id"])
+    )
+    reference = pd.read_parquet(reference_file(scores)).set_index("sbi_section")
+    reasons = top_raises(frame, frame[shap_cols].to_numpy(dtype=np.float64), model_features, reference)
+    with store.session() as s:
+        batch = Batch(
+            loaded_at=pd.Timestamp.now(tz="UTC").to_pydatetime(),
+            model_version=str(frame["model_version"].iloc[0]),
+            as_of=meta.get("as_of", "")[:10],
+            catalogue_hash=meta.get("catalogue_hash", ""),
+            input_fingerprint=meta.get("input_fingerprint", "")[:80],
+            rows=len(frame),
+            folder="",
+            scores_sha256=file_sha256(scores),
+            fairness_dir=str(fairness_dir) if fairness_dir else None,
+            drift_dir=str(drift_dir) if drift_dir else None,
+            current=False,
+        )
+        s.add(batch)
+        s.flush()
+        batch_id = batch.id
+    folder = (root or settings.STORE_DIR) / f"batch-{batch_id}"
+    try:
+        _write_folder(folder, frame, model_features, shap_cols, reference_file(scores))
+        _insert_signals(store, batch_id, frame, names, ranks, reasons, step)
+        with store.session() as s:
+            s.execute(update(Batch).where(Batch.id == batch_id).values(folder=str(folder)))
+            s.execute(update(Batch).where(Batch.current.is_(True)).values(current=False))
+            s.execute(update(Batch).where(Batch.id == batch_id).values(current=True))
+    except BaseException:
+        _discard(store, batch_id, folder)
+        raise
+    log.info("loaded batch %d: %d companies scored by model version %s", batch_id, len(frame), batch.model_version)
+    return LoadedBatch(batch_id, len(frame), batch.model_version, batch.as_of, folder, unnamed)
+
+
+def _joined(scores: Path, features: Path) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Scores beside the indicator values they came from; refuses files from different snapshots."""
+    try:
+        same_snapshot(scores, features)
+        scored = pq.read_table(scores).to_pandas()
+        shap_cols = [c for c in scored.columns if c.startswith(SHAP_PREFIX)]
+        wanted = ["company_id", *LOCATION, *(c.removeprefix(SHAP_PREFIX) for c in shap_cols)]
+        values = pq.read_table(features, columns=wanted).to_pandas()
+    except (OSError, KeyError, ValueError) as exc:
+        raise LoadError(f"cannot load {scores} with {features}: {exc}") from exc
+    if scored.empty:
+        raise LoadError(f"{scores} holds no rows")
+    if scored["model_version"].nunique() != 1:
+        raise LoadError(f"{scores} mixes model versions {sorted(scored['model_version'].unique())}")
+    frame = scored.merge(values, on="company_id", how="inner", validate="one_to_one")
+    if len(frame) != len(scored):
+        raise LoadError(f"{len(scored) - len(frame)} scored companies are missing from {features}")
+    for col in LOCATION:
+        frame[col] = frame[col].fillna("?").astype(str)
+    return frame, read_metadata(scores)
+
+
+def _names(records: Path | None, company_ids: pd.Series) -> tuple[np.ndarray, int]:
+    """Trade names from the register's companies table; an empty name where the register lacks one."""
+    if records is None:
+        log.warning("no records folder given: shortlists will show company ids without names")
+        return np.full(len(company_ids), "", dtype=object), len(company_ids)
+    path = records / "companies.parquet"
+    if not path.is_file():
+        raise LoadError(f"{path} does not exist; give the records folder the scores came from")
+    table = pd.read_parquet(path, columns=["company_id", "name"]).drop_duplicates("company_id")
+    names = table.set_index("company_id")["name"].reindex(company_ids.to_numpy())
+    return names.fillna("").astype(str).to_numpy(), int(names.isna().sum())
+
+
+def _write_folder(
+    folder: Path, frame: pd.DataFrame, features: tuple[str, ...], shap_cols: list[str], reference: Path
+) -> None:
+    """The batch's explanations and sector reference, written to a temporary folder that is then renamed."""
+    tmp = folder.with_name(f".{folder.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    cols = ["company_id", "sbi_section", "score", "probability", "base_value", *features, *shap_cols]
+    frame[cols].to_parquet(tmp / EXPLANATIONS, index=False, compression="zstd")
+    shutil.copyfile(reference, tmp / REFERENCE)
+    shutil.rmtree(folder, ignore_errors=True)
+    tmp.rename(folder)
+
+
+def _insert_signals(
+    store: Store,
+    batch_id: int,
+    frame: pd.DataFrame,
+    names: np.ndarray,
+    ranks: np.ndarray,
+    reasons: list[list[dict[str, Any]]],
+    step: Progress,
+) -> None:
+    rows = pd.DataFrame(
+        {
+            "batch_id": batch_id,
+            "company_id": frame["company_id"].astype(str).to_numpy(),
+            "name": names,
+            "riec_region": frame["riec_region"].to_numpy(),
+            "municipality": frame["municipality"].to_numpy(),
+            "municipality_code": frame["municipality_code"].to_numpy(),
+            "sbi_section": frame["sbi_section"].to_numpy(),
+            "score": frame["score"].to_numpy(dtype=float),
+            "probability": frame["probability"].to_numpy(dtype=float),
+            "base_value": frame["base_value"].to_numpy(dtype=float),
+            "region_rank": ranks + 1,
+            "reasons": [json.dumps(r, ensure_ascii=False) for r in reasons],
+        }
+    )
+    for start in range(0, len(rows), CHUNK):
+        chunk = [{str(k): v for k, v in r.items()} for r in rows.iloc[start : start + CHUNK].to_dict("records")]
+        with store.session() as s:
+            s.execute(insert(Signal), chunk)
+        step(f"{min(start + CHUNK, len(rows)):,} signals")
+
+
+def _discard(store: Store, batch_id: int, folder: Path) -> None:
+    """Undo a load that failed part-way; the previous batch keeps serving."""
+    try:
+        with store.session() as s:
+            s.execute(delete(Signal).where(Signal.batch_id == batch_id))
+            s.execute(delete(Batch).where(Batch.id == batch_id))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder.with_name(f".{folder.name}.tmp"), ignore_errors=True)
+
+
+def current_batch(store: Store) -> Batch | None:
+    """The batch being served, or None before the first load."""
+    with store.session() as s:
+        return s.scalar(select(Batch).where(Batch.current.is_(True)))
+
+
+def check_scores(path: Path) -> None:
+    """A clear error for a path that is not a score file, before any work starts."""
+    if not path.is_file():
+        raise ScoringError(f"{path} is not a file")

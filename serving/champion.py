@@ -1,0 +1,144 @@
+"""The model that scores supplied rows: the registry's ``@champion``, swapped only after it proves it works.
+
+A reload loads the new version beside the old one, scores a probe row and checks that the exact contributions add
+up to the score; only then does one reference assignment switch requests over. A version that fails to load or
+to score leaves the previous one serving and says why. Requests read the reference once, so none fails mid-swap.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+ADDITIVITY = 1e-6
+
+
+class ReloadError(RuntimeError):
+    """The candidate model could not replace the serving one; the message says why."""
+
+
+@dataclass(frozen=True)
+class Serving:
+    """A loaded model with its version and card."""
+
+    model: Any
+    version: str
+    card: dict[str, Any] = field(default_factory=dict)
+
+
+def probe(model: Any) -> None:
+    """Score one row of missing values and one of zeros; contributions must be finite and add up to the score."""
+    rows = pd.DataFrame([[np.nan] * len(model.features), [0.0] * len(model.features)], columns=list(model.features))
+    score = np.asarray(model.score(rows, num_threads=1))
+    contrib = np.asarray(model.contributions(rows, num_threads=1))
+    if not (np.all(np.isfinite(score)) and np.all(np.isfinite(contrib))):
+        raise ReloadError("the probe rows scored to non-finite values")
+    gap = float(np.max(np.abs(contrib.sum(axis=1) - score)))
+    if gap > ADDITIVITY:
+        raise ReloadError(f"contributions do not add up to the score on the probe rows (off by {gap:.2e})")
+
+
+class Champion:
+    """Holds the serving model; ``current`` is read without a lock, ``reload`` swaps under one."""
+
+    def __init__(self, loader: Callable[[], Serving] | None = None) -> None:
+        self.loader = loader or load_champion
+        self.current: Serving | None = None
+        self.last_error: str = ""
+        self._lock = threading.Lock()
+
+    def reload(self) -> Serving:
+        """Load ``@champion`` (or what the loader returns), probe it, then switch; raise and keep the old on failure."""
+        with self._lock:
+            try:
+                candidate = self.loader()
+                probe(candidate.model)
+            except Exception as exc:  # any failure of a candidate keeps the current model: that is the contract
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("reload refused, still serving %s: %s", self.version or "nothing", self.last_error)
+                raise ReloadError(self.last_error) from exc
+            self.current = candidate
+            self.last_error = ""
+            log.info("now serving model version %s", candidate.version)
+            return candidate
+
+    def follow(self, every_s: float, stop: threading.Event) -> None:
+        """Until ``stop`` is set, reload whenever another version holds ``@champion`` (run in a daemon thread).
+
+        A version that failed its probe is not tried again until the alias moves on, so a broken promotion
+        costs one warning per worker, not one a minute.
+        """
+        from training.registry import CHAMPION, alias_version
+
+        refused = ""
+        while not stop.wait(every_s):
+            try:
+                held = alias_version(CHAMPION)
+            except Exception as exc:  # the registry may be briefly unreachable: keep serving, try again later
+                log.warning("cannot read @champion from the registry: %s", exc)
+                continue
+            wanted = str(held.version) if held is not None else ""
+            if not wanted or wanted in (self.version, refused):
+                continue
+            try:
+                self.reload()
+            except ReloadError:
+                refused = wanted
+
+    @property
+    def version(self) -> str:
+        """The serving version, or an empty string."""
+        return self.current.version if self.current else ""
+
+
+def load_champion() -> Serving:
+    """The registry's ``@champion`` with its card."""
+    from training.registry import CHAMPION, load, resolve
+
+    version = resolve(f"@{CHAMPION}")
+    return Serving(load(version), str(version.version), model_card(version))
+
+
+def model_card(version: Any) -> dict[str, Any]:
+    """What an oversight body first asks about a model, from its registered version and training run."""
+    from training.registry import client
+
+    tags = dict(version.tags or {})
+    metrics: dict[str, float] = {}
+    try:
+        run = client().get_run(version.run_id)
+        metrics = {k: float(v) for k, v in run.data.metrics.items() if k.startswith("test.model.")}
+    except Exception as exc:  # the card is still useful without the run's metrics
+        log.warning("no run metrics for version %s: %s", version.version, exc)
+    windows = {k: v for k, v in tags.items() if k.endswith("_as_of") or k in ("horizon_months", "label_definition")}
+    return {
+        "name": version.name,
+        "version": str(version.version),
+        "registered_at": pd.Timestamp(int(version.creation_timestamp), unit="ms", tz="UTC").isoformat(),
+        "training_window": windows,
+        "catalogue": {k: tags[k] for k in ("catalogue_version", "catalogue_hash") if k in tags},
+        "metrics": metrics,
+        "fairness": {"audit": tags.get("fairness.audit", "missing"), "summary": tags.get("fairness.summary", "")},
+        "intended_use": INTENDED_USE,
+        "limitations": LIMITATIONS,
+    }
+
+
+INTENDED_USE = (
+    "Ranking companies in a RIEC region for human review by trained analysts, for a documented purpose and case. "
+    "A score is a signal that something in the register deserves a look, never a finding, a decision or evidence."
+)
+LIMITATIONS = [
+    "Trained and measured on a synthetic register; figures on real data are unknown until measured there.",
+    "Labels are confirmed investigations, so the model learns where investigators looked as well as what they found.",
+    "Calibrated probabilities are of a confirmed case within the horizon; most high scores are not cases.",
+    "Indicators that first appear in later years (bank cash flows) are missing for older snapshots.",
+    "The fairness audit covers the groups in docs/fairness.md; it cannot rule out harms to groups it does not know.",
+]

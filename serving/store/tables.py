@@ -1,0 +1,171 @@
+"""The store's tables, one class each; Alembic's migrations create exactly these (a test compares them).
+
+Person identifiers never enter the store: signals are about companies, and the audit trail records the staff
+user who asked, which is its purpose. Free-text feedback notes live only in ``feedback``, never in the audit trail.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base; its metadata is what the migrations must reproduce."""
+
+
+class User(Base):
+    """A named member of staff with one role and, for analysts, the RIEC regions they work in."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    regions: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of RIEC region names
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ApiKey(Base):
+    """An API key: a public id to find it and a SHA-256 of the whole key to check it; the key itself is never kept."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    key_id: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Batch(Base):
+    """One loaded score file: which model scored which snapshot, and where its explanations lie."""
+
+    __tablename__ = "batches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    model_version: Mapped[str] = mapped_column(String(20))
+    as_of: Mapped[str] = mapped_column(String(10))
+    catalogue_hash: Mapped[str] = mapped_column(String(32))
+    input_fingerprint: Mapped[str] = mapped_column(String(80))
+    rows: Mapped[int] = mapped_column(Integer)
+    folder: Mapped[str] = mapped_column(Text)
+    scores_sha256: Mapped[str] = mapped_column(String(64))
+    fairness_dir: Mapped[str | None] = mapped_column(Text, nullable=True)
+    drift_dir: Mapped[str | None] = mapped_column(Text, nullable=True)
+    current: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Signal(Base):
+    """A company's score in a batch, with what shortlists filter, sort and show; contributions stay in Parquet."""
+
+    __tablename__ = "signals"
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    riec_region: Mapped[str] = mapped_column(String(40))
+    municipality: Mapped[str] = mapped_column(String(80))
+    municipality_code: Mapped[str] = mapped_column(String(8))
+    sbi_section: Mapped[str] = mapped_column(String(4))
+    score: Mapped[float] = mapped_column(Float)
+    probability: Mapped[float] = mapped_column(Float)
+    base_value: Mapped[float] = mapped_column(Float)
+    region_rank: Mapped[int] = mapped_column(Integer)
+    reasons: Mapped[str] = mapped_column(Text)  # JSON: the top raising reasons, Dutch and English
+
+    __table_args__ = (
+        Index("ix_signals_region_rank", "batch_id", "riec_region", "region_rank"),
+        Index("ix_signals_region_sector", "batch_id", "riec_region", "sbi_section", "region_rank"),
+        Index("ix_signals_region_municipality", "batch_id", "riec_region", "municipality", "region_rank"),
+    )
+
+
+class Shortlist(Base):
+    """A shortlist as it was handed out: who asked, for what purpose and case, from which batch."""
+
+    __tablename__ = "shortlists"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    region: Mapped[str] = mapped_column(String(40), index=True)
+    sector: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    municipality: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    top_k: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(40))
+    case_reference: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ShortlistItem(Base):
+    """One ranked company of a shortlist."""
+
+    __tablename__ = "shortlist_items"
+    shortlist_id: Mapped[str] = mapped_column(ForeignKey("shortlists.id"), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(16))
+
+
+class Feedback(Base):
+    """An analyst's outcome for a signal, with its provenance; exported for retraining only on request."""
+
+    __tablename__ = "feedback"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(16), index=True)
+    shortlist_id: Mapped[str | None] = mapped_column(ForeignKey("shortlists.id"), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    purpose: Mapped[str] = mapped_column(String(40))
+    case_reference: Mapped[str] = mapped_column(String(64))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    model_version: Mapped[str] = mapped_column(String(20))
+    probability: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    exported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AuditRecord(Base):
+    """One request in the hash-chained audit trail; ``hash`` covers every other column and the previous hash."""
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(32), index=True)  # ISO 8601 UTC, microseconds: hashed as text
+    user: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str] = mapped_column(String(10))
+    endpoint: Mapped[str] = mapped_column(String(200))
+    params: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(String(40))
+    case_reference: Mapped[str] = mapped_column(String(64))
+    entity_ids: Mapped[str] = mapped_column(Text)
+    model_version: Mapped[str] = mapped_column(String(20))
+    status: Mapped[int] = mapped_column(Integer)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's last record and its anchor (the last pruned record), so that cutting the tail is detected too."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    anchor_seq: Mapped[int] = mapped_column(BigInteger)
+    anchor_hash: Mapped[str] = mapped_column(String(64))
+    touched_at: Mapped[str] = mapped_column(String(32))

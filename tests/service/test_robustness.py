@@ -1,0 +1,127 @@
+"""What must hold when things go wrong: no unaudited answer, no failed request during a reload, rate limits."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import update
+
+from serving.api import middleware
+from serving.champion import Serving
+from serving.store import Store
+from serving.store.tables import Batch
+from training.dataset import FEATURES
+
+from .conftest import PURPOSE, REGION, Served, serve
+from .world import Snapshot, quick_model
+
+
+@pytest.fixture
+def fresh(store: Store, snapshot: Snapshot, tmp_path: Path) -> Iterator[Served]:
+    yield from serve(store, snapshot, tmp_path)
+
+
+def _rows(snapshot: Snapshot, n: int = 2) -> list[dict[str, float | None]]:
+    frame = pd.read_parquet(snapshot.indicators).head(n)[list(FEATURES)]
+    return [{str(k): (None if pd.isna(v) else float(v)) for k, v in r.items()} for r in frame.to_dict("records")]
+
+
+def test_nothing_is_served_when_the_audit_trail_cannot_be_written(
+    fresh: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_a: object, **_k: object) -> int:
+        raise ConnectionError("store went away")
+
+    monkeypatch.setattr(middleware, "append", broken)
+    r = fresh.client.post("/v1/shortlists", json={"region": REGION, "top_k": 5, **PURPOSE},
+                          headers=fresh.auth("analyst"))  # fmt: skip
+    assert r.status_code == 503 and "audit trail" in r.json()["detail"]
+    assert "items" not in r.text
+
+
+def test_rate_limit_answers_429_with_retry_after(store: Store, snapshot: Snapshot, tmp_path: Path) -> None:
+    for served in serve(store, snapshot, tmp_path, rate_per_minute=3):
+        codes = [served.client.get("/v1/purposes", headers=served.auth("oversight")).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        r = served.client.get("/v1/purposes", headers=served.auth("oversight"))
+        assert int(r.headers["retry-after"]) >= 1
+        assert served.client.get("/v1/purposes", headers=served.auth("admin")).status_code == 200  # per key
+
+
+def test_a_failed_reload_keeps_the_serving_model_and_says_why(fresh: Served) -> None:
+    champion = fresh.client.app.state.tegenkracht.champion
+
+    def missing() -> Serving:
+        raise LookupError("no @champion in the registry")
+
+    champion.loader = missing
+    r = fresh.client.post("/v1/admin/reload", headers=fresh.auth("admin"))
+    assert r.status_code == 503
+    assert r.json()["serving"] == "1" and "no @champion" in r.json()["reason"]
+    assert fresh.client.get("/v1/model", headers=fresh.auth("oversight")).json()["version"] == "1"
+
+
+def test_a_model_that_cannot_score_the_probe_is_refused(fresh: Served) -> None:
+    champion = fresh.client.app.state.tegenkracht.champion
+
+    class Broken:
+        features = tuple(FEATURES)
+
+        def score(self, rows: pd.DataFrame, num_threads: int = 0) -> np.ndarray:
+            return np.full(len(rows), np.nan)
+
+        def contributions(self, rows: pd.DataFrame, num_threads: int = 0) -> np.ndarray:
+            return np.zeros((len(rows), len(FEATURES) + 1))
+
+    champion.loader = lambda: Serving(Broken(), "2", {})
+    r = fresh.client.post("/v1/admin/reload", headers=fresh.auth("admin"))
+    assert r.status_code == 503 and "non-finite" in r.json()["reason"]
+    assert champion.version == "1"
+
+
+def test_no_request_fails_while_models_are_swapped(fresh: Served) -> None:
+    champion = fresh.client.app.state.tegenkracht.champion
+    other = quick_model(pd.read_parquet(fresh.snapshot.indicators), seed=1)
+    versions = iter(range(2, 1000))
+    champion.loader = lambda: Serving(other, str(next(versions)), fresh.snapshot.serving().card)
+    rows = _rows(fresh.snapshot)
+    codes: list[int] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        while not stop.is_set():
+            codes.append(
+                fresh.client.post("/v1/score", json={"rows": rows}, headers=fresh.auth("scientist")).status_code
+            )
+
+    workers = [threading.Thread(target=hammer) for _ in range(3)]
+    for w in workers:
+        w.start()
+    reloads = [fresh.client.post("/v1/admin/reload", headers=fresh.auth("admin")).status_code for _ in range(5)]
+    stop.set()
+    for w in workers:
+        w.join()
+    assert reloads == [200] * 5 and champion.version == "6"
+    assert codes and set(codes) == {200}
+
+
+def test_reports_are_served_as_json_and_html(fresh: Served, tmp_path: Path) -> None:
+    folder = tmp_path / "fairness"
+    folder.mkdir()
+    (folder / "audit_observed.json").write_text('{"passed": true}')
+    (folder / "fairness_nl.html").write_text("<html><body>Eerlijkheid</body></html>")
+    with fresh.store.session() as s:
+        s.execute(update(Batch).where(Batch.id == fresh.batch.batch_id).values(fairness_dir=str(folder)))
+    r = fresh.client.get("/v1/fairness/report", headers=fresh.auth("oversight"))
+    assert r.status_code == 200 and r.json()["audit"] == {"passed": True} and r.json()["model_version"] == "1"
+    html = fresh.client.get("/v1/fairness/report", params={"format": "html"}, headers=fresh.auth("scientist"))
+    assert html.status_code == 200 and "Eerlijkheid" in html.text
+    assert "img-src data:" in html.headers["content-security-policy"]
+    missing = fresh.client.get("/v1/fairness/report", params={"format": "html", "lang": "en"},
+                               headers=fresh.auth("oversight"))  # fmt: skip
+    assert missing.status_code == 404

@@ -1,0 +1,166 @@
+"""The service verbs: users, audit-log, feedback export, and `score --load`, with their exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import typer
+from sqlalchemy import update
+from typer.testing import CliRunner
+
+from serving.access import Role, authenticate
+from serving.batches import current_batch
+from serving.feedback import record
+from serving.signals import company_signal
+from serving.store import open_store
+from serving.store.tables import AuditRecord
+from tegenkracht import settings
+from tegenkracht.cli import app
+
+from .conftest import REGION
+from .world import Snapshot
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setattr(settings, "DATABASE_URL", url)
+    monkeypatch.setattr(settings, "STORE_DIR", tmp_path / "store")
+    monkeypatch.setattr(settings, "VAR_DIR", tmp_path)
+    return url
+
+
+def _json(result: object) -> dict:
+    return json.loads(result.stdout)
+
+
+def test_users_add_prints_the_key_once_and_it_works(store_url: str) -> None:
+    made = runner.invoke(app, ["users", "add", "Fatima", "--role", "analyst", "--region", REGION, "--json"])
+    assert made.exit_code == 0, made.output
+    body = _json(made)
+    assert set(body) >= {"name", "role", "regions", "api_key"} and body["regions"] == [REGION]
+    store = open_store(store_url)
+    assert authenticate(store, body["api_key"]) is not None
+    listed = runner.invoke(app, ["users", "list", "--json"])
+    assert body["api_key"] not in listed.stdout and "Fatima" in listed.stdout
+    assert runner.invoke(app, ["users", "revoke", "Fatima"]).exit_code == 0
+    assert authenticate(store, body["api_key"]) is None
+    store.dispose()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["users", "add", "X", "--role", "wizard"],
+        ["users", "add", "X", "--role", "analyst"],
+        ["users", "add", "X", "--role", "admin", "--region", REGION],
+        ["users", "revoke", "nobody"],
+        ["audit-log", "prune", "--days", "30"],
+    ],
+)
+def test_bad_service_commands_exit_2_with_a_message(store_url: str, args: list[str]) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "error" in result.output
+
+
+def test_audit_log_verify_exits_1_and_names_the_record(store_url: str) -> None:
+    runner.invoke(app, ["users", "add", "Gijs", "--role", "oversight"])
+    runner.invoke(app, ["users", "add", "Hanna", "--role", "admin"])
+    good = runner.invoke(app, ["audit-log", "verify", "--json"])
+    assert good.exit_code == 0 and _json(good)["ok"] and _json(good)["checked"] == 2
+    listed = runner.invoke(app, ["audit-log", "list", "--json"])
+    assert [r["endpoint"] for r in _json(listed)["records"]] == ["users add", "users add"]
+    store = open_store(store_url)
+    with store.session() as s:
+        s.execute(update(AuditRecord).where(AuditRecord.seq == 1).values(params='{"name": "Someone"}'))
+    store.dispose()
+    bad = runner.invoke(app, ["audit-log", "verify", "--json"])
+    assert bad.exit_code == 1 and _json(bad)["first_bad_seq"] == 1
+
+
+def test_score_load_then_feedback_export(store_url: str, snapshot: Snapshot, tmp_path: Path) -> None:
+    from models.risk import RiskModel
+
+    folder = tmp_path / "model"
+    snapshot.model.save(folder)
+    scores = tmp_path / "scores.parquet"
+    import serving.scoring
+
+    serving.scoring.score_file(RiskModel.load(folder), snapshot.indicators, scores, "7")
+    from tegenkracht.service_verbs import run_load
+
+    loaded = run_load(scores, snapshot.indicators, snapshot.world)
+    assert loaded["rows"] == len(pd.read_parquet(scores)) and loaded["companies_without_name"] == 0
+    store = open_store(store_url)
+    batch = current_batch(store)
+    assert batch is not None and batch.model_version == "7"
+    assert batch.fairness_dir == str(tmp_path / "fairness" / "scores")
+    made = runner.invoke(app, ["users", "add", "Ivo", "--role", "analyst", "--region", REGION, "--json"])
+    who = authenticate(store, _json(made)["api_key"])
+    assert who is not None and who.role is Role.ANALYST
+    region = pd.read_parquet(snapshot.indicators).query("riec_region == @REGION")["company_id"].head(3).tolist()
+    for company, outcome in zip(region, ["confirmed", "dismissed", "inconclusive"], strict=True):
+        sig = company_signal(store, who, batch, company)
+        assert sig is not None
+        record(store, who, batch, company, sig.probability,
+               {"outcome": outcome, "purpose": "riec_case", "case_reference": "C-77"})  # fmt: skip
+    sig = company_signal(store, who, batch, region[0])
+    record(store, who, batch, region[0], sig.probability,  # type: ignore[union-attr]
+           {"outcome": "dismissed", "purpose": "riec_case", "case_reference": "C-78"})  # fmt: skip
+    out = tmp_path / "labels.parquet"
+    exported = runner.invoke(app, ["feedback", "export", "--out", str(out), "--json"])
+    assert exported.exit_code == 0, exported.output
+    summary = _json(exported)
+    assert summary["read"] == 4 and summary["inconclusive_left_out"] == 1
+    assert summary["conflicting_companies_left_out"] == [region[0]]
+    labels = pd.read_parquet(out)
+    assert labels["company_id"].tolist() == [region[1]] and labels["label"].tolist() == [0]
+    assert set(labels.columns) >= {"given_by", "purpose", "case_reference", "model_version", "decided_at"}
+    again = runner.invoke(app, ["feedback", "export", "--out", str(out), "--json"])
+    assert _json(again)["read"] == 0  # exported once; --all exports everything again
+    assert _json(runner.invoke(app, ["feedback", "export", "--out", str(out), "--all", "--json"]))["read"] == 4
+    store.dispose()
+
+
+def test_a_failed_load_leaves_the_previous_batch_serving(
+    store_url: str, snapshot: Snapshot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from serving import batches
+    from tegenkracht.service_verbs import run_load
+
+    run_load(snapshot.scores, snapshot.indicators, snapshot.world)
+
+    def crash(*_a: object, **_k: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(batches, "_insert_signals", crash)
+    with pytest.raises(typer.Exit) as refused:
+        run_load(snapshot.scores, snapshot.indicators, snapshot.world)
+    assert refused.value.exit_code == 2
+    store = open_store(store_url)
+    batch = current_batch(store)
+    assert batch is not None and batch.id == 1
+    assert sorted(p.name for p in (tmp_path / "store").iterdir()) == ["batch-1"]
+    store.dispose()
+
+
+def test_an_oversight_user_in_the_store_may_approve_an_override(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from training import promotion
+
+    monkeypatch.setattr(settings, "OVERSIGHT_APPROVERS", frozenset())
+    assert not promotion._oversight_user("Jet")
+    runner.invoke(app, ["users", "add", "Jet", "--role", "oversight"])
+    runner.invoke(app, ["users", "add", "Kees", "--role", "admin"])
+    assert promotion._oversight_user("Jet") and not promotion._oversight_user("Kees")
+    promotion._check_override("Jet", "the fairness gate failed on a known data error")
+    with pytest.raises(promotion.PromotionError, match="oversight role"):
+        promotion._check_override("Kees", "the fairness gate failed on a known data error")
+    runner.invoke(app, ["users", "revoke", "Jet"])
+    assert not promotion._oversight_user("Jet")
