@@ -3,7 +3,8 @@
 An edited record no longer matches its hash; an inserted or deleted one breaks the link to its neighbour; a cut
 tail no longer reaches the head kept in ``audit_head``. ``verify`` walks the chain once and names the first record
 where any of that shows. Appends are serialised by writing the head row first, which takes the write lock on
-SQLite and a row lock on PostgreSQL, so concurrent requests and processes extend one chain, never two.
+SQLite and a row lock on PostgreSQL, so concurrent requests and processes extend one chain, never two (the
+store's write lock in front of it only makes waiting writers wake sooner on SQLite).
 
 What the chain cannot catch: someone with write access to the database who rewrites every hash from the edit
 onwards *and* the head. Publishing the head hash elsewhere (``tegenkracht audit-log verify`` prints it) closes that.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,7 +41,6 @@ HASHED = (
     "status",
     "prev_hash",
 )
-_LOCK = threading.Lock()  # one appender per process; the head row serialises processes
 
 
 class RetentionError(ValueError):
@@ -101,7 +100,7 @@ def _fields(record: AuditRecord) -> dict[str, Any]:
 def append(store: Store, entry: Entry, at: datetime | None = None) -> int:
     """Add one record at the end of the chain; returns its sequence number."""
     stamp = _stamp(at)
-    with _LOCK, store.engine.begin() as s:  # Core, not the ORM: this runs on every request
+    with store.write_lock(), store.engine.begin() as s:  # Core, not the ORM: this runs on every request
         s.execute(update(AuditHead).where(AuditHead.id == 1).values(touched_at=stamp))  # the lock, first
         head_seq, head_hash = s.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
         fields: dict[str, Any] = {
@@ -203,7 +202,7 @@ def prune(store: Store, days: int | None = None, by: str = "cli") -> dict[str, A
     if not state.ok:
         raise RetentionError(f"the chain is broken ({state.reason}); nothing is pruned")
     cutoff = _stamp(datetime.now(UTC) - timedelta(days=keep))
-    with _LOCK, store.session() as s:
+    with store.write_lock(), store.session() as s:
         s.execute(update(AuditHead).where(AuditHead.id == 1).values(touched_at=_stamp()))
         last = s.execute(
             select(AuditRecord.seq, AuditRecord.hash)

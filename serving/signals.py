@@ -6,12 +6,12 @@ one that does not exist, so the answer never reveals which companies are scored 
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import case, func, insert, select
 
 from serving.access import Principal
@@ -53,7 +53,7 @@ def _item(sig: Any, rank: int) -> dict[str, Any]:
         "score": sig.score,
         "probability": sig.probability,
         "region_rank": sig.region_rank,
-        "reasons": json.loads(sig.reasons),
+        "reasons": orjson.loads(sig.reasons),
     }
 
 
@@ -66,7 +66,7 @@ def create_shortlist(store: Store, who: Principal, batch: Batch, ask: ShortlistR
         query = query.where(Signal.municipality == ask.municipality)
     shortlist_id = str(uuid.uuid4())
     created = datetime.now(UTC)
-    with store.engine.begin() as c:  # Core, not the ORM: a hundred items per request
+    with store.write_lock(), store.engine.begin() as c:  # Core, not the ORM: a hundred items per request
         found = c.execute(query.order_by(Signal.region_rank).limit(ask.top_k)).all()
         c.execute(
             insert(Shortlist).values(

@@ -18,10 +18,11 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import orjson
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from serving import auditlog, feedback, signals
@@ -82,12 +83,13 @@ def _batch(state: AppState) -> Batch:
     return found
 
 
-def _fast(body: dict[str, Any], status: int = 200) -> JSONResponse:
-    """Answer without re-validating ``body`` against the response model: half a millisecond on the hottest routes.
+def _fast(body: dict[str, Any], status: int = 200) -> Response:
+    """Answer with orjson, without re-validating ``body`` against the response model.
 
-    The body is built here to that model, and the Schemathesis test checks every answer against the document.
+    A millisecond or two on the hottest routes. The body is built here to that model, and the Schemathesis
+    test checks every answer against the document.
     """
-    return JSONResponse(body, status_code=status)
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
 def _bind(request: Request, purpose: str, case_reference: str, params: dict[str, Any]) -> None:
@@ -132,7 +134,7 @@ async def purposes(who: Annotated[Principal, Depends(ANYONE)]) -> list[dict[str,
 )
 async def create_shortlist(
     body: ShortlistIn, request: Request, who: Annotated[Principal, Depends(ANALYST)]
-) -> JSONResponse:
+) -> Response:
     """The highest-ranked companies of one of your regions, optionally one sector or municipality.
 
     Each item carries its top reasons in Dutch and English. The list is stored, so it can be fetched again and
@@ -191,7 +193,7 @@ async def company_signal(
     company_id: Annotated[str, PathParam(pattern=r"^\d{8}$", description="KvK number.")],
     purpose: PurposeQ,
     case_reference: CaseQ,
-) -> JSONResponse:
+) -> Response:
     """A company's score with its complete explanation: every indicator's value, peer median and contribution.
 
     A company outside your regions answers exactly like one that does not exist.
