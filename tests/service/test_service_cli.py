@@ -110,7 +110,7 @@ def test_score_load_then_feedback_export(store_url: str, snapshot: Snapshot, tmp
         record(store, who, batch, company, sig.probability,
                {"outcome": outcome, "purpose": "riec_case", "case_reference": "C-77"})  # fmt: skip
     sig = company_signal(store, who, batch, region[0])
-    record(store, who, batch, region[0], sig.probability,  # type: ignore[union-attr]
+    record(store, who, batch, region[0], sig.probability,
            {"outcome": "dismissed", "purpose": "riec_case", "case_reference": "C-78"})  # fmt: skip
     out = tmp_path / "labels.parquet"
     exported = runner.invoke(app, ["feedback", "export", "--out", str(out), "--json"])
