@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from serving.store import Store
 from serving.store.tables import ApiKey, User
@@ -36,6 +37,10 @@ class Role(enum.StrEnum):
 
 class AccessError(ValueError):
     """A user or key request that cannot be honoured (unknown region, duplicate name, ...)."""
+
+
+class DuplicateUserError(AccessError):
+    """The name is taken (HTTP 409, not 422)."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,7 @@ def add_user(store: Store, name: str, role: Role, regions: list[str], days: int 
             s.flush()
             key, expires = _new_key(s, user.id, days)
     except IntegrityError as exc:
-        raise AccessError(f"a user named {name!r} exists already") from exc
+        raise DuplicateUserError(f"a user named {name!r} exists already") from exc
     return NewKey(name, role, scope, key, expires)
 
 
@@ -126,10 +131,7 @@ def issue_key(store: Store, name: str, days: int | None = None) -> NewKey:
         return NewKey(user.name, Role(user.role), tuple(json.loads(user.regions)), key, expires)
 
 
-def _new_key(session: object, user_id: int, days: int | None) -> tuple[str, datetime]:
-    from sqlalchemy.orm import Session
-
-    assert isinstance(session, Session)
+def _new_key(session: Session, user_id: int, days: int | None) -> tuple[str, datetime]:
     ttl = settings.KEY_TTL_DAYS if days is None else days
     if not 1 <= ttl <= 366:
         raise AccessError("a key lives 1 to 366 days")

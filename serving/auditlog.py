@@ -6,8 +6,10 @@ where any of that shows. Appends are serialised by writing the head row first, w
 SQLite and a row lock on PostgreSQL, so concurrent requests and processes extend one chain, never two (the
 store's write lock in front of it only makes waiting writers wake sooner on SQLite).
 
-What the chain cannot catch: someone with write access to the database who rewrites every hash from the edit
-onwards *and* the head. Publishing the head hash elsewhere (``tegenkracht audit-log verify`` prints it) closes that.
+What the chain cannot catch from inside the database: someone with write access who cuts the tail and sets the
+head back to the last record kept, or who rewrites every hash from an edit onwards and the head. A head kept
+outside (``tegenkracht audit-log verify`` prints it; ``--expect SEQ:HASH`` checks it later) catches both.
+Moving the anchor, the start of the chain after pruning, needs the prune record that names it, inside the chain.
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from serving.store import Store
 from serving.store.tables import AuditHead, AuditRecord
 from tegenkracht import settings
 
 GENESIS = "0" * 64
+PRUNE = "audit-log prune"
 HASHED = (
     "seq",
     "at",
@@ -99,42 +102,51 @@ def _fields(record: AuditRecord) -> dict[str, Any]:
 
 def append(store: Store, entry: Entry, at: datetime | None = None) -> int:
     """Add one record at the end of the chain; returns its sequence number."""
-    stamp = _stamp(at)
-    with store.write_lock(), store.engine.begin() as s:  # Core, not the ORM: this runs on every request
-        s.execute(update(AuditHead).where(AuditHead.id == 1).values(touched_at=stamp))  # the lock, first
-        head_seq, head_hash = s.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
-        fields: dict[str, Any] = {
-            "seq": int(head_seq) + 1,
-            "at": stamp,
-            "user": entry.user[:100],
-            "role": entry.role[:20],
-            "method": entry.method[:10],
-            "endpoint": entry.endpoint[:200],
-            "params": _canonical(entry.params),
-            "purpose": entry.purpose[:40],
-            "case_reference": entry.case_reference[:64],
-            "entity_ids": _canonical(entry.entity_ids),
-            "model_version": entry.model_version[:20],
-            "status": int(entry.status),
-            "prev_hash": head_hash,
-        }
-        digest = record_hash(fields)
-        s.execute(insert(AuditRecord).values(**fields, hash=digest))
-        s.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=fields["seq"], hash=digest))
+    with store.write_lock(), store.engine.begin() as c:  # Core, not the ORM: this runs on every request
+        return _append(c, entry, _stamp(at))
+
+
+def _append(c: Connection, entry: Entry, stamp: str) -> int:
+    """Append inside the caller's transaction: the head row is written first, which is the lock."""
+    c.execute(update(AuditHead).where(AuditHead.id == 1).values(touched_at=stamp))
+    head_seq, head_hash = c.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    fields: dict[str, Any] = {
+        "seq": int(head_seq) + 1,
+        "at": stamp,
+        "user": entry.user[:100],
+        "role": entry.role[:20],
+        "method": entry.method[:10],
+        "endpoint": entry.endpoint[:200],
+        "params": _canonical(entry.params),
+        "purpose": entry.purpose[:40],
+        "case_reference": entry.case_reference[:64],
+        "entity_ids": _canonical(entry.entity_ids),
+        "model_version": entry.model_version[:20],
+        "status": int(entry.status),
+        "prev_hash": head_hash,
+    }
+    digest = record_hash(fields)
+    c.execute(insert(AuditRecord).values(**fields, hash=digest))
+    c.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=fields["seq"], hash=digest))
     return int(fields["seq"])
 
 
-def verify(store: Store, batch: int = 5_000) -> Verification:
-    """Walk the chain from its anchor to its head; stop at the first record that breaks it."""
+def verify(store: Store, expect: tuple[int, str] | None = None, batch: int = 5_000) -> Verification:
+    """Walk the chain from its anchor to the head as it stood when the walk began; stop at the first bad record.
+
+    Records appended during the walk are left for the next run, so a live service never reads as tampered.
+    ``expect`` is a head kept outside the database (``seq``, ``hash``): the chain must still hold it.
+    """
     with store.session() as s:
         head = s.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
         head_seq, head_hash, anchor_seq, anchor_hash = head.seq, head.hash, head.anchor_seq, head.anchor_hash
     expected_seq, expected_prev, checked = anchor_seq + 1, anchor_hash, 0
+    anchor_recorded = anchor_seq == 0
 
     def result(bad: int | None = None, reason: str = "") -> Verification:
         return Verification(bad is None, checked, head_seq, head_hash, anchor_seq, bad, reason)
 
-    for record in _records(store, batch):
+    for record in _records(store, batch, head_seq):
         if record.seq < expected_seq:
             return result(record.seq, f"record {record.seq} lies before the anchor ({anchor_seq}) or repeats")
         if record.seq > expected_seq:
@@ -147,22 +159,68 @@ def verify(store: Store, batch: int = 5_000) -> Verification:
             )
         if record_hash(_fields(record)) != record.hash:
             return result(record.seq, f"record {record.seq} was edited: its content no longer matches its hash")
+        anchor_recorded = anchor_recorded or _moves_anchor_to(record, anchor_seq, anchor_hash)
         expected_seq, expected_prev, checked = record.seq + 1, record.hash, checked + 1
-    if expected_seq - 1 != head_seq or expected_prev != head_hash:
-        last = expected_seq - 1
-        if last < head_seq:
-            return result(last + 1, f"record(s) {last + 1}..{head_seq} at the end of the chain are missing (deleted)")
-        return result(last, f"record {last} is past the recorded head {head_seq}: inserted, or the head was edited")
+    last = expected_seq - 1
+    if last < head_seq:
+        return result(last + 1, f"record(s) {last + 1}..{head_seq} at the end of the chain are missing (deleted)")
+    if expected_prev != head_hash:
+        return result(last, f"record {last} is not the recorded head: the head or the record was edited")
+    if not anchor_recorded:
+        return result(
+            anchor_seq, f"the chain starts after record {anchor_seq} but no prune record moved it there: deleted"
+        )
+    past = _past_head(store)
+    if past:
+        return result(past[0], past[1])
+    if expect is not None:
+        missing = _holds(store, *expect, anchor_seq)
+        if missing:
+            return result(expect[0], missing)
     return result()
 
 
-def _records(store: Store, batch: int) -> Iterator[AuditRecord]:
-    """Every record in sequence order, read in pages so memory stays flat however long the chain is."""
+def _moves_anchor_to(record: AuditRecord, anchor_seq: int, anchor_hash: str) -> bool:
+    """Whether ``record`` is the prune that cut the chain at the current anchor."""
+    if record.endpoint != PRUNE or record.role != "system":
+        return False
+    params = json.loads(record.params)
+    return bool(params.get("anchor_seq") == anchor_seq and params.get("anchor_hash") == anchor_hash)
+
+
+def _past_head(store: Store) -> tuple[int, str] | None:
+    """A record beyond the current head (inserted behind the chain's back), checked under the write lock."""
+    with store.write_lock(), store.session() as s:
+        seq, digest = s.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+        top = s.scalar(select(func.max(AuditRecord.seq)))
+        at_head = s.scalar(select(AuditRecord.hash).where(AuditRecord.seq == seq))
+    if top is not None and top > seq:
+        return int(top), f"record {top} is past the recorded head {seq}: inserted, or the head was edited"
+    if seq > 0 and at_head is not None and at_head != digest:
+        return int(seq), f"record {seq} is not the recorded head: the head or the record was edited"
+    return None
+
+
+def _holds(store: Store, seq: int, digest: str, anchor_seq: int) -> str:
+    """Empty if the chain still holds record ``seq`` with ``digest``; otherwise why not."""
+    if seq <= anchor_seq:
+        return f"record {seq} was pruned (the chain starts after {anchor_seq}); it cannot be checked any more"
+    with store.session() as s:
+        found = s.scalar(select(AuditRecord.hash).where(AuditRecord.seq == seq))
+    if found is None:
+        return f"the chain no longer holds record {seq}, a head kept outside: its tail was cut"
+    if found != digest:
+        return f"record {seq} no longer has the hash kept outside: the chain was rewritten"
+    return ""
+
+
+def _records(store: Store, batch: int, upto: int) -> Iterator[AuditRecord]:
+    """Records up to ``upto`` in sequence order, read in pages so memory stays flat however long the chain is."""
     after = -1
     while True:
         with store.session() as s:
-            page = s.scalars(select(AuditRecord).where(AuditRecord.seq > after).order_by(AuditRecord.seq).limit(batch))
-            rows = list(page)
+            query = select(AuditRecord).where(AuditRecord.seq > after, AuditRecord.seq <= upto)
+            rows = list(s.scalars(query.order_by(AuditRecord.seq).limit(batch)))
         if not rows:
             return
         yield from rows
@@ -187,10 +245,12 @@ def as_dict(record: AuditRecord) -> dict[str, Any]:
     return out
 
 
-def prune(store: Store, days: int | None = None, by: str = "cli") -> dict[str, Any]:
-    """Drop records older than the retention period, after checking the chain; the cut becomes the new anchor.
+def prune(store: Store, days: int | None = None, by: str = "cli", chunk: int = 20_000) -> dict[str, Any]:
+    """Drop records older than the retention period, after checking the chain; each cut becomes the new anchor.
 
     Refuses below the legal minimum and refuses to cut a broken chain (pruning would destroy the evidence).
+    Cuts ``chunk`` records per transaction, so appends (every request) wait a moment, not the whole prune; each
+    cut appends its own prune record naming the new anchor, which ``verify`` demands.
     """
     keep = settings.AUDIT_RETENTION_DAYS if days is None else days
     if keep < settings.AUDIT_RETENTION_MIN_DAYS:
@@ -202,19 +262,22 @@ def prune(store: Store, days: int | None = None, by: str = "cli") -> dict[str, A
     if not state.ok:
         raise RetentionError(f"the chain is broken ({state.reason}); nothing is pruned")
     cutoff = _stamp(datetime.now(UTC) - timedelta(days=keep))
-    with store.write_lock(), store.session() as s:
-        s.execute(update(AuditHead).where(AuditHead.id == 1).values(touched_at=_stamp()))
-        last = s.execute(
-            select(AuditRecord.seq, AuditRecord.hash)
-            .where(AuditRecord.at < cutoff)
-            .order_by(AuditRecord.seq.desc())
-            .limit(1)
-        ).first()
-        removed = 0
-        if last is not None:
-            result = s.execute(delete(AuditRecord).where(AuditRecord.seq <= last.seq))
-            removed = int(getattr(result, "rowcount", 0) or 0)
-            s.execute(update(AuditHead).where(AuditHead.id == 1).values(anchor_seq=last.seq, anchor_hash=last.hash))
-    summary = {"removed": removed, "older_than": cutoff, "kept_days": keep}
-    append(store, Entry(user=by, role="system", method="CLI", endpoint="audit-log prune", params=summary, status=0))
-    return summary
+    removed = 0
+    while True:
+        with store.write_lock(), store.engine.begin() as c:
+            c.execute(update(AuditHead).where(AuditHead.id == 1).values(touched_at=_stamp()))
+            anchor = int(c.scalar(select(AuditHead.anchor_seq).where(AuditHead.id == 1)) or 0)
+            cut = c.execute(
+                select(AuditRecord.seq, AuditRecord.hash)
+                .where(AuditRecord.at < cutoff, AuditRecord.seq <= anchor + chunk)
+                .order_by(AuditRecord.seq.desc())
+                .limit(1)
+            ).first()
+            if cut is None:
+                break
+            gone = c.execute(delete(AuditRecord).where(AuditRecord.seq <= cut.seq))
+            removed += int(getattr(gone, "rowcount", 0) or 0)
+            c.execute(update(AuditHead).where(AuditHead.id == 1).values(anchor_seq=cut.seq, anchor_hash=cut.hash))
+            params = {"anchor_seq": cut.seq, "anchor_hash": cut.hash, "older_than": cutoff, "kept_days": keep}
+            _append(c, Entry(user=by, role="system", method="CLI", endpoint=PRUNE, params=params), _stamp())
+    return {"removed": removed, "older_than": cutoff, "kept_days": keep}

@@ -14,6 +14,7 @@ import logging
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from models.reasons import top_raises
 from models.risk import SHAP_PREFIX
 from serving.scoring import ScoringError, reference_file, same_snapshot
 from serving.store import Store
-from serving.store.tables import Batch, Signal
+from serving.store.tables import AuditHead, Batch, Signal
 from synth._io import file_sha256
 from tegenkracht import settings
 from training.evaluation import rank_in_region, tiebreak
@@ -38,6 +39,7 @@ EXPLANATIONS = "explanations.parquet"
 REFERENCE = "reference.parquet"
 LOCATION = ("riec_region", "municipality", "municipality_code", "sbi_section")
 CHUNK = 20_000
+ABANDONED_AFTER = timedelta(hours=6)
 
 
 class LoadError(ValueError):
@@ -79,6 +81,7 @@ def load_batch(
 ) -> LoadedBatch:
     """Load ``scores`` (from ``tegenkracht score``) with the indicator table it was scored from."""
     step = progress or (lambda _n: None)
+    _clear_abandoned(store, root or settings.STORE_DIR)
     frame, meta = _joined(scores, features)
     shap_cols = [c for c in frame.columns if c.startswith(SHAP_PREFIX)]
     model_features = tuple(c.removeprefix(SHAP_PREFIX) for c in shap_cols)
@@ -110,7 +113,10 @@ def load_batch(
     try:
         _write_folder(folder, frame, model_features, shap_cols, reference_file(scores))
         _insert_signals(store, batch_id, frame, names, ranks, reasons, step)
-        with store.session() as s:
+        with store.write_lock(), store.session() as s:
+            # Writing the audit head first queues concurrent loads (a row lock on PostgreSQL, the write lock on
+            # SQLite), so two loads finishing together cannot both leave their batch current.
+            s.execute(update(AuditHead).where(AuditHead.id == 1).values(touched_at=AuditHead.touched_at))
             s.execute(update(Batch).where(Batch.id == batch_id).values(folder=str(folder)))
             s.execute(update(Batch).where(Batch.current.is_(True)).values(current=False))
             s.execute(update(Batch).where(Batch.id == batch_id).values(current=True))
@@ -216,7 +222,21 @@ def _discard(store: Store, batch_id: int, folder: Path) -> None:
 def current_batch(store: Store) -> Batch | None:
     """The batch being served, or None before the first load."""
     with store.session() as s:
-        return s.scalar(select(Batch).where(Batch.current.is_(True)))
+        return s.scalar(select(Batch).where(Batch.current.is_(True)).order_by(Batch.id.desc()).limit(1))
+
+
+def _clear_abandoned(store: Store, root: Path) -> None:
+    """Remove what a load killed outright (no chance to clean up) left: its rows and its folders.
+
+    A load that has not finished is recognised by its empty folder column; one older than ABANDONED_AFTER is
+    taken to be dead, not running.
+    """
+    before = pd.Timestamp.now(tz="UTC").to_pydatetime() - ABANDONED_AFTER
+    with store.session() as s:
+        dead = list(s.scalars(select(Batch.id).where(Batch.folder == "", Batch.loaded_at < before)))
+    for batch_id in dead:
+        log.warning("removing batch %d, a load that never finished", batch_id)
+        _discard(store, batch_id, root / f"batch-{batch_id}")
 
 
 def check_scores(path: Path) -> None:

@@ -34,12 +34,19 @@ class Serving:
 
 
 def probe(model: Any) -> None:
-    """Score one row of missing values and one of zeros; contributions must be finite and add up to the score."""
+    """Score one row of missing values and one of zeros through the same call ``POST /v1/score`` makes.
+
+    Score, probability and contributions must be finite, probabilities in [0, 1], and the contributions must
+    add up to the score.
+    """
     rows = pd.DataFrame([[np.nan] * len(model.features), [0.0] * len(model.features)], columns=list(model.features))
-    score = np.asarray(model.score(rows, num_threads=1))
-    contrib = np.asarray(model.contributions(rows, num_threads=1))
-    if not (np.all(np.isfinite(score)) and np.all(np.isfinite(contrib))):
+    scored = model.predict_frame(rows, num_threads=1)
+    score, probability = scored["score"].to_numpy(), scored["probability"].to_numpy()
+    contrib = scored.drop(columns=["score", "probability"]).to_numpy(dtype=np.float64)  # base value included
+    if not (np.all(np.isfinite(score)) and np.all(np.isfinite(contrib)) and np.all(np.isfinite(probability))):
         raise ReloadError("the probe rows scored to non-finite values")
+    if np.any((probability < 0) | (probability > 1)):
+        raise ReloadError("the calibrated probability of a probe row lies outside [0, 1]")
     gap = float(np.max(np.abs(contrib.sum(axis=1) - score)))
     if gap > ADDITIVITY:
         raise ReloadError(f"contributions do not add up to the score on the probe rows (off by {gap:.2e})")

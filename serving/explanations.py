@@ -110,6 +110,10 @@ class ExplanationCache:
         self._lock = threading.Lock()
         self._batches: dict[int, BatchExplanations] = {}
 
+    def peek(self, batch_id: int) -> BatchExplanations | None:
+        """The batch's explanations if already read, else None; never reads (safe on the event loop)."""
+        return self._batches.get(batch_id)
+
     def get(self, batch_id: int, folder: str) -> BatchExplanations:
         """The batch's explanations, reading them on first use."""
         with self._lock:

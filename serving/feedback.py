@@ -84,54 +84,73 @@ def record(
 
 
 def export(store: Store, out: Path, include_exported: bool = False) -> dict[str, Any]:
-    """Write labelled cases (confirmed → 1, dismissed → 0) to Parquet atomically and report what was left out."""
-    with store.session() as s:
-        query = select(Feedback, User.name, User.role).join(User, User.id == Feedback.user_id)
-        if not include_exported:
-            query = query.where(Feedback.exported_at.is_(None))
-        rows = s.execute(query.order_by(Feedback.id)).all()
-    frame = pd.DataFrame(
-        [
-            {
-                "feedback_id": f.id,
-                "company_id": f.company_id,
-                "outcome": f.outcome,
-                "given_by": name,
-                "role": role,
-                "purpose": f.purpose,
-                "case_reference": f.case_reference,
-                "model_version": f.model_version,
-                "batch_id": f.batch_id,
-                "probability_then": f.probability,
-                "decided_at": pd.Timestamp(f.created_at).tz_localize(None) if f.created_at.tzinfo is None
-                else pd.Timestamp(f.created_at).tz_convert(None),
-            }
-            for f, name, role in rows
-        ],
-        columns=[
-            "feedback_id", "company_id", "outcome", "given_by", "role", "purpose", "case_reference",
-            "model_version", "batch_id", "probability_then", "decided_at",
-        ],
-    )  # fmt: skip
+    """Write labelled cases (confirmed → 1, dismissed → 0) to Parquet atomically and report what was left out.
+
+    Conflicts are judged over all feedback ever given, exported or not: a company confirmed in one export and
+    dismissed later is left out and listed, not exported with the opposite label. Only rows that were exported
+    are marked so; inconclusive and conflicting ones stay for the next export to report again.
+    """
+    frame = _all_feedback(store)
     decided = frame[frame["outcome"] != Outcome.INCONCLUSIVE.value]
     per_company = decided.groupby("company_id")["outcome"].nunique()
     conflicting = sorted(per_company[per_company > 1].index)
-    labelled = decided[~decided["company_id"].isin(conflicting)].copy()
+    fresh = frame if include_exported else frame[frame["exported_at"].isna()]
+    labelled = fresh[(fresh["outcome"] != Outcome.INCONCLUSIVE.value) & ~fresh["company_id"].isin(conflicting)].copy()
     labelled["label"] = (labelled["outcome"] == Outcome.CONFIRMED.value).astype("int8")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    labelled.to_parquet(tmp, index=False)
+    labelled.drop(columns=["exported_at"]).to_parquet(tmp, index=False)
     tmp.replace(out)
+    ids = [int(i) for i in labelled["feedback_id"]]
     with store.session() as s:
-        ids = [int(i) for i in frame["feedback_id"]]
-        if ids:
-            s.execute(update(Feedback).where(Feedback.id.in_(ids)).values(exported_at=datetime.now(UTC)))
+        for start in range(0, len(ids), 500):
+            s.execute(
+                update(Feedback).where(Feedback.id.in_(ids[start : start + 500])).values(exported_at=datetime.now(UTC))
+            )
     return {
         "out": str(out),
-        "read": len(frame),
+        "read": len(fresh),
         "labelled": len(labelled),
         "confirmed": int(labelled["label"].sum()),
         "dismissed": int((labelled["label"] == 0).sum()),
-        "inconclusive_left_out": int((frame["outcome"] == Outcome.INCONCLUSIVE.value).sum()),
-        "conflicting_companies_left_out": conflicting,
+        "inconclusive_left_out": int((fresh["outcome"] == Outcome.INCONCLUSIVE.value).sum()),
+        "conflicting_companies_left_out": sorted(set(conflicting) & set(fresh["company_id"])),
     }
+
+
+COLUMNS = [
+    "feedback_id", "company_id", "outcome", "given_by", "role", "purpose", "case_reference", "model_version",
+    "batch_id", "probability_then", "decided_at", "exported_at",
+]  # fmt: skip
+
+
+def _all_feedback(store: Store) -> pd.DataFrame:
+    with store.session() as s:
+        rows = s.execute(
+            select(Feedback, User.name, User.role).join(User, User.id == Feedback.user_id).order_by(Feedback.id)
+        ).all()
+    return pd.DataFrame(
+        [
+            [
+                f.id,
+                f.company_id,
+                f.outcome,
+                name,
+                role,
+                f.purpose,
+                f.case_reference,
+                f.model_version,
+                f.batch_id,
+                f.probability,
+                _naive_utc(f.created_at),
+                _naive_utc(f.exported_at) if f.exported_at else None,
+            ]
+            for f, name, role in rows
+        ],
+        columns=COLUMNS,
+    )
+
+
+def _naive_utc(moment: datetime) -> pd.Timestamp:
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_convert(None) if stamp.tzinfo else stamp

@@ -34,13 +34,18 @@ def _store() -> Any:
         raise typer.Exit(EXIT_BAD_INPUT) from exc
 
 
-def _audit(store: Any, action: str, params: dict[str, Any]) -> None:
-    """CLI actions go into the trail too, as role ``system`` with the operating-system user."""
+def _operator() -> str:
+    """Who ran a command, for the trail: the operating-system user."""
     import getpass
 
+    return f"cli:{getpass.getuser()}"
+
+
+def _audit(store: Any, action: str, params: dict[str, Any]) -> None:
+    """CLI actions go into the trail too, as role ``system`` with the operating-system user."""
     from serving.auditlog import Entry, append
 
-    append(store, Entry(user=f"cli:{getpass.getuser()}", role="system", method="CLI", endpoint=action, params=params))
+    append(store, Entry(user=_operator(), role="system", method="CLI", endpoint=action, params=params))
 
 
 def run_load(
@@ -198,15 +203,28 @@ def users_list(as_json: JsonOption = False) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(as_json: JsonOption = False) -> None:
+def audit_verify(
+    expect: Annotated[
+        str | None, typer.Option(help="A head kept elsewhere, SEQ:HASH (as printed before): the chain must hold it.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
     """Walk the hash chain; exit 1 and name the first bad record if any was edited, inserted or deleted.
 
-    Prints the head hash: keep it elsewhere (a ticket, a letter to oversight) to detect a rewritten chain later.
+    Prints the head (head_seq, head_hash): keep it elsewhere (a ticket, a letter to oversight) and pass it back
+    with --expect later, which also catches a cut tail or a chain rewritten from an edit onwards.
     """
     from serving.auditlog import verify
 
     setup_logging()
-    result = verify(_store())
+    kept = None
+    if expect is not None:
+        seq, _, digest = expect.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            stderr.print(f"[red]error:[/red] --expect {expect!r} is not SEQ:HASH (a number, a colon, 64 hex digits)")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        kept = (int(seq), digest)
+    result = verify(_store(), kept)
     emit(result.as_dict(), as_json, "audit trail")
     if not result.ok:
         stderr.print(f"[red]audit trail broken at record {result.first_bad_seq}:[/red] {result.reason}")
@@ -247,7 +265,7 @@ def audit_prune(
 
     setup_logging()
     try:
-        summary = prune(_store(), days)
+        summary = prune(_store(), days, by=_operator())
     except RetentionError as exc:
         stderr.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_BAD_INPUT) from exc

@@ -10,23 +10,16 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from serving.api.headers import SECURITY_HEADERS
 from serving.api.problems import MEDIA_TYPE, TITLES
 from serving.auditlog import Entry, append
 from serving.store import Store
 
 log = logging.getLogger("tegenkracht.api")
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
-    (b"cross-origin-resource-policy", b"same-origin"),
-    (b"permissions-policy", b"interest-cohort=()"),
-    (b"cache-control", b"no-store"),
-]
 
 
 def _problem(status: int, detail: str) -> tuple[Message, Message]:
@@ -37,7 +30,11 @@ def _problem(status: int, detail: str) -> tuple[Message, Message]:
     start: Message = {
         "type": "http.response.start",
         "status": status,
-        "headers": [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())],
+        "headers": [
+            (b"content-type", MEDIA_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+            *SECURITY_HEADERS,
+        ],
     }
     return start, {"type": "http.response.body", "body": body}
 
@@ -64,12 +61,15 @@ class AuditTrail:
             entry.status = status
             route = scope.get("route")
             entry.endpoint = getattr(route, "path", None) or scope["path"]
-            if not entry.params and scope.get("query_string"):
-                entry.params = {"query_keys": sorted({p.split("=")[0] for p in _query(scope)})}
+            if not entry.params:  # the handler never ran (refused earlier): what was asked for, without values
+                asked: dict[str, Any] = dict(scope.get("path_params") or {})
+                if scope.get("query_string"):
+                    asked["query_keys"] = sorted({p.split("=")[0] for p in _query(scope)})
+                entry.params = asked
             try:
                 append(self.store, entry)
-            except Exception:
-                log.exception("audit trail write failed for %s %s", entry.method, entry.endpoint)
+            except Exception as exc:  # logged by class only: the entry holds user, case and entity ids
+                log.error("audit trail write failed for %s %s: %s", entry.method, entry.endpoint, type(exc).__name__)
                 return False
             log.info("%s %s %d %.1f ms", entry.method, entry.endpoint, status, 1000 * (time.perf_counter() - began))
             return True
@@ -88,9 +88,9 @@ class AuditTrail:
 
         try:
             await self.app(scope, receive, guarded)
-        except Exception:
+        except BaseException as exc:  # a crash (500) or a client gone mid-request (499): recorded all the same
             if not written:
-                await write(500)
+                await write(500 if isinstance(exc, Exception) else 499)
             raise
 
 
@@ -122,7 +122,11 @@ class SecurityHeaders:
 
 
 class BodyLimit:
-    """Refuse bodies over ``limit`` bytes with 413: by Content-Length up front, by counting when it is absent."""
+    """Refuse bodies over ``limit`` bytes with 413: by Content-Length up front, by counting when it is absent.
+
+    A body sent without a length (chunked) is read here, up to the limit, and handed on whole: an error raised
+    while FastAPI reads it would come out as 400, not 413.
+    """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -132,37 +136,38 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(send)
-            return
-        seen = 0
-        started = False
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLargeError
-            return message
-
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counted, tracked)
-        except _TooLargeError:
-            if not started:
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > self.limit:
                 await self._refuse(send)
+                return
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
+            if seen > self.limit:
+                await self._refuse(send)
+                return
+            if not message.get("more_body", False):
+                break
+        whole: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return whole
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
         start, body = _problem(413, f"request bodies are limited to {self.limit} bytes")
         await send(start)
         await send(body)
-
-
-class _TooLargeError(Exception):
-    """Internal signal: the body passed the limit while being read."""

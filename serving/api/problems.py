@@ -15,6 +15,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from serving.api.headers import as_text as security_headers
+
 MEDIA_TYPE = "application/problem+json"
 TITLES = {
     400: "Bad request",
@@ -79,7 +81,12 @@ def problem_response(
         instance=instance,
         errors=errors,
     )
-    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=MEDIA_TYPE, headers=headers)
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=MEDIA_TYPE,
+        headers={**security_headers(), **(headers or {})},
+    )
 
 
 def _location(loc: tuple[Any, ...]) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+MAX_BUCKETS = 10_000
+
 
 class RateLimiter:
     """A token bucket per key: ``per_minute`` requests a minute, bursts up to the same number."""
@@ -21,6 +23,10 @@ class RateLimiter:
         with self._lock:
             tokens, last = self._buckets.get(key, (self.capacity, now))
             tokens = min(self.capacity, tokens + (now - last) * self.rate)
+            if len(self._buckets) > MAX_BUCKETS:  # forget buckets that have refilled: they hold nothing
+                self._buckets = {
+                    k: v for k, v in self._buckets.items() if v[0] + (now - v[1]) * self.rate < self.capacity
+                }
             if tokens >= 1:
                 self._buckets[key] = (tokens - 1, now)
                 return 0.0

@@ -26,7 +26,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from serving import auditlog, feedback, signals
-from serving.access import AccessError, Principal, Role, add_user, list_users
+from serving.access import AccessError, DuplicateUserError, Principal, Role, add_user, list_users
 from serving.api.problems import FieldError, ProblemError, responses
 from serving.api.schemas import (
     AuditPageOut,
@@ -204,7 +204,10 @@ async def company_signal(
     sig = signals.company_signal(state.store, who, batch, company_id)
     if sig is None:
         raise ProblemError(404, f"no signal for company {company_id} is visible to you")
-    explained = state.explanations.get(batch.id, batch.folder).explain(company_id)
+    loaded = state.explanations.peek(batch.id)
+    if loaded is None:  # a batch new to this worker: read it off the event loop (seconds for a large register)
+        loaded = await run_in_threadpool(state.explanations.get, batch.id, batch.folder)
+    explained = loaded.explain(company_id)
     if explained is None:  # the store and the batch folder disagree: an operator problem, not the caller's
         raise ProblemError(503, "this batch's explanations are incomplete; reload the scores")
     entry = entry_of(request)
@@ -399,10 +402,26 @@ def audit_log(
     return {"page": page, "size": size, "total": total, "records": records}
 
 
-@router.get("/v1/audit-log/verify", tags=["oversight"], response_model=VerifyOut, responses=responses(*AUTH))
-async def audit_verify(request: Request, who: Annotated[Principal, Depends(OVERSIGHT)]) -> dict[str, Any]:
-    """Walk the hash chain; name the first edited, inserted or deleted record."""
-    result = await run_in_threadpool(auditlog.verify, state_of(request).store)
+@router.get("/v1/audit-log/verify", tags=["oversight"], response_model=VerifyOut, responses=responses(*AUTH, 422))
+async def audit_verify(
+    request: Request,
+    who: Annotated[Principal, Depends(OVERSIGHT)],
+    expect_seq: Annotated[int | None, Query(ge=1, description="A head kept elsewhere: its sequence number.")] = None,
+    expect_hash: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$", description="...and its hash.")] = None,
+) -> dict[str, Any]:
+    """Walk the hash chain; name the first edited, inserted or deleted record.
+
+    With ``expect_seq`` and ``expect_hash`` (a head printed before and kept outside the service), also check that
+    the chain still holds it: that catches a cut tail.
+    """
+    if (expect_seq is None) != (expect_hash is None):
+        field = "query.expect_hash" if expect_hash is None else "query.expect_seq"
+        raise ProblemError(
+            422, "give expect_seq and expect_hash together", [FieldError(field=field, message="missing")]
+        )
+    entry_of(request).params = {"expect_seq": expect_seq} if expect_seq else {}
+    kept = (expect_seq, expect_hash) if expect_seq is not None and expect_hash is not None else None
+    result = await run_in_threadpool(auditlog.verify, state_of(request).store, kept)
     return result.as_dict()
 
 
@@ -434,6 +453,6 @@ def create_user(body: UserIn, request: Request, who: Annotated[Principal, Depend
     try:
         made = add_user(state_of(request).store, body.name, Role(body.role), list(body.regions), body.days)
     except AccessError as exc:
-        status = 409 if "exists" in str(exc) else 422
+        status = 409 if isinstance(exc, DuplicateUserError) else 422
         raise ProblemError(status, str(exc), [FieldError(field="body", message=str(exc))]) from exc
     return made.as_dict()

@@ -23,12 +23,21 @@ bearer = HTTPBearer(auto_error=False, description="An API key from `tegenkracht 
 async def principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
-    """The caller, from ``Authorization: Bearer <key>``; 401 for any missing or unusable key, 429 when over rate."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise ProblemError(401, "send an API key as 'Authorization: Bearer <key>'", headers=_challenge())
+    """The caller, from ``Authorization: Bearer <key>``; 401 for any missing or unusable key, 429 when over rate.
+
+    Failed attempts count against the client address's own bucket: past the limit they get 429, so a script
+    guessing keys is slowed, while a valid key from the same address (a shared proxy) still gets through.
+    Each attempt is still in the audit trail, by design.
+    """
     state = state_of(request)
-    who = authenticate(state.store, credentials.credentials)
+    bearer_key = credentials is not None and credentials.scheme.lower() == "bearer"
+    who = authenticate(state.store, credentials.credentials) if credentials is not None and bearer_key else None
     if who is None:
+        address = f"address:{request.client.host if request.client else '-'}"
+        if state.limiter.allow(address) > 0:
+            raise ProblemError(429, "too many failed attempts from this address", headers={"Retry-After": "60"})
+        if not bearer_key:
+            raise ProblemError(401, "send an API key as 'Authorization: Bearer <key>'", headers=_challenge())
         raise ProblemError(401, "the API key is unknown, expired or revoked", headers=_challenge())
     entry = entry_of(request)
     entry.user, entry.role = who.name, who.role.value

@@ -1,7 +1,9 @@
 """Opening the store: one engine per URL, migrated to the newest schema before anything reads it.
 
 SQLite gets write-ahead logging and a busy timeout, so the service's readers never wait for its writer and two
-processes (the server and a `tegenkracht users` command) queue for the write lock instead of failing.
+processes (the server and a `tegenkracht users` command) queue for the write lock instead of failing. Engines
+hide bound parameters from error messages: a failed statement must not put a case reference or a company id
+into a log.
 """
 
 from __future__ import annotations
@@ -113,10 +115,12 @@ def _engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # A file keeps a connection per request thread: opening one runs the pragmas again (WAL among them).
         pooled = {"pool_size": 40, "max_overflow": 10} if parsed.database not in (None, "", ":memory:") else {}
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pooled)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True, **pooled
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

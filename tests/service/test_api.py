@@ -205,15 +205,26 @@ def test_score_rows_match_the_model_and_bad_rows_are_named(served: Served) -> No
     assert "body.rows.0.postcode" in fields and "body.rows.1" in fields
     too_many = served.client.post("/v1/score", json={"rows": [rows[0]] * (settings.MAX_SCORE_ROWS + 1)},
                                   headers=served.auth("scientist"))  # fmt: skip
-    assert too_many.status_code in (413, 422)
+    assert too_many.status_code == 422 and too_many.json()["errors"][0]["field"] == "body.rows"
 
 
-def test_oversized_bodies_get_413(served: Served) -> None:
-    blob = json.dumps({"rows": [{"x": 1.0}], "pad": "x" * (settings.MAX_BODY_BYTES + 10)})
-    r = served.client.post("/v1/score", content=blob, headers={**served.auth("scientist"),
-                           "content-type": "application/json"})  # fmt: skip
+def test_oversized_bodies_get_413_with_or_without_a_length(served: Served) -> None:
+    blob = json.dumps({"rows": [{"x": 1.0}], "pad": "x" * (settings.MAX_BODY_BYTES + 10)}).encode()
+    headers = {**served.auth("scientist"), "content-type": "application/json"}
+    r = served.client.post("/v1/score", content=blob, headers=headers)
     assert r.status_code == 413 and r.headers["content-type"] == PROBLEM
+    assert r.headers["x-content-type-options"] == "nosniff"  # problems carry the security headers too
     assert _last(served)["status"] == 413
+
+    def chunked() -> object:  # no Content-Length: the body arrives in pieces
+        for start in range(0, len(blob), 1 << 20):
+            yield blob[start : start + (1 << 20)]
+
+    r = served.client.post("/v1/score", content=chunked(), headers=headers)
+    assert r.status_code == 413 and r.json()["status"] == 413
+    small = json.dumps({"rows": [{"x": 1.0}]}).encode()
+    r = served.client.post("/v1/score", content=iter([small[:5], small[5:]]), headers=headers)
+    assert r.status_code == 422  # a small chunked body still reaches the handler whole
 
 
 def test_regional_picture_suppresses_small_cells(served: Served) -> None:
@@ -267,6 +278,22 @@ def test_model_card_and_missing_reports(served: Served) -> None:
     for path in ("/v1/fairness/report", "/v1/drift/report"):
         r = served.client.get(path, headers=served.auth("oversight"))
         assert r.status_code == 404 and r.headers["content-type"] == PROBLEM
+
+
+def test_the_store_never_puts_statement_parameters_into_error_messages(served: Served) -> None:
+    assert served.store.engine.hide_parameters
+
+
+def test_a_verify_against_a_head_kept_outside(served: Served) -> None:
+    first = served.client.get("/v1/audit-log/verify", headers=served.auth("oversight")).json()
+    same = served.client.get("/v1/audit-log/verify", params={"expect_seq": first["head_seq"],
+                             "expect_hash": first["head_hash"]}, headers=served.auth("oversight"))  # fmt: skip
+    assert same.status_code == 200 and same.json()["ok"]
+    forged = served.client.get("/v1/audit-log/verify", params={"expect_seq": first["head_seq"],
+                               "expect_hash": "0" * 64}, headers=served.auth("oversight"))  # fmt: skip
+    assert forged.json()["ok"] is False and "rewritten" in forged.json()["reason"]
+    half = served.client.get("/v1/audit-log/verify", params={"expect_seq": 1}, headers=served.auth("oversight"))
+    assert half.status_code == 422 and half.json()["errors"][0]["field"] == "query.expect_hash"
 
 
 def test_security_headers_and_no_cors(served: Served) -> None:

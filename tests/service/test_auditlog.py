@@ -11,7 +11,7 @@ from sqlalchemy import delete, insert, select, update
 from serving import auditlog
 from serving.auditlog import Entry, RetentionError, append, prune, record_hash, verify
 from serving.store import Store
-from serving.store.tables import AuditRecord
+from serving.store.tables import AuditHead, AuditRecord
 
 
 def _chain(store: Store, n: int = 6) -> None:
@@ -108,6 +108,7 @@ def test_pruning_moves_the_anchor_and_the_rest_still_verifies(store: Store) -> N
     assert summary["removed"] == 3
     result = verify(store)
     assert result.ok and result.anchor_seq == 3 and result.checked == 3  # two kept + the prune's own record
+    assert auditlog.page(store, 1, 1)[0][0]["params"]["anchor_seq"] == 3
     with store.session() as s:
         assert s.get(AuditRecord, 1) is None and s.get(AuditRecord, 4) is not None
 
@@ -121,3 +122,58 @@ def test_a_broken_chain_is_never_pruned(store: Store) -> None:
         prune(store, days=365)
     with store.session() as s:
         assert s.get(AuditRecord, 1) is not None
+
+
+def test_verify_while_requests_append_reads_no_tampering(store: Store) -> None:
+    _chain(store, 50)
+    stop = threading.Event()
+
+    def keep_appending() -> None:
+        while not stop.is_set():
+            append(store, Entry(user="live", role="analyst", method="GET", endpoint="/v1/x", status=200))
+
+    writer = threading.Thread(target=keep_appending)
+    writer.start()
+    try:
+        results = [verify(store, batch=7) for _ in range(5)]
+    finally:
+        stop.set()
+        writer.join()
+    assert all(r.ok for r in results), [r.reason for r in results if not r.ok]
+
+
+def test_deleting_old_records_and_moving_the_anchor_by_hand_is_found(store: Store) -> None:
+    _chain(store)
+    with store.session() as s:
+        third = s.get(AuditRecord, 3)
+        assert third is not None
+        s.execute(delete(AuditRecord).where(AuditRecord.seq <= 2))
+        s.execute(update(AuditHead).values(anchor_seq=2, anchor_hash=third.prev_hash))
+    result = verify(store)
+    assert not result.ok and result.first_bad_seq == 2 and "no prune record" in result.reason
+
+
+def test_a_cut_tail_with_the_head_set_back_needs_the_head_kept_outside(store: Store) -> None:
+    _chain(store)
+    kept = verify(store)
+    with store.session() as s:
+        fourth = s.get(AuditRecord, 4)
+        assert fourth is not None
+        s.execute(delete(AuditRecord).where(AuditRecord.seq >= 5))
+        s.execute(update(AuditHead).values(seq=4, hash=fourth.hash))
+    assert verify(store).ok  # undetectable from inside the database, as docs/service.md says...
+    result = verify(store, expect=(kept.head_seq, kept.head_hash))
+    assert not result.ok and result.first_bad_seq == 6 and "tail was cut" in result.reason  # ...but not from outside
+    assert verify(store, expect=(4, fourth.hash)).ok
+
+
+def test_a_prune_in_chunks_records_every_anchor_move(store: Store) -> None:
+    old = datetime.now(UTC) - timedelta(days=400)
+    for i in range(7):
+        append(store, Entry(user="old", status=200, params={"i": i}), at=old + timedelta(minutes=i))
+    _chain(store, 1)
+    assert prune(store, days=365, chunk=3)["removed"] == 7
+    result = verify(store)
+    assert result.ok and result.anchor_seq == 7
+    prunes = [r for r in auditlog.page(store, 1, 50)[0] if r["endpoint"] == auditlog.PRUNE]
+    assert [p["params"]["anchor_seq"] for p in prunes] == [7, 6, 3]  # newest first

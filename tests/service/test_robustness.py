@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import update
 
+from models.risk import Calibrator
+from serving import auditlog
 from serving.api import middleware
 from serving.champion import Serving
 from serving.store import Store
@@ -53,6 +55,16 @@ def test_rate_limit_answers_429_with_retry_after(store: Store, snapshot: Snapsho
         assert served.client.get("/v1/purposes", headers=served.auth("admin")).status_code == 200  # per key
 
 
+def test_failed_keys_from_one_address_are_slowed(store: Store, snapshot: Snapshot, tmp_path: Path) -> None:
+    for served in serve(store, snapshot, tmp_path, rate_per_minute=3):
+        codes = [served.client.get("/v1/model", headers={"Authorization": "Bearer wrong"}).status_code
+                 for _ in range(5)]  # fmt: skip
+        assert codes == [401, 401, 401, 429, 429]
+        records, _ = auditlog.page(store, 1, 5)
+        assert [r["status"] for r in records] == [429, 429, 401, 401, 401]  # every attempt is still recorded
+        assert served.client.get("/v1/purposes", headers=served.auth("oversight")).status_code == 200
+
+
 def test_a_failed_reload_keeps_the_serving_model_and_says_why(fresh: Served) -> None:
     champion = fresh.client.app.state.tegenkracht.champion
 
@@ -78,10 +90,22 @@ def test_a_model_that_cannot_score_the_probe_is_refused(fresh: Served) -> None:
         def contributions(self, rows: pd.DataFrame, num_threads: int = 0) -> np.ndarray:
             return np.zeros((len(rows), len(FEATURES) + 1))
 
+        def predict_frame(self, rows: pd.DataFrame, num_threads: int = 0) -> pd.DataFrame:
+            return pd.DataFrame({"score": self.score(rows), "probability": 0.5, "base_value": 0.0}, index=rows.index)
+
     champion.loader = lambda: Serving(Broken(), "2", {})
     r = fresh.client.post("/v1/admin/reload", headers=fresh.auth("admin"))
     assert r.status_code == 503 and "non-finite" in r.json()["reason"]
     assert champion.version == "1"
+
+
+def test_a_model_whose_calibration_fails_is_refused(fresh: Served) -> None:
+    champion = fresh.client.app.state.tegenkracht.champion
+    model = quick_model(pd.read_parquet(fresh.snapshot.indicators), seed=2)
+    model.calibrator = Calibrator("platt", slope=float("nan"))  # scores fine, probabilities NaN
+    champion.loader = lambda: Serving(model, "3", {})
+    r = fresh.client.post("/v1/admin/reload", headers=fresh.auth("admin"))
+    assert r.status_code == 503 and champion.version == "1"
 
 
 def test_no_request_fails_while_models_are_swapped(fresh: Served) -> None:

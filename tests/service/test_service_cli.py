@@ -121,9 +121,16 @@ def test_score_load_then_feedback_export(store_url: str, snapshot: Snapshot, tmp
     labels = pd.read_parquet(out)
     assert labels["company_id"].tolist() == [region[1]] and labels["label"].tolist() == [0]
     assert set(labels.columns) >= {"given_by", "purpose", "case_reference", "model_version", "decided_at"}
-    again = runner.invoke(app, ["feedback", "export", "--out", str(out), "--json"])
-    assert _json(again)["read"] == 0  # exported once; --all exports everything again
-    assert _json(runner.invoke(app, ["feedback", "export", "--out", str(out), "--all", "--json"]))["read"] == 4
+    again = _json(runner.invoke(app, ["feedback", "export", "--out", str(out), "--json"]))
+    assert again["labelled"] == 0 and again["read"] == 3  # the exported row is done; the left-out ones come back
+    assert again["inconclusive_left_out"] == 1 and again["conflicting_companies_left_out"] == [region[0]]
+    # a later outcome that contradicts an exported label is left out, not exported with the opposite label
+    record(
+        store, who, batch, region[1], 0.5, {"outcome": "confirmed", "purpose": "riec_case", "case_reference": "C-79"}
+    )
+    later = _json(runner.invoke(app, ["feedback", "export", "--out", str(out), "--json"]))
+    assert later["labelled"] == 0 and region[1] in later["conflicting_companies_left_out"]
+    assert _json(runner.invoke(app, ["feedback", "export", "--out", str(out), "--all", "--json"]))["read"] == 5
     store.dispose()
 
 
