@@ -6,6 +6,8 @@ one that does not exist, so the answer never reveals which companies are scored 
 
 from __future__ import annotations
 
+import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +45,17 @@ class ShortlistRequest:
     case_reference: str
 
 
+def uuid7() -> str:
+    """A time-ordered UUID (RFC 9562 version 7): new shortlists land at the end of their indexes.
+
+    Random (version 4) keys scatter a hundred item rows per shortlist across the index; measured, shortlist
+    creation slowed by half once a store held a few hundred thousand items. Python 3.11 has no uuid7 yet.
+    """
+    millis = time.time_ns() // 1_000_000
+    value = (millis & (2**48 - 1)) << 80 | 0x7 << 76 | secrets.randbits(12) << 64 | 0b10 << 62 | secrets.randbits(62)
+    return str(uuid.UUID(int=value))
+
+
 def _item(sig: Any, rank: int) -> dict[str, Any]:
     return {
         "rank": rank,
@@ -64,7 +77,7 @@ def create_shortlist(store: Store, who: Principal, batch: Batch, ask: ShortlistR
         query = query.where(Signal.sbi_section == ask.sector)
     if ask.municipality:
         query = query.where(Signal.municipality == ask.municipality)
-    shortlist_id = str(uuid.uuid4())
+    shortlist_id = uuid7()
     created = datetime.now(UTC)
     with store.write_lock(), store.engine.begin() as c:  # Core, not the ORM: a hundred items per request
         found = c.execute(query.order_by(Signal.region_rank).limit(ask.top_k)).all()

@@ -406,7 +406,7 @@ def audit_log(
 async def audit_verify(
     request: Request,
     who: Annotated[Principal, Depends(OVERSIGHT)],
-    expect_seq: Annotated[int | None, Query(ge=1, description="A head kept elsewhere: its sequence number.")] = None,
+    expect_seq: Annotated[int | None, Query(ge=1, le=2**62, description="A head kept elsewhere: its number.")] = None,
     expect_hash: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$", description="...and its hash.")] = None,
 ) -> dict[str, Any]:
     """Walk the hash chain; name the first edited, inserted or deleted record.

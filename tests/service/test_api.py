@@ -311,3 +311,11 @@ def test_openapi_documents_every_operation_with_problems(served: Served) -> None
         for op in ops.values():
             if path.startswith("/v1/"):
                 assert "401" in op["responses"] and "403" in op["responses"], path
+
+
+def test_shortlist_ids_are_time_ordered_uuids(served: Served) -> None:
+    import uuid
+
+    first, second = _shortlist(served).json()["id"], _shortlist(served).json()["id"]
+    assert uuid.UUID(first).version == uuid.UUID(second).version == 7
+    assert first[:13] <= second[:13]  # the 48-bit millisecond prefix: new rows land at the end of the index
