@@ -284,8 +284,10 @@ def _demo_keys() -> dict[str, str]:
         regions = list(RIEC_REGIONS[:3]) if role is Role.ANALYST else []
         try:
             keys[role.value] = add_user(store, name, role, regions, 30).api_key
+            service_verbs.audit_cli(store, "users add", {"name": name, "role": role.value, "regions": regions})
         except AccessError:
             keys[role.value] = issue_key(store, name, 30).api_key
+            service_verbs.audit_cli(store, "users key", {"name": name})
     store.dispose()
     return keys
 

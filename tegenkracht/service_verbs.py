@@ -41,7 +41,7 @@ def _operator() -> str:
     return f"cli:{getpass.getuser()}"
 
 
-def _audit(store: Any, action: str, params: dict[str, Any]) -> None:
+def audit_cli(store: Any, action: str, params: dict[str, Any]) -> None:
     """CLI actions go into the trail too, as role ``system`` with the operating-system user."""
     from serving.auditlog import Entry, append
 
@@ -71,7 +71,7 @@ def run_load(
                 drift_dir or settings.VAR_DIR / "monitoring" / features.stem,
                 step,
             )
-        _audit(store, "score --load", {"batch_id": loaded.batch_id, "rows": loaded.rows})
+        audit_cli(store, "score --load", {"batch_id": loaded.batch_id, "rows": loaded.rows})
     except (LoadError, ScoringError, OSError) as exc:
         stderr.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_BAD_INPUT) from exc
@@ -139,7 +139,7 @@ def users_add(
     except AccessError as exc:
         stderr.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_BAD_INPUT) from exc
-    _audit(store, "users add", {"name": made.name, "role": made.role.value, "regions": list(made.regions)})
+    audit_cli(store, "users add", {"name": made.name, "role": made.role.value, "regions": list(made.regions)})
     if as_json:
         emit(made.as_dict(), True, "user")
         return
@@ -163,7 +163,7 @@ def users_key(
     except AccessError as exc:
         stderr.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_BAD_INPUT) from exc
-    _audit(store, "users key", {"name": name})
+    audit_cli(store, "users key", {"name": name})
     emit(made.as_dict(), as_json, "key")
 
 
@@ -182,7 +182,7 @@ def users_revoke(
     except AccessError as exc:
         stderr.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_BAD_INPUT) from exc
-    _audit(store, "users revoke", {"name": name, "keys": count})
+    audit_cli(store, "users revoke", {"name": name, "keys": count})
     emit({"name": name, "revoked_keys": count}, as_json, "revoked")
 
 
@@ -287,7 +287,7 @@ def feedback_export(
     setup_logging()
     store = _store()
     summary = export(store, out, include_exported)
-    _audit(store, "feedback export", {k: v for k, v in summary.items() if k != "conflicting_companies_left_out"})
+    audit_cli(store, "feedback export", {k: v for k, v in summary.items() if k != "conflicting_companies_left_out"})
     emit(summary, as_json, "feedback")
     if summary["inconclusive_left_out"] or summary["conflicting_companies_left_out"]:
         stderr.print(

@@ -171,3 +171,16 @@ def test_an_oversight_user_in_the_store_may_approve_an_override(
         promotion._check_override("Kees", "the fairness gate failed on a known data error")
     runner.invoke(app, ["users", "revoke", "Jet"])
     assert not promotion._oversight_user("Jet")
+
+
+def test_demo_keys_authenticate_are_audited_and_are_reissued_on_a_second_run(store_url: str) -> None:
+    from tegenkracht.cli import _demo_keys
+
+    first, second = _demo_keys(), _demo_keys()
+    assert set(first) == set(second) == {r.value for r in Role}
+    store = open_store(store_url)
+    for keys in (first, second):
+        assert all(authenticate(store, k) is not None for k in keys.values())
+    listed = _json(runner.invoke(app, ["audit-log", "list", "--json"]))["records"]
+    assert [r["endpoint"] for r in reversed(listed)] == ["users add"] * 4 + ["users key"] * 4
+    store.dispose()
