@@ -90,7 +90,7 @@ API_HOST: str = _env("API_HOST", "127.0.0.1")
 API_PORT: int = int(_env("API_PORT", "8000"))
 
 # Worker processes of `serve`. One per core the service may use: the request path is CPU-bound Python, so a
-# second worker roughly doubles throughput on two cores (BENCHMARKS.md). Each worker holds its own copy of the
+# second worker gave 1.7 times the throughput on two cores (docs/service.md). Each worker holds its own copy of the
 # served batch's explanations and its own rate-limit buckets.
 API_WORKERS: int = int(_env("API_WORKERS", "1"))
 
