@@ -175,10 +175,16 @@ def row_reasons(
     }
 
 
+def peer_rows(reference: pd.DataFrame, sections: pd.Series) -> np.ndarray:
+    """Each company's row in ``reference``: its section's, or the overall one (unknown or too-small section)."""
+    rows = reference.index.get_indexer(pd.Index(sections.astype(str)))
+    overall = int(reference.index.get_indexer(pd.Index([ALL_PEERS]))[0])
+    return np.where(rows >= 0, rows, overall).astype(np.int32)
+
+
 def peer_matrix(reference: pd.DataFrame, sections: pd.Series, features: tuple[str, ...]) -> np.ndarray:
     """Each row's sector medians (the overall median for an unknown or too-small section), in ``features`` order."""
-    known = sections.astype(str).where(sections.astype(str).isin(reference.index))
-    return reference.reindex(known.fillna(ALL_PEERS).to_numpy())[list(features)].to_numpy(dtype=np.float64)
+    return reference[list(features)].to_numpy(dtype=np.float64)[peer_rows(reference, sections)]
 
 
 def top_raises(

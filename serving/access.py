@@ -56,6 +56,10 @@ class Principal:
         """Analysts see their own regions' companies; nobody else sees companies at all."""
         return self.role is Role.ANALYST and region in self.regions
 
+    def sees_shortlist(self, owner_id: int, region: str) -> bool:
+        """A stored shortlist is for the analyst who asked for it and for analysts of its region."""
+        return owner_id == self.user_id or self.sees_region(region)
+
 
 @dataclass(frozen=True)
 class NewKey:

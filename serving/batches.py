@@ -26,7 +26,7 @@ from sqlalchemy import delete, insert, select, update
 from features.pipeline import read_metadata
 from models.reasons import top_raises
 from models.risk import SHAP_PREFIX
-from serving.scoring import ScoringError, reference_file, same_snapshot
+from serving.scoring import reference_file, same_snapshot
 from serving.store import Store
 from serving.store.tables import AuditHead, Batch, Signal
 from synth._io import file_sha256
@@ -237,9 +237,3 @@ def _clear_abandoned(store: Store, root: Path) -> None:
     for batch_id in dead:
         log.warning("removing batch %d, a load that never finished", batch_id)
         _discard(store, batch_id, root / f"batch-{batch_id}")
-
-
-def check_scores(path: Path) -> None:
-    """A clear error for a path that is not a score file, before any work starts."""
-    if not path.is_file():
-        raise ScoringError(f"{path} is not a file")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from features.catalogue import BY_ID
-from models.reasons import ALL_PEERS, row_reasons
+from models.reasons import peer_rows, row_reasons
 from models.risk import SHAP_PREFIX
 from serving.batches import EXPLANATIONS, REFERENCE
 
@@ -48,7 +48,7 @@ class BatchExplanations:
             values=frame[list(features)].to_numpy(dtype=np.float64, na_value=np.nan),
             contributions=frame[shap_cols].to_numpy(dtype=np.float64),
             base_value=frame["base_value"].to_numpy(dtype=np.float64),
-            peer_row=_peer_rows(reference, frame["sbi_section"]),
+            peer_row=peer_rows(reference, frame["sbi_section"]),
             peer_table=reference[list(features)].to_numpy(dtype=np.float64),
             labels=[_label(f) for f in features],
         )
@@ -76,13 +76,6 @@ class BatchExplanations:
             "indicators": indicators,
             "reasons": {k: [r.as_dict() for r in v] for k, v in found.items()},
         }
-
-
-def _peer_rows(reference: pd.DataFrame, sections: pd.Series) -> np.ndarray:
-    """Each company's row in the reference: its section's, or the overall one (unknown or too-small section)."""
-    rows = reference.index.get_indexer(pd.Index(sections.astype(str)))
-    overall = int(reference.index.get_indexer(pd.Index([ALL_PEERS]))[0])
-    return np.where(rows >= 0, rows, overall).astype(np.int32)
 
 
 def _label(feature: str) -> dict[str, str]:

@@ -49,7 +49,7 @@ def record(
     with store.session() as s:
         if shortlist_id is not None:
             found = s.get(Shortlist, shortlist_id)
-            if found is None or not (found.user_id == who.user_id or who.sees_region(found.region)):
+            if found is None or not who.sees_shortlist(found.user_id, found.region):
                 raise FeedbackError("shortlist_id", f"no shortlist {shortlist_id} is visible to you")
             held = s.scalar(
                 select(ShortlistItem.rank).where(

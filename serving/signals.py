@@ -126,7 +126,7 @@ def read_shortlist(store: Store, who: Principal, shortlist_id: str) -> dict[str,
     """A stored shortlist, for its requester or an analyst of its region; None otherwise (as if it did not exist)."""
     with store.session() as s:
         found = s.get(Shortlist, shortlist_id)
-        if found is None or not (found.user_id == who.user_id or who.sees_region(found.region)):
+        if found is None or not who.sees_shortlist(found.user_id, found.region):
             return None
         batch = s.get(Batch, found.batch_id)
         rows = s.execute(

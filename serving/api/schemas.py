@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from models.reasons import Reason  # the reason codes' own dataclass: one definition of a reason
 from serving.feedback import Outcome
 from serving.purposes import CASE_REFERENCE_PATTERN, Purpose
 from synth._reference import RIEC_REGIONS
@@ -38,18 +39,6 @@ class ShortlistIn(Strict):
     top_k: int = Field(100, ge=1, le=settings.MAX_TOP_K, description="How many companies, highest first.")
     purpose: Purpose = Field(description=PURPOSE_HELP, examples=["riec_case"])
     case_reference: CaseReference = Field(description=CASE_HELP, examples=["RIEC-RDM-2026-0142"])
-
-
-class Reason(BaseModel):
-    """One reason code: an indicator, the company's value, its sector peers' median and the contribution."""
-
-    key: str
-    direction: Literal["raises", "lowers"]
-    contribution: float
-    value: float | None
-    reference: float | None
-    text_nl: str
-    text_en: str
 
 
 class ShortlistItem(BaseModel):

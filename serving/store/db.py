@@ -65,11 +65,6 @@ class Store:
         with self.sessions.begin() as session:
             yield session
 
-    @property
-    def dialect(self) -> str:
-        """``sqlite`` or ``postgresql``."""
-        return self.engine.dialect.name
-
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
