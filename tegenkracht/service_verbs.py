@@ -286,6 +286,9 @@ def feedback_export(
 
     setup_logging()
     store = _store()
+    if out.is_dir():
+        stderr.print(f"[red]error:[/red] --out {out} is a folder; give a file name")
+        raise typer.Exit(EXIT_BAD_INPUT)
     summary = export(store, out, include_exported)
     audit_cli(store, "feedback export", {k: v for k, v in summary.items() if k != "conflicting_companies_left_out"})
     emit(summary, as_json, "feedback")

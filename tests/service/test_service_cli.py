@@ -61,6 +61,8 @@ def test_users_add_prints_the_key_once_and_it_works(store_url: str) -> None:
         ["users", "add", "X", "--role", "admin", "--region", REGION],
         ["users", "revoke", "nobody"],
         ["audit-log", "prune", "--days", "30"],
+        ["audit-log", "verify", "--expect", "12:not-a-hash"],
+        ["feedback", "export", "--out", "."],
     ],
 )
 def test_bad_service_commands_exit_2_with_a_message(store_url: str, args: list[str]) -> None:
@@ -183,4 +185,21 @@ def test_demo_keys_authenticate_are_audited_and_are_reissued_on_a_second_run(sto
         assert all(authenticate(store, k) is not None for k in keys.values())
     listed = _json(runner.invoke(app, ["audit-log", "list", "--json"]))["records"]
     assert [r["endpoint"] for r in reversed(listed)] == ["users add"] * 4 + ["users key"] * 4
+    store.dispose()
+
+
+def test_loading_and_serving_never_read_the_sensitive_tables(
+    store_url: str, snapshot: Snapshot, parquet_reads: list[str]
+) -> None:
+    from tegenkracht.service_verbs import run_load
+
+    run_load(snapshot.scores, snapshot.indicators, snapshot.world)
+    assert parquet_reads and not [p for p in parquet_reads if "sensitive" in p]
+    store = open_store(store_url)
+    batch = current_batch(store)
+    assert batch is not None
+    from serving.explanations import BatchExplanations
+
+    explained = BatchExplanations.read(Path(batch.folder)).explain(str(pd.read_parquet(snapshot.scores).company_id[0]))
+    assert explained is not None and not [p for p in parquet_reads if "sensitive" in p]
     store.dispose()
