@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP) ## Create .venv and install Tegenkracht with its pinned dependencies
 
-demo: $(STAMP) ## Run the main job on embedded defaults (world, validation, indicators, training, registry)
+demo: $(STAMP) ## Run the main job on embedded defaults (world … training, promotion, scoring, audit), then serve the API
 	$(BIN)/tegenkracht demo
 
 test: $(STAMP) ## Run the test suite
