@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP) ## Create .venv and install Tegenkracht with its pinned dependencies
 
-demo: $(STAMP) ## Run the main job on embedded defaults (world … training, promotion, scoring, audit), then serve the API
+demo: $(STAMP) ## Run the main job on embedded defaults (world … training, promotion, scoring, audit), then serve the API and the pages (/ui)
 	$(BIN)/tegenkracht demo
 
 test: $(STAMP) ## Run the test suite

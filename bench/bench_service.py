@@ -9,7 +9,10 @@ wrk keeps 16 requests in flight (``apt-get install wrk``). Measured side by side
 
 * anchor: ``GET /health`` (authentication-free, but audited: the floor of any request here);
 * company signal with its full SHAP explanation (``GET /v1/companies/{id}/signal``), random companies;
-* shortlist top 100 of the region (``POST /v1/shortlists``), stored and audited.
+* shortlist top 100 of the region (``POST /v1/shortlists``), stored and audited;
+* the company page (``GET /ui/companies/{id}``) of a signed-in browser: the session looked up, the explanation,
+  the rendered template with its waterfall SVG and indicator table, and its audit record. No target (issue 8
+  names none); measured so that a regression shows.
 
 Targets (issue 7): signal p99 <= 50 ms, shortlist p99 <= 100 ms. ``--soak S`` then runs the mixed load for S
 seconds on the largest size and reports errors and the server's RSS growth after warm-up (target < 10%).
@@ -39,6 +42,7 @@ CLIENTS = 16
 REGION = "Rotterdam"
 PURPOSE = {"purpose": "riec_case", "case_reference": "BENCH-0001"}
 TARGETS_MS = {"signal": 50.0, "shortlist": 100.0}
+KINDS = ("signal", "shortlist", "page")
 
 
 def _source(base: int) -> tuple[Path, Path]:
@@ -103,6 +107,16 @@ def _key(url: str) -> str:
         return issue_key(store, "bench").api_key
 
 
+def _session(url: str, key: str) -> str:
+    """A signed-in browser's session token for the page requests (as the sign-in form would set it)."""
+    from serving.store import open_store
+    from serving.ui.sessions import open_session
+
+    opened = open_session(open_store(url), key)
+    assert opened is not None
+    return opened.token
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -123,6 +137,7 @@ def _rss_mib(pid: int) -> float:
 LUA = """
 local ids = {%(ids)s}
 local key = "%(key)s"
+local cookie = "tk_session=%(session)s"
 local kind = "%(kind)s"
 math.randomseed(7)
 local shortlist = '{"region": "%(region)s", "top_k": 100, "purpose": "riec_case", "case_reference": "BENCH-0001"}'
@@ -137,6 +152,10 @@ request = function()
   elseif what == "signal" then
     local id = ids[math.random(#ids)]
     return wrk.format("GET", "/v1/companies/" .. id .. "/signal?purpose=riec_case&case_reference=BENCH-0001", headers)
+  elseif what == "page" then
+    local id = ids[math.random(#ids)]
+    return wrk.format("GET", "/ui/companies/" .. id .. "?purpose=riec_case&case_reference=BENCH-0001",
+                      {["Cookie"] = cookie})
   end
   return wrk.format("POST", "/v1/shortlists", headers, shortlist)
 end
@@ -149,7 +168,7 @@ end
 """
 
 
-def _load(base: str, key: str, kind: str, ids: list[str], seconds: float) -> dict[str, Any]:
+def _load(base: str, key: tuple[str, str], kind: str, ids: list[str], seconds: float) -> dict[str, Any]:
     """Keep CLIENTS requests of ``kind`` in flight for ``seconds`` with wrk; latencies in ms, errors counted.
 
     ``mixed`` (the soak) sends four company signals for every shortlist. wrk (C, Debian package ``wrk``) keeps
@@ -157,7 +176,8 @@ def _load(base: str, key: str, kind: str, ids: list[str], seconds: float) -> dic
     """
     sample = random.Random(7).sample(ids, min(len(ids), 5000))
     script = WORLDS / f"wrk-{kind}.lua"
-    script.write_text(LUA % {"ids": ",".join(f'"{i}"' for i in sample), "key": key, "kind": kind, "region": REGION})
+    script.write_text(LUA % {"ids": ",".join(f'"{i}"' for i in sample), "key": key[0], "session": key[1],
+                             "kind": kind, "region": REGION})  # fmt: skip
     cmd = ["wrk", "-t2", f"-c{CLIENTS}", f"-d{int(seconds)}s", "--timeout", "30s", "-s", str(script), base]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT"))
@@ -196,14 +216,15 @@ def _serve(url: str, model: Path, workers: int) -> tuple[subprocess.Popen[bytes]
 def measure(n: int, seconds: float, soak: float, indicators: Path, model: Path, workers: int) -> dict[str, Any]:
     """One size: anchor, signal and shortlist side by side; optionally the soak."""
     url, ids = _store(n, indicators, model)
-    key = _key(url)
+    api_key = _key(url)
+    key = (api_key, _session(url, api_key))
     proc, base = _serve(url, model, workers)
     try:
         _load(base, key, "signal", ids, 3)  # warm-up, not reported
         row: dict[str, Any] = {"companies_in_region": n}
-        for kind in ("health", "signal", "shortlist"):
+        for kind in ("health", *KINDS):
             row[kind] = _load(base, key, kind, ids, seconds)
-        for kind in ("signal", "shortlist"):
+        for kind in KINDS:
             row[f"{kind}_p99_vs_anchor"] = round(row[kind]["p99_ms"] / row["health"]["p99_ms"], 2)
         if soak:
             row["soak"] = _soak(proc.pid, base, key, ids, soak)
@@ -213,7 +234,7 @@ def measure(n: int, seconds: float, soak: float, indicators: Path, model: Path, 
         proc.wait(10)
 
 
-def _soak(pid: int, base: str, key: str, ids: list[str], seconds: float) -> dict[str, Any]:
+def _soak(pid: int, base: str, key: tuple[str, str], ids: list[str], seconds: float) -> dict[str, Any]:
     _load(base, key, "mixed", ids, min(60.0, seconds / 10))  # warm-up
     start = _rss_mib(pid)
     result = _load(base, key, "mixed", ids, seconds)
@@ -238,14 +259,16 @@ def main() -> None:
     soak = {n: args.soak if n == sizes[-1] else 0.0 for n in sizes}
     rows = [measure(n, args.seconds, soak[n], indicators, model, args.workers) for n in sizes]
     for r in rows:
-        errors = sum(r[k]["errors"] for k in ("health", "signal", "shortlist"))
+        errors = sum(r[k]["errors"] for k in ("health", *KINDS))
         print(
             f"{r['companies_in_region']:>8,} companies | anchor p99 {r['health']['p99_ms']:6.1f} ms | "
             f"signal p99 {r['signal']['p99_ms']:6.1f} ms ({r['signal_p99_vs_anchor']}x, "
             f"{r['signal']['throughput_rps']} rps) | shortlist p99 {r['shortlist']['p99_ms']:6.1f} ms "
-            f"({r['shortlist_p99_vs_anchor']}x, {r['shortlist']['throughput_rps']} rps) | errors {errors}"
+            f"({r['shortlist_p99_vs_anchor']}x, {r['shortlist']['throughput_rps']} rps) | company page p99 "
+            f"{r['page']['p99_ms']:6.1f} ms ({r['page_p99_vs_anchor']}x, {r['page']['throughput_rps']} rps) | "
+            f"errors {errors}"
         )
-    growth = {k: round(growth_exponent(sizes, [r[k]["p99_ms"] for r in rows]), 2) for k in TARGETS_MS}
+    growth = {k: round(growth_exponent(sizes, [r[k]["p99_ms"] for r in rows]), 2) for k in KINDS}
     print(f"p99 growth with region size (log-log slope): {growth}; targets p99: {TARGETS_MS}")
     if rows[-1].get("soak"):
         print(f"soak: {rows[-1]['soak']}")

@@ -1964,3 +1964,46 @@ def write_report(
 
 
 __all__ = ["FILES", "Cell", "Plot", "Section", "Table", "audit_blob", "render_html", "suppression_mask", "write_report"]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The report's words for other readers (the service's pages), so that page and report can never say it differently.
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeasureWords:
+    """A headline measure as the report explains it."""
+
+    name: str
+    what: str
+    when: str
+
+
+def measure_words(metric: str, lang: Lang) -> MeasureWords:
+    """Name, "what is it" and "when does it matter" of a headline measure; the bare name for any other."""
+    found = _MEASURES.get(metric)
+    if found is None:
+        return MeasureWords(_pick(_METRIC_NAMES.get(metric, (metric, metric)), lang), "", "")
+    name, what, when = found
+    return MeasureWords(_pick(name, lang), _pick(what, lang), _pick(when, lang))
+
+
+def status_word(status: str, lang: Lang) -> str:
+    """A group's verdict in words (fair, inconclusive, unfair, insufficient data, ...)."""
+    return _status_word(status, lang)
+
+
+def status_symbol(status: str) -> str:
+    """The symbol that repeats a verdict's word (never shown alone)."""
+    return _STATUS.get(status, ("", "", ""))[0]
+
+
+def attribute_name(name: str, lang: Lang) -> str:
+    """A readable attribute name; an intersection reads "A × B"."""
+    return _attribute_name(name, lang)
+
+
+def decision_rule(settings: Mapping[str, Any], lang: Lang) -> str:
+    """The audited decision in words ("the 100 highest scores per RIEC region")."""
+    return _rule(settings, lang)

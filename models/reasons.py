@@ -10,6 +10,7 @@ ranks a company high, so that a person can verify the facts before anything is d
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -92,8 +93,8 @@ def _indicator_reason(key: str, contribution: float, value: Any, reference: Any)
     ind = BY_ID[key]
     v = _number(value)
     ref = _number(reference)
-    nl = f"{ind.label_nl}: {_fmt(v, ind.unit, 'nl')} (sectorgenoten: mediaan {_fmt(ref, ind.unit, 'nl')})"
-    en = f"{ind.label_en}: {_fmt(v, ind.unit, 'en')} (sector peers: median {_fmt(ref, ind.unit, 'en')})"
+    nl = f"{ind.label_nl}: {format_value(v, ind.unit, 'nl')} (sectorgenoten: mediaan {format_value(ref, ind.unit, 'nl')})"  # noqa: E501
+    en = f"{ind.label_en}: {format_value(v, ind.unit, 'en')} (sector peers: median {format_value(ref, ind.unit, 'en')})"
     direction: Literal["raises", "lowers"] = "raises" if contribution > 0 else "lowers"
     return Reason(key, direction, contribution, v, ref, nl, en)
 
@@ -105,10 +106,10 @@ def _family_reason(family: str, contrib: pd.Series, values: pd.Series) -> Reason
     drivers = [c for c in sorted(members, key=lambda c: -abs(contrib[c])) if np.sign(contrib[c]) == sign][:3]
     nl_label, en_label = FAMILY_LABELS.get(family, (family, family))
     nl = f"{nl_label}: " + "; ".join(
-        f"{BY_ID[c].label_nl} {_fmt(_number(values.get(c)), BY_ID[c].unit, 'nl')}" for c in drivers
+        f"{BY_ID[c].label_nl} {format_value(_number(values.get(c)), BY_ID[c].unit, 'nl')}" for c in drivers
     )
     en = f"{en_label}: " + "; ".join(
-        f"{BY_ID[c].label_en} {_fmt(_number(values.get(c)), BY_ID[c].unit, 'en')}" for c in drivers
+        f"{BY_ID[c].label_en} {format_value(_number(values.get(c)), BY_ID[c].unit, 'en')}" for c in drivers
     )
     direction: Literal["raises", "lowers"] = "raises" if total > 0 else "lowers"
     return Reason(family, direction, total, None, None, nl, en)
@@ -122,7 +123,7 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(f) else f
 
 
-def _fmt(value: float | None, unit: str, lang: Literal["nl", "en"]) -> str:
+def format_value(value: float | None, unit: str, lang: Literal["nl", "en"]) -> str:
     """A value as an analyst reads it: yes/no for flags, percentages for fractions, the unit for counts."""
     if value is None:
         return "onbekend" if lang == "nl" else "unknown"
@@ -138,6 +139,8 @@ def _fmt(value: float | None, unit: str, lang: Literal["nl", "en"]) -> str:
     else:
         text = f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
         text = f"{text} {_UNITS.get(unit, (unit, unit))[0 if lang == 'nl' else 1]}"
+    if "-0" in text:  # a value that rounds to zero reads 0, not -0 (the check spares the common case a regex)
+        text = re.sub(r"-(0(?:\.0+)?)(?![\d.])", r"\1", text)
     return text.replace(".", ",") if lang == "nl" else text
 
 

@@ -206,4 +206,9 @@ def authenticate(store: Store, key: str) -> Principal | None:
     api_key, user = row
     if api_key.revoked_at is not None or user.disabled_at is not None or _aware(api_key.expires_at) <= now():
         return None
+    return principal_of(user)
+
+
+def principal_of(user: User) -> Principal:
+    """The principal a user row stands for (an API key's, or a signed-in browser's)."""
     return Principal(user.id, user.name, Role(user.role), tuple(json.loads(user.regions)))

@@ -227,12 +227,43 @@ def _records(store: Store, batch: int, upto: int) -> Iterator[AuditRecord]:
         after = rows[-1].seq
 
 
-def page(store: Store, number: int, size: int) -> tuple[list[dict[str, Any]], int]:
-    """One page of records, newest first, and the total count."""
+@dataclass(frozen=True)
+class Filter:
+    """What an oversight reader narrows the trail to.
+
+    Every given field must match: exactly, or for the company, as one of the record's entity ids.
+    """
+
+    user: str | None = None
+    case_reference: str | None = None
+    company_id: str | None = None
+    endpoint: str | None = None
+
+    def where(self) -> list[Any]:
+        """The conditions, for a query on :class:`AuditRecord`."""
+        found: list[Any] = []
+        if self.user:
+            found.append(AuditRecord.user == self.user)
+        if self.case_reference:
+            found.append(AuditRecord.case_reference == self.case_reference)
+        if self.endpoint:
+            found.append(AuditRecord.endpoint == self.endpoint)
+        if self.company_id:  # entity ids are a JSON list of quoted ids; the quotes make the match exact
+            found.append(AuditRecord.entity_ids.contains(f'"{self.company_id}"', autoescape=True))
+        return found
+
+
+def page(store: Store, number: int, size: int, narrow: Filter | None = None) -> tuple[list[dict[str, Any]], int]:
+    """One page of records, newest first, and the total count (of the records ``narrow`` keeps)."""
+    conditions = narrow.where() if narrow else []
     with store.session() as s:
-        total = int(s.scalar(select(func.count()).select_from(AuditRecord)) or 0)
+        total = int(s.scalar(select(func.count()).select_from(AuditRecord).where(*conditions)) or 0)
         rows = s.scalars(
-            select(AuditRecord).order_by(AuditRecord.seq.desc()).offset((number - 1) * size).limit(size)
+            select(AuditRecord)
+            .where(*conditions)
+            .order_by(AuditRecord.seq.desc())
+            .offset((number - 1) * size)
+            .limit(size)
         ).all()
     return [as_dict(r) for r in rows], total
 

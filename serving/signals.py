@@ -194,3 +194,36 @@ def regional_picture(store: Store, batch: Batch, region: str, threshold: float) 
         "suppress_below": SUPPRESS_BELOW,
         "cells": cells,
     }
+
+
+def recent_shortlists(store: Store, who: Principal, limit: int = 10) -> list[dict[str, Any]]:
+    """The caller's own latest shortlists: what was asked, for which case, when; no companies."""
+    with store.session() as s:
+        rows = s.scalars(
+            select(Shortlist).where(Shortlist.user_id == who.user_id).order_by(Shortlist.id.desc()).limit(limit)
+        ).all()
+    return [
+        {
+            "id": r.id,
+            "region": r.region,
+            "sector": r.sector,
+            "municipality": r.municipality,
+            "top_k": r.top_k,
+            "purpose": r.purpose,
+            "case_reference": r.case_reference,
+            "created_at": (r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=UTC)),
+        }
+        for r in rows
+    ]
+
+
+def municipalities(store: Store, batch: Batch, regions: tuple[str, ...]) -> list[str]:
+    """The municipalities with scored companies in ``regions``, for a shortlist form to offer."""
+    with store.session() as s:
+        found = s.scalars(
+            select(Signal.municipality)
+            .where(Signal.batch_id == batch.id, Signal.riec_region.in_(regions))
+            .distinct()
+            .order_by(Signal.municipality)
+        ).all()
+    return list(found)

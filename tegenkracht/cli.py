@@ -267,7 +267,11 @@ def _print_keys(keys: dict[str, str]) -> None:
     typer.echo(
         f"\nTry: curl -s -X POST http://{settings.API_HOST}:{settings.API_PORT}/v1/shortlists "
         f"-H 'Authorization: Bearer {keys['analyst']}' -H 'Content-Type: application/json' "
-        """-d '{"region": "Noord-Nederland", "top_k": 10, "purpose": "riec_case", "case_reference": "DEMO-0001"}'\n"""
+        """-d '{"region": "Noord-Nederland", "top_k": 10, "purpose": "riec_case", "case_reference": "DEMO-0001"}'"""
+    )
+    typer.echo(
+        f"Or open http://{settings.API_HOST}:{settings.API_PORT}/ui in a browser and sign in with a key "
+        "(the analyst's for shortlists, oversight's for fairness, drift and the audit trail).\n"
     )
 
 

@@ -121,3 +121,12 @@ SIGNAL_THRESHOLD: float = float(_env("SIGNAL_THRESHOLD", "0.01"))
 
 # Browser origins allowed to call the API (comma-separated). Empty: CORS stays off, the default.
 CORS_ORIGINS: tuple[str, ...] = tuple(o.strip() for o in _env("CORS_ORIGINS", "").split(",") if o.strip())
+
+# Web pages (/ui): a signed-in browser is signed out after this many minutes without a page view, and after this
+# many hours whatever it does (a working day), besides whenever the key it signed in with is revoked or expires.
+UI_IDLE_MINUTES: int = int(_env("UI_IDLE_MINUTES", "30"))
+UI_SESSION_HOURS: int = int(_env("UI_SESSION_HOURS", "8"))
+
+# Session cookies are marked Secure whenever the request came over TLS (directly, or through a proxy uvicorn
+# trusts with --forwarded-allow-ips). Set this to mark them Secure always, e.g. behind a TLS proxy not trusted.
+COOKIE_SECURE: bool = _flag("COOKIE_SECURE", False)

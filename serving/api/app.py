@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from serving import ui
 from serving.api import problems
 from serving.api.middleware import AuditTrail, BodyLimit, SecurityHeaders
 from serving.api.ratelimit import RateLimiter
@@ -95,6 +96,7 @@ def create_app(
     app.add_exception_handler(problems.ProblemError, problems.on_problem)
     app.add_exception_handler(StarletteHTTPException, problems.on_http)
     app.add_exception_handler(Exception, problems.on_crash)
+    ui.install(app)  # the pages under /ui; its handlers answer pages with pages and pass the API's on
     app.add_middleware(BodyLimit, limit=max_body_bytes or settings.MAX_BODY_BYTES)
     if settings.CORS_ORIGINS:
         app.add_middleware(

@@ -395,10 +395,15 @@ def audit_log(
     who: Annotated[Principal, Depends(OVERSIGHT)],
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     size: Annotated[int, Query(ge=1, le=500)] = 100,
+    user: Annotated[str | None, Query(max_length=100, description="Only this user's requests.")] = None,
+    case_reference: Annotated[str | None, Query(max_length=64, description="Only this case's requests.")] = None,
+    company_id: Annotated[str | None, Query(pattern=r"^\d{8}$", description="Only requests that returned it.")] = None,
+    endpoint: Annotated[str | None, Query(max_length=200, description="Only this route, e.g. /v1/feedback.")] = None,
 ) -> dict[str, Any]:
-    """The audit trail, newest first."""
-    entry_of(request).params = {"page": page, "size": size}
-    records, total = auditlog.page(state_of(request).store, page, size)
+    """The audit trail, newest first, optionally narrowed to a user, a case, a company or an endpoint."""
+    narrow = auditlog.Filter(user, case_reference, company_id, endpoint)
+    entry_of(request).params = {"page": page, "size": size, **{k: v for k, v in vars(narrow).items() if v}}
+    records, total = auditlog.page(state_of(request).store, page, size, narrow)
     return {"page": page, "size": size, "total": total, "records": records}
 
 

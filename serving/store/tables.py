@@ -169,3 +169,20 @@ class AuditHead(Base):
     anchor_seq: Mapped[int] = mapped_column(BigInteger)
     anchor_hash: Mapped[str] = mapped_column(String(64))
     touched_at: Mapped[str] = mapped_column(String(32))
+
+
+class UiSession(Base):
+    """A browser signed in to the pages: the cookie holds a random token, the store only its SHA-256.
+
+    The session remembers which API key it was opened with, so revoking that key (or disabling the user) ends
+    it at the next page view; a stolen session therefore lives no longer than the key it came from.
+    """
+
+    __tablename__ = "ui_sessions"
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    key_id: Mapped[str] = mapped_column(String(16))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from features.catalogue import BY_ID
 from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, write_indicators
 from features.validation import validate_records
-from models.reasons import Reason, _fmt, reasons, sector_reference
+from models.reasons import Reason, format_value, reasons, sector_reference
 from models.risk import SHAP_PREFIX, ModelInputError, RiskModel
 from serving.scoring import ScoringError, explain, score_file
 from tegenkracht.cli import app
@@ -174,11 +174,14 @@ def test_small_and_unknown_sectors_fall_back_to_all_companies() -> None:
         (2.5, "years", "2,5 jaar", "2.5 years"),
         (12.0, "companies", "12 bedrijven", "12 companies"),
         (-3.14, "robust z", "z = -3,1", "z = -3.1"),
+        (-0.04, "robust z", "z = 0,0", "z = 0.0"),  # rounds to zero: no "-0,0"
+        (-0.004, "fraction", "0%", "0%"),
+        (-10.0, "relative", "-10", "-10"),
     ],
 )
 def test_values_read_as_an_analyst_reads_them(value: float | None, unit: str, nl: str, en: str) -> None:
-    assert _fmt(value, unit, "nl") == nl
-    assert _fmt(value, unit, "en") == en
+    assert format_value(value, unit, "nl") == nl
+    assert format_value(value, unit, "en") == en
 
 
 def test_reason_as_dict_is_json_ready() -> None:

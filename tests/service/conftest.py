@@ -61,6 +61,31 @@ def new_store(backend: str, folder: Path) -> Iterator[Store]:
         admin.dispose()
 
 
+@dataclass(frozen=True)
+class Reports:
+    """The fairness audit and the drift monitor's report of the snapshot, as a batch stores them."""
+
+    fairness: Path
+    drift: Path
+    drifted: str  # the indicator the drift report finds moved
+
+
+@pytest.fixture(scope="session")
+def reports(snapshot: Snapshot, tmp_path_factory: pytest.TempPathFactory) -> Reports:
+    """The real audit (top 20 per region, no model re-scoring) and the real monitor, with one indicator moved."""
+    from fairness.monitor import load_snapshot, run_monitor
+    from fairness.run import Decision, audit_scores_file
+
+    out = tmp_path_factory.mktemp("reports")
+    audit_scores_file(snapshot.scores, snapshot.world, Decision(top_k=20), with_model=False).write(out / "fairness")
+    reference, _ = load_snapshot(snapshot.indicators, snapshot.scores)
+    current = reference.copy()
+    drifted = "director_changes_3y"
+    current[drifted] = current[drifted] + 3
+    run_monitor(reference, current, out_dir=out / "drift", evidently=False, log_to_mlflow=False, top_k=20)
+    return Reports(out / "fairness", out / "drift", drifted)
+
+
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """An empty store per test."""
@@ -88,8 +113,12 @@ USERS = {
 }
 
 
-def serve(store: Store, snapshot: Snapshot, folder: Path, **app_options: object) -> Iterator[Served]:
-    batch = load_batch(store, snapshot.scores, snapshot.indicators, snapshot.world, root=folder)
+def serve(
+    store: Store, snapshot: Snapshot, folder: Path, reports: Reports | None = None, **app_options: object
+) -> Iterator[Served]:
+    batch = load_batch(store, snapshot.scores, snapshot.indicators, snapshot.world, root=folder,
+                       fairness_dir=reports.fairness if reports else None,
+                       drift_dir=reports.drift if reports else None)  # fmt: skip
     keys = {name: add_user(store, name, role, regions).api_key for name, (role, regions) in USERS.items()}
     app = create_app(store, loader=snapshot.serving, **app_options)
     with TestClient(app, raise_server_exceptions=False) as client:

@@ -171,6 +171,17 @@ def test_every_request_is_in_the_audit_trail_with_purpose_case_and_entities(serv
     assert verified["ok"] and verified["first_bad_seq"] is None
     listed = served.client.get("/v1/audit-log", params={"size": 2}, headers=served.auth("oversight")).json()
     assert listed["total"] >= before + 4 and len(listed["records"]) == 2
+    company = items[0]["company_id"]
+    narrowed = served.client.get("/v1/audit-log", params={"company_id": company, "user": "analyst"},
+                                 headers=served.auth("oversight")).json()  # fmt: skip
+    assert narrowed["total"] >= 1 and all(company in r["entity_ids"] for r in narrowed["records"])
+    assert all(r["user"] == "analyst" for r in narrowed["records"])
+    by_route = served.client.get("/v1/audit-log", params={"endpoint": "/v1/model", "size": 500},
+                                 headers=served.auth("oversight")).json()  # fmt: skip
+    assert by_route["records"] and {r["endpoint"] for r in by_route["records"]} == {"/v1/model"}
+    prefix = served.client.get("/v1/audit-log", params={"company_id": company[:7] + "0"},
+                               headers=served.auth("oversight")).json()  # fmt: skip
+    assert all(company[:7] + "0" in r["entity_ids"] for r in prefix["records"])  # whole ids only, never a part
 
 
 def test_no_key_and_no_entity_data_in_application_logs(served: Served, caplog: pytest.LogCaptureFixture) -> None:

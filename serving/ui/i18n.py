@@ -1,0 +1,472 @@
+"""Words and numbers of the pages, in Dutch (the default) and English.
+
+One table of (Dutch, English) pairs, so that a text missing in one language is a KeyError in the tests, not a
+blank on a page. Numbers follow the language too: Dutch writes a decimal comma and a thousands point. A missing
+value is shown as a dash, never as 0.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from fastapi import Request
+
+Lang = Literal["nl", "en"]
+LANGS: tuple[Lang, ...] = ("nl", "en")
+COOKIE = "tk_lang"
+
+TEXT: dict[str, tuple[str, str]] = {
+    # Frame
+    "app": ("Tegenkracht", "Tegenkracht"),
+    "tagline": ("Risicosignalen tegen ondermijning", "Risk signals against organised crime"),
+    "skip": ("Naar de inhoud", "Skip to content"),
+    "other_lang": ("English", "Nederlands"),
+    "other_lang_label": ("Switch to English", "Schakel naar Nederlands"),
+    "nav": ("Hoofdmenu", "Main menu"),
+    "notice": (
+        "Een score is een signaal voor menselijke beoordeling, geen bevinding en geen besluit. Een bedrijf op een "
+        "shortlist heeft niets misdaan zolang een mens dat niet heeft vastgesteld.",
+        "A score is a signal for human review, not a finding and not a decision. A company on a shortlist has done "
+        "nothing wrong until a person has established otherwise.",
+    ),
+    "signed_in_as": ("Aangemeld als {name} ({role})", "Signed in as {name} ({role})"),
+    "sign_out": ("Afmelden", "Sign out"),
+    "footer": (
+        "Elke paginaweergave wordt vastgelegd in het auditspoor, met doel en zaaknummer.",
+        "Every page view is written to the audit trail, with its purpose and case reference.",
+    ),
+    "model_version": ("Modelversie", "Model version"),
+    "as_of": ("Peildatum", "As of"),
+    "batch": ("Scorebatch", "Score batch"),
+    # Roles
+    "role_analyst": ("analist", "analyst"),
+    "role_data_scientist": ("datawetenschapper", "data scientist"),
+    "role_oversight": ("toezicht", "oversight"),
+    "role_admin": ("beheerder", "administrator"),
+    # Navigation
+    "nav_home": ("Start", "Home"),
+    "nav_shortlist": ("Shortlist", "Shortlist"),
+    "nav_region": ("Regionaal beeld", "Regional picture"),
+    "nav_fairness": ("Eerlijkheid", "Fairness"),
+    "nav_drift": ("Drift", "Drift"),
+    "nav_audit": ("Auditspoor", "Audit trail"),
+    "nav_model": ("Modelkaart", "Model card"),
+    "nav_users": ("Gebruikers", "Users"),
+    # Sign-in
+    "signin_title": ("Aanmelden", "Sign in"),
+    "signin_intro": (
+        "Meld u aan met de API-sleutel die uw beheerder u gaf (tegenkracht users add). De sleutel wordt niet "
+        "bewaard in uw browser: u krijgt een sessie die na {idle} minuten zonder activiteit en na {hours} uur "
+        "vervalt.",
+        "Sign in with the API key your administrator gave you (tegenkracht users add). The key is not kept in your "
+        "browser: you get a session that ends after {idle} minutes without activity and after {hours} hours.",
+    ),
+    "api_key": ("API-sleutel", "API key"),
+    "api_key_hint": ("Begint met tk_", "Starts with tk_"),
+    "signin_button": ("Aanmelden", "Sign in"),
+    "signin_failed": ("Deze sleutel is onbekend, verlopen of ingetrokken.", "This key is unknown, expired or revoked."),
+    "signin_missing": ("Vul uw API-sleutel in.", "Enter your API key."),
+    "signed_out": ("U bent afgemeld.", "You have signed out."),
+    "session_ended": (
+        "Uw sessie is verlopen of beëindigd. Meld u opnieuw aan.",
+        "Your session has expired or ended. Please sign in again.",
+    ),
+    # Home
+    "home_title": ("Welkom, {name}", "Welcome, {name}"),
+    "home_analyst": (
+        "U ziet bedrijven in uw RIEC-regio's: {regions}. Elke opvraging van bedrijfsgegevens vraagt een doel en "
+        "een zaaknummer.",
+        "You see companies in your RIEC regions: {regions}. Every look-up of company data asks for a purpose and a "
+        "case reference.",
+    ),
+    "home_oversight": (
+        "U ziet geaggregeerde beelden, het eerlijkheidsrapport, de driftbewaking, het auditspoor en de modelkaart; "
+        "geen gegevens van afzonderlijke bedrijven.",
+        "You see aggregate pictures, the fairness report, drift monitoring, the audit trail and the model card; no "
+        "data on single companies.",
+    ),
+    "home_data_scientist": (
+        "U ziet het eerlijkheidsrapport, de driftbewaking en de modelkaart.",
+        "You see the fairness report, drift monitoring and the model card.",
+    ),
+    "home_admin": (
+        "U ziet de gebruikers en de modelkaart; beheer gaat via de opdrachtregel en de API.",
+        "You see the users and the model card; administration goes through the command line and the API.",
+    ),
+    "home_go": ("Ga naar", "Go to"),
+    # Case context
+    "purpose": ("Doel", "Purpose"),
+    "purpose_hint": ("Het wettelijke doel van deze opvraging.", "The legal purpose of this look-up."),
+    "purpose_choose": ("Kies een doel", "Choose a purpose"),
+    "case_reference": ("Zaaknummer", "Case reference"),
+    "case_reference_hint": (
+        "Het nummer van het dossier, 3 tot 64 tekens: letters, cijfers en . _ / -. Geen namen.",
+        "The case file number, 3 to 64 characters: letters, digits and . _ / -. No names.",
+    ),
+    "purpose_bibob_screening": ("Bibob-toets", "Bibob screening"),
+    "purpose_riec_case": ("RIEC-casus", "RIEC case"),
+    "purpose_fiod_investigation": ("FIOD-opsporingsonderzoek", "FIOD criminal investigation"),
+    "purpose_tax_supervision": ("Toezicht Belastingdienst", "Tax supervision"),
+    "purpose_police_investigation": ("Politieonderzoek", "Police investigation"),
+    "purpose_municipal_enforcement": ("Gemeentelijke handhaving", "Municipal enforcement"),
+    "case_title": ("Voor welke zaak?", "For which case?"),
+    "case_intro": (
+        "Deze pagina toont gegevens over afzonderlijke bedrijven. Geef het doel en het zaaknummer waarvoor u ze "
+        "opvraagt; beide komen in het auditspoor.",
+        "This page shows data on single companies. Give the purpose and the case reference you ask for them for; "
+        "both go into the audit trail.",
+    ),
+    "case_continue": ("Verder", "Continue"),
+    "for_case": ("Voor {purpose}, zaak {case}", "For {purpose}, case {case}"),
+    # Shortlist form
+    "shortlist_title": ("Nieuwe shortlist", "New shortlist"),
+    "shortlist_intro": (
+        "De bedrijven met de hoogste scores in een van uw regio's, eventueel beperkt tot één sector of gemeente.",
+        "The companies with the highest scores in one of your regions, optionally limited to one sector or "
+        "municipality.",
+    ),
+    "region": ("RIEC-regio", "RIEC region"),
+    "sector": ("Sector (SBI-sectie)", "Sector (SBI section)"),
+    "any_sector": ("Alle sectoren", "All sectors"),
+    "municipality": ("Gemeente", "Municipality"),
+    "any_municipality": ("Alle gemeenten", "All municipalities"),
+    "municipality_hint": ("Leeg laten voor alle gemeenten van de regio.", "Leave empty for every municipality."),
+    "top_k": ("Aantal bedrijven", "Number of companies"),
+    "top_k_hint": ("1 tot {max}.", "1 to {max}."),
+    "make_shortlist": ("Maak shortlist", "Make shortlist"),
+    "recent_shortlists": ("Uw recente shortlists", "Your recent shortlists"),
+    "no_recent": ("U heeft nog geen shortlists gemaakt.", "You have not made any shortlists yet."),
+    "created_at": ("Gemaakt", "Created"),
+    "open": ("Openen", "Open"),
+    "items": ("Bedrijven", "Companies"),
+    # Shortlist
+    "shortlist_of": ("Shortlist {region}", "Shortlist {region}"),
+    "shortlist_filters": ("Filters", "Filters"),
+    "shortlist_caption": (
+        "De {n} bedrijven met de hoogste scores. Kies een kolomkop om te sorteren.",
+        "The {n} companies with the highest scores. Select a column heading to sort.",
+    ),
+    "rank": ("Rang", "Rank"),
+    "company": ("Bedrijf", "Company"),
+    "kvk": ("KvK-nummer", "KvK number"),
+    "band": ("Kansklasse", "Probability band"),
+    "probability": ("Kans", "Probability"),
+    "reasons": ("Belangrijkste redenen", "Top reasons"),
+    "export_csv": ("Download als CSV", "Download as CSV"),
+    "empty_shortlist": (
+        "Geen bedrijven voldoen aan deze filters in de huidige scorebatch. Verruim de sector of gemeente.",
+        "No companies match these filters in the current score batch. Widen the sector or municipality.",
+    ),
+    "sort_by": ("Sorteer op {column}", "Sort by {column}"),
+    "shortlist_not_found": (
+        "Deze shortlist bestaat niet of is niet voor u zichtbaar.",
+        "This shortlist does not exist or is not visible to you.",
+    ),
+    "new_shortlist": ("Nieuwe shortlist", "New shortlist"),
+    # Bands
+    "band_very_high": ("zeer hoog", "very high"),
+    "band_high": ("hoog", "high"),
+    "band_raised": ("verhoogd", "raised"),
+    "band_low": ("laag", "low"),
+    "bands_explained": (
+        "Kansklassen: zeer hoog vanaf {a}, hoog vanaf {b}, verhoogd vanaf {c}, anders laag. De kans is de "
+        "gekalibreerde kans dat een onderzoek iets vindt, niet de kans dat het bedrijf iets misdaan heeft.",
+        "Probability bands: very high from {a}, high from {b}, raised from {c}, otherwise low. The probability is "
+        "the calibrated chance that an investigation finds something, not the chance that the company did wrong.",
+    ),
+    # Company
+    "company_title": ("{name}", "{name}"),
+    "company_facts": ("Gegevens", "Facts"),
+    "region_rank": ("Rang in de regio", "Rank in the region"),
+    "score_logodds": ("Score (log-odds)", "Score (log-odds)"),
+    "waterfall_title": ("Hoe de score is opgebouwd", "How the score is built up"),
+    "waterfall_intro": (
+        "Elke balk is de exacte bijdrage (SHAP) van één indicator aan de score, vanaf het gemiddelde van alle "
+        "bedrijven. Rood verhoogt de score, blauw verlaagt hem. De bijdragen tellen precies op tot de score.",
+        "Each bar is one indicator's exact contribution (SHAP) to the score, starting from the average over all "
+        "companies. Red raises the score, blue lowers it. The contributions add up exactly to the score.",
+    ),
+    "waterfall_alt": (
+        "Watervaldiagram: vanaf de startwaarde {base} leiden de bijdragen tot de score {score}. Grootste "
+        "verhoging: {top}.",
+        "Waterfall chart: from the starting value {base} the contributions lead to the score {score}. Largest "
+        "raise: {top}.",
+    ),
+    "base_value": ("Startwaarde (gemiddelde)", "Starting value (average)"),
+    "other_indicators": ("Overige {n} indicatoren", "Other {n} indicators"),
+    "final_score": ("Score", "Score"),
+    "raises": ("verhoogt", "raises"),
+    "lowers": ("verlaagt", "lowers"),
+    "indicators_title": ("Indicatoren tegenover sectorgenoten", "Indicators against sector peers"),
+    "indicators_caption": (
+        "Elke indicator met de waarde van dit bedrijf, de mediaan van zijn sectorgenoten en de bijdrage aan de "
+        "score, gesorteerd op de grootte van de bijdrage.",
+        "Every indicator with this company's value, its sector peers' median and its contribution to the score, "
+        "sorted by the size of the contribution.",
+    ),
+    "indicator": ("Indicator", "Indicator"),
+    "value": ("Waarde", "Value"),
+    "peer_median": ("Mediaan sectorgenoten", "Sector peers' median"),
+    "contribution": ("Bijdrage", "Contribution"),
+    "reasons_title": ("Redencodes", "Reason codes"),
+    "reasons_raise": ("Wat de score verhoogt", "What raises the score"),
+    "reasons_lower": ("Wat de score verlaagt", "What lowers the score"),
+    "no_reasons": ("Geen.", "None."),
+    "company_not_found": (
+        "Er is geen signaal voor bedrijf {company} dat voor u zichtbaar is.",
+        "There is no signal for company {company} that is visible to you.",
+    ),
+    "back_to_shortlist": ("Terug naar de shortlist", "Back to the shortlist"),
+    # Feedback
+    "feedback_title": ("Terugkoppeling", "Feedback"),
+    "feedback_intro": (
+        "Wat vond u bij dit bedrijf? Uw terugkoppeling wordt bewaard met uw naam, het zaaknummer en de score. "
+        "Ze wordt pas een label voor hertraining via een expliciete export.",
+        "What did you find at this company? Your feedback is kept with your name, the case reference and the "
+        "score. It becomes a label for retraining only through an explicit export.",
+    ),
+    "outcome": ("Uitkomst", "Outcome"),
+    "outcome_confirmed": ("Bevestigd: er is iets aan de hand", "Confirmed: something is wrong"),
+    "outcome_dismissed": ("Afgewezen: niets gevonden", "Dismissed: nothing found"),
+    "outcome_inconclusive": ("Onbeslist", "Inconclusive"),
+    "note": ("Toelichting (optioneel)", "Note (optional)"),
+    "note_hint": (
+        "Zakelijk en kort; geen namen van personen. Hoogstens {max} tekens.",
+        "Factual and short; no names of persons. At most {max} characters.",
+    ),
+    "send_feedback": ("Verstuur terugkoppeling", "Send feedback"),
+    "feedback_saved": ("Uw terugkoppeling is opgeslagen.", "Your feedback has been saved."),
+    "choose_outcome": ("Kies een uitkomst.", "Choose an outcome."),
+    "note_too_long": ("De toelichting is te lang.", "The note is too long."),
+    "form_has_errors": ("Het formulier bevat fouten:", "The form has errors:"),
+    # Regional picture
+    "region_title": ("Regionaal beeld {region}", "Regional picture {region}"),
+    "region_intro": (
+        "Per gemeente en sector: het aantal signalen (kans vanaf {threshold}) op het aantal bedrijven. Cellen met "
+        "minder dan {min} bedrijven zijn onderdrukt, zodat het beeld niet naar afzonderlijke bedrijven wijst.",
+        "Per municipality and sector: the number of signals (probability from {threshold}) out of the number of "
+        "companies. Cells with fewer than {min} companies are suppressed, so the picture never points at single "
+        "businesses.",
+    ),
+    "choose_region": ("Kies een regio", "Choose a region"),
+    "show": ("Toon", "Show"),
+    "suppressed": ("onderdrukt", "suppressed"),
+    "suppressed_cell": ("minder dan {min} bedrijven", "fewer than {min} companies"),
+    "no_companies": ("geen bedrijven", "no companies"),
+    "signals_of": ("{k} van {n}", "{k} of {n}"),
+    "heat_legend": ("Legenda: aandeel signalen", "Legend: share of signals"),
+    "region_empty": (
+        "Er zijn geen gescoorde bedrijven in deze regio in de huidige batch.",
+        "There are no scored companies in this region in the current batch.",
+    ),
+    "region_caption": (
+        "Signalen per gemeente (rijen) en sector (kolommen).",
+        "Signals per municipality (rows) and sector (columns).",
+    ),
+    # Fairness
+    "fairness_title": ("Eerlijkheid van de shortlist", "Fairness of the shortlist"),
+    "fairness_passed": ("GESLAAGD", "PASSED"),
+    "fairness_failed": ("NIET GESLAAGD", "FAILED"),
+    "fairness_verdict_passed": (
+        "Geen groep van een gevoelig kenmerk wordt op een hoofdmaat oneerlijk behandeld.",
+        "No group of a sensitive attribute is treated unfairly on a headline measure.",
+    ),
+    "fairness_verdict_failed": (
+        "Op {n} punt(en) wordt een groep van een gevoelig kenmerk oneerlijk behandeld.",
+        "On {n} point(s) a group of a sensitive attribute is treated unfairly.",
+    ),
+    "fairness_how": (
+        "Hoe te lezen: per groep de verhouding tot de referentiegroep (1 is gelijk), met het {conf}-"
+        "betrouwbaarheidsinterval. Tussen {lo} en {hi} (groen gebied) geldt als eerlijk. Een groep valt af als het "
+        "hele interval buiten dat gebied ligt; reikt het interval tot in het gebied, dan is het oordeel onzeker.",
+        "How to read: per group the ratio to the reference group (1 is equal), with the {conf} confidence interval. "
+        "Between {lo} and {hi} (green area) counts as fair. A group fails when its whole interval lies outside that "
+        "area; when the interval reaches into it, the verdict is inconclusive.",
+    ),
+    "fairness_decision": (
+        "Beoordeelde beslissing: op de shortlist komen ({rule}). {rows} bedrijven, {selected} geselecteerd.",
+        "Decision audited: being placed on the shortlist ({rule}). {rows} companies, {selected} selected.",
+    ),
+    "failed_groups": ("Groepen die afvielen", "Groups that failed"),
+    "none_failed": ("Geen.", "None."),
+    "failure_line": (
+        "{attribute} = {group}, {measure}: {ratio} keer de referentiegroep ({reference}), interval {lo} tot {hi}.",
+        "{attribute} = {group}, {measure}: {ratio} times the reference group ({reference}), interval {lo} to {hi}.",
+    ),
+    "what": ("Wat is het?", "What is it?"),
+    "when": ("Wanneer doet het ertoe?", "When does it matter?"),
+    "disparity": ("Verhouding", "Disparity"),
+    "interval": ("Interval", "Interval"),
+    "verdict": ("Oordeel", "Verdict"),
+    "group": ("Groep", "Group"),
+    "companies": ("Bedrijven", "Companies"),
+    "reference_group": ("referentie", "reference"),
+    "bars_alt": (
+        "{measure} per groep van {attribute}: verhouding tot de referentiegroep met interval. Buiten de marge: "
+        "{outside}.",
+        "{measure} per group of {attribute}: ratio to the reference group with interval. Outside the band: {outside}.",
+    ),
+    "full_report": ("Volledig rapport (met methode en alle tabellen)", "Full report (with method and all tables)"),
+    "fairness_missing": (
+        "Bij de huidige scorebatch is geen eerlijkheidsaudit opgeslagen. Draai tegenkracht audit en laad de "
+        "scores opnieuw.",
+        "No fairness audit is stored with the current score batch. Run tegenkracht audit and load the scores again.",
+    ),
+    "labels_note": (
+        "Deze cijfers meten tegen labels uit eerdere handhaving; die koos zelf wie werd onderzocht.",
+        "These figures measure against labels from past enforcement, which itself chose whom to investigate.",
+    ),
+    # Drift
+    "drift_title": ("Drift per indicator", "Drift per indicator"),
+    "drift_intro": (
+        "Hoe ver de huidige gegevens afwijken van de referentie (de trainingsperiode). PSI vanaf {watch} betekent "
+        "opletten, vanaf {act} ingrijpen.",
+        "How far the current data differ from the reference (the training period). PSI from {watch} means watch, "
+        "from {act} act.",
+    ),
+    "drift_missing": (
+        "Bij de huidige scorebatch is geen driftrapport opgeslagen. Draai tegenkracht monitor en laad de scores "
+        "opnieuw.",
+        "No drift report is stored with the current score batch. Run tegenkracht monitor and load the scores again.",
+    ),
+    "status": ("Status", "Status"),
+    "status_stable": ("stabiel", "stable"),
+    "status_insufficient": ("onvoldoende gegevens", "insufficient data"),
+    "status_watch": ("opletten", "watch"),
+    "status_act": ("ingrijpen", "act"),
+    "psi": ("PSI", "PSI"),
+    "ks": ("KS", "KS"),
+    "missing_share": ("Ontbrekend (ref. → nu)", "Missing (ref. → now)"),
+    "drift_overall": ("Algemeen oordeel: {status}", "Overall: {status}"),
+    "score_drift": ("Drift van de score", "Score drift"),
+    "explanation_drift": ("Drift van de uitleg", "Explanation drift"),
+    "drift_full": ("Volledig driftrapport", "Full drift report"),
+    "reference_period": ("Referentie", "Reference"),
+    "current_period": ("Huidig", "Current"),
+    # Audit trail
+    "audit_title": ("Auditspoor", "Audit trail"),
+    "audit_intro": (
+        "Elke opvraging, ook geweigerde, met wie, waarom en welke bedrijven. De records zijn met hashes aan "
+        "elkaar gekoppeld; een wijziging, invoeging of verwijdering breekt de keten.",
+        "Every request, refused ones included, with who, why and which companies. The records are chained by "
+        "hashes; an edit, insertion or deletion breaks the chain.",
+    ),
+    "chain_ok": ("Keten intact: {n} records gecontroleerd.", "Chain intact: {n} records checked."),
+    "chain_broken": ("KETEN GEBROKEN bij record {seq}: {reason}", "CHAIN BROKEN at record {seq}: {reason}"),
+    "filter": ("Filter", "Filter"),
+    "user": ("Gebruiker", "User"),
+    "endpoint": ("Eindpunt", "Endpoint"),
+    "apply_filter": ("Filter toepassen", "Apply filter"),
+    "clear_filter": ("Wis filter", "Clear filter"),
+    "seq": ("Nr.", "No."),
+    "at": ("Tijd (UTC)", "Time (UTC)"),
+    "role": ("Rol", "Role"),
+    "request": ("Verzoek", "Request"),
+    "entities": ("Bedrijven", "Companies"),
+    "http_status": ("HTTP", "HTTP"),
+    "audit_empty": ("Geen records gevonden.", "No records found."),
+    "page_of": ("Pagina {page} van {pages} ({total} records)", "Page {page} of {pages} ({total} records)"),
+    "previous": ("Vorige", "Previous"),
+    "next": ("Volgende", "Next"),
+    "pagination": ("Paginering", "Pagination"),
+    # Model card
+    "model_title": ("Modelkaart", "Model card"),
+    "model_missing": (
+        "Er is geen model geladen. Promoveer een kampioen en herlaad de dienst.",
+        "No model is loaded. Promote a champion and reload the service.",
+    ),
+    "intended_use": ("Beoogd gebruik", "Intended use"),
+    "limitations": ("Beperkingen", "Limitations"),
+    "training_window": ("Trainingsperiode", "Training window"),
+    "metrics": ("Prestaties", "Metrics"),
+    "fairness_summary": ("Eerlijkheid", "Fairness"),
+    "features": ("Indicatoren", "Indicators"),
+    "registered_at": ("Geregistreerd", "Registered"),
+    "name": ("Naam", "Name"),
+    "key": ("Sleutel", "Key"),
+    # Users
+    "users_title": ("Gebruikers", "Users"),
+    "regions": ("Regio's", "Regions"),
+    "enabled": ("Actief", "Enabled"),
+    "live_keys": ("Geldige sleutels", "Live keys"),
+    "yes": ("ja", "yes"),
+    "no": ("nee", "no"),
+    # Errors
+    "error_title": ("Er ging iets mis", "Something went wrong"),
+    "error_400": ("Dit verzoek kan niet worden verwerkt.", "This request cannot be processed."),
+    "error_403": ("U heeft geen toegang tot deze pagina met uw rol.", "Your role gives no access to this page."),
+    "error_404": (
+        "Deze pagina bestaat niet of is niet voor u zichtbaar.",
+        "This page does not exist or is not visible to you.",
+    ),
+    "error_405": ("Deze handeling is hier niet mogelijk.", "This action is not possible here."),
+    "error_413": ("Het formulier is te groot.", "The form is too large."),
+    "error_422": ("Het verzoek bevat ongeldige gegevens.", "The request holds invalid data."),
+    "error_429": (
+        "Te veel verzoeken. Wacht een minuut en probeer het opnieuw.",
+        "Too many requests. Wait a minute and try again.",
+    ),
+    "error_500": (
+        "Er ging iets mis in de dienst. Het is vastgelegd; probeer het later opnieuw.",
+        "Something went wrong inside the service. It has been logged; please try again later.",
+    ),
+    "error_503": ("De dienst kan dit nu niet leveren.", "The service cannot provide this right now."),
+    "no_batch": (
+        "Er zijn nog geen scores geladen. Een beheerder laadt ze met tegenkracht score --load.",
+        "No scores are loaded yet. An administrator loads them with tegenkracht score --load.",
+    ),
+    "csrf_failed": (
+        "Het formulier was verlopen of kwam niet van deze site. Probeer het opnieuw.",
+        "The form had expired or did not come from this site. Please try again.",
+    ),
+    "error_back": ("Naar de startpagina", "To the home page"),
+    "not_your_region": ("Deze regio is niet een van de uwe.", "This region is not one of yours."),
+    "invalid_value": ("Ongeldige waarde.", "Invalid value."),
+    "required": ("Verplicht.", "Required."),
+}
+
+
+def t(key: str, lang: Lang, **values: Any) -> str:
+    """One text in one language, with its blanks filled."""
+    nl, en = TEXT[key]
+    text = nl if lang == "nl" else en
+    return text.format(**values) if values else text
+
+
+def pick(pair: tuple[str, str], lang: Lang) -> str:
+    """The half of a (Dutch, English) pair for ``lang``."""
+    return pair[0] if lang == "nl" else pair[1]
+
+
+def lang_of(request: Request) -> Lang:
+    """The page language: the visitor's choice (a cookie), Dutch otherwise."""
+    return "en" if request.cookies.get(COOKIE) == "en" else "nl"
+
+
+def number(value: Any, lang: Lang, digits: int = 0) -> str:
+    """A number with the language's separators; a dash for a missing one."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    if not math.isfinite(f):
+        return "–"
+    text = f"{f:,.{digits}f}"
+    return text.translate(str.maketrans(",.", ".,")) if lang == "nl" else text
+
+
+def percent(value: Any, lang: Lang, digits: int = 1) -> str:
+    """A fraction as a percentage, e.g. 0.034 → 3,4% (nl) or 3.4% (en)."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    return "–" if not math.isfinite(f) else f"{number(100 * f, lang, digits)}%"
+
+
+def signed(value: float, lang: Lang, digits: int = 2) -> str:
+    """A contribution with its sign (+0,42 / −0,13); one too small to show at ``digits`` reads "≈ 0", not "+0,00"."""
+    if abs(value) < 0.5 * 10**-digits:
+        return "≈ 0"
+    return ("+" if value > 0 else "−") + number(abs(value), lang, digits)

@@ -1,0 +1,450 @@
+"""Analysts' pages: the shortlist form and table (with CSV), a company's explanation and feedback, the regional picture.
+
+Every view of company data carries its purpose and case reference in the address, so a link, a bookmark or the
+browser's history can never show entities without them, and every such view lands in the audit trail with the
+companies it showed. A page asked for without them first asks which case it is for. The queries are the API's
+own (:mod:`serving.signals`), so the pages cannot see more than the API would.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ValidationError
+
+from features._context import SECTION_NAMES
+from serving import feedback, signals
+from serving.access import Role
+from serving.api.schemas import CaseReference, FeedbackIn, ShortlistIn
+from serving.api.state import AppState, entry_of, state_of
+from serving.purposes import Purpose
+from serving.store.tables import Batch
+from serving.ui.charts import Step, heat_class, waterfall
+from serving.ui.guard import ANALYST_PAGE, PICTURE_PAGE, PageError, check_csrf
+from serving.ui.i18n import Lang, lang_of, number, t
+from serving.ui.present import band, band_floors, indicator_value, sector_name
+from serving.ui.render import render
+from serving.ui.sessions import Session
+from synth._reference import RIEC_REGIONS
+from tegenkracht import settings
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+SHORTLIST_ID = r"^[0-9a-f-]{36}$"
+WATERFALL_STEPS = 10
+NOTE_MAX = 2000
+OptionalText = Annotated[str | None, Query(max_length=200)]
+FormText = Annotated[str, Form(max_length=200)]
+
+
+@dataclass(frozen=True)
+class Case:
+    """The purpose and case reference a view of company data is for."""
+
+    purpose: str
+    reference: str
+
+    def query(self, **more: str) -> str:
+        """The address query that carries this case (and ``more``) to the next page."""
+        return urlencode({"purpose": self.purpose, "case_reference": self.reference, **more})
+
+
+class CaseIn(BaseModel):
+    """The same rules for a purpose and a case reference as the API's."""
+
+    purpose: Purpose
+    case_reference: CaseReference
+
+
+def _case(purpose: str | None, case_reference: str | None) -> tuple[Case | None, dict[str, str]]:
+    """The case, or the fields at fault (none at all when neither was given: a first visit, not an error)."""
+    if not purpose and not case_reference:
+        return None, {}
+    try:
+        checked = CaseIn.model_validate({"purpose": purpose or "", "case_reference": case_reference or ""})
+    except ValidationError as exc:
+        return None, _field_errors(exc)
+    return Case(checked.purpose.value, checked.case_reference), {}
+
+
+def _field_errors(exc: ValidationError) -> dict[str, str]:
+    """Field name → message key, for the form to show next to each field."""
+    out: dict[str, str] = {}
+    for e in exc.errors():
+        name = str(e["loc"][0]) if e.get("loc") else "form"
+        out.setdefault(name, "required" if e.get("type") == "missing" else "invalid_value")
+    return out
+
+
+def _ask_case(request: Request, session: Session, errors: dict[str, str], keep: dict[str, str]) -> HTMLResponse:
+    """The form that asks which case a view is for; it sends the browser back to the same page with both."""
+    return render(
+        request,
+        "case.html",
+        {"errors": errors, "keep": keep, "purposes": list(Purpose), "action": request.url.path,
+         "values": {k: request.query_params.get(k, "") for k in ("purpose", "case_reference")}},
+        who=session.principal,
+        csrf=session.csrf_token,
+        status=422 if errors else 200,
+    )  # fmt: skip
+
+
+def _batch(state: AppState) -> Batch:
+    found = state.current_batch()
+    if found is None:
+        raise PageError(503, "no_batch")
+    return found
+
+
+def _bind(request: Request, case: Case, params: dict[str, Any]) -> None:
+    entry = entry_of(request)
+    entry.purpose, entry.case_reference, entry.params = case.purpose, case.reference, params
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Shortlists
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@router.get("/shortlists/new")
+def shortlist_form(request: Request, session: Annotated[Session, Depends(ANALYST_PAGE)]) -> HTMLResponse:
+    """The shortlist form, with the analyst's recent shortlists beside it."""
+    return _shortlist_form(request, session, {}, {})
+
+
+def _shortlist_form(
+    request: Request, session: Session, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> HTMLResponse:
+    state = state_of(request)
+    who = session.principal
+    batch = state.current_batch()
+    return render(
+        request,
+        "shortlist_form.html",
+        {
+            "batch": batch,
+            "regions": who.regions,
+            "sectors": [s for s in SECTION_NAMES if s != "?"],
+            "municipalities": signals.municipalities(state.store, batch, who.regions) if batch else [],
+            "purposes": list(Purpose),
+            "recent": signals.recent_shortlists(state.store, who),
+            "values": {"top_k": "25", **values},
+            "errors": errors,
+            "max_top_k": settings.MAX_TOP_K,
+            "case_query": lambda r: Case(r["purpose"], r["case_reference"]).query(),
+        },
+        who=who,
+        csrf=session.csrf_token,
+        status=status,
+    )
+
+
+@router.post("/shortlists")
+def make_shortlist(
+    request: Request,
+    session: Annotated[Session, Depends(ANALYST_PAGE)],
+    csrf_token: FormText = "",
+    region: FormText = "",
+    sector: FormText = "",
+    municipality: FormText = "",
+    top_k: FormText = "",
+    purpose: FormText = "",
+    case_reference: FormText = "",
+) -> Response:
+    """Make and store a shortlist, then show it (303, so a reload does not make it again)."""
+    check_csrf(session, csrf_token)
+    values = {"region": region, "sector": sector, "municipality": municipality, "top_k": top_k, "purpose": purpose,
+              "case_reference": case_reference}  # fmt: skip
+    values = {k: v.strip() for k, v in values.items()}
+    try:
+        ask = ShortlistIn.model_validate({k: v for k, v in values.items() if v})
+    except ValidationError as exc:
+        return _shortlist_form(request, session, values, _field_errors(exc), 422)
+    who = session.principal
+    if not who.sees_region(ask.region):
+        return _shortlist_form(request, session, values, {"region": "not_your_region"}, 403)
+    case = Case(ask.purpose.value, ask.case_reference)
+    _bind(request, case, ask.model_dump(exclude={"purpose", "case_reference"}))
+    state = state_of(request)
+    batch = _batch(state)
+    made = signals.create_shortlist(
+        state.store,
+        who,
+        batch,
+        signals.ShortlistRequest(ask.region, ask.sector, ask.municipality, ask.top_k, case.purpose, case.reference),
+    )
+    entry = entry_of(request)
+    entry.entity_ids = [i["company_id"] for i in made["items"]]
+    entry.model_version = batch.model_version
+    entry.params["shortlist_id"] = made["id"]
+    return RedirectResponse(f"/ui/shortlists/{made['id']}?{case.query()}", status_code=303)
+
+
+def _visible_shortlist(request: Request, session: Session, shortlist_id: str, case: Case) -> dict[str, Any]:
+    _bind(request, case, {"shortlist_id": shortlist_id})
+    found = signals.read_shortlist(state_of(request).store, session.principal, shortlist_id)
+    if found is None:
+        raise PageError(404, "shortlist_not_found")
+    entry = entry_of(request)
+    entry.entity_ids = [i["company_id"] for i in found["items"]]
+    entry.model_version = found["model_version"]
+    return found
+
+
+@router.get("/shortlists/{shortlist_id}")
+def shortlist(
+    request: Request,
+    session: Annotated[Session, Depends(ANALYST_PAGE)],
+    shortlist_id: Annotated[str, PathParam(pattern=SHORTLIST_ID)],
+    purpose: OptionalText = None,
+    case_reference: OptionalText = None,
+) -> HTMLResponse:
+    """A stored shortlist as a sortable table: rank, company, municipality, sector, band and top reasons."""
+    case, errors = _case(purpose, case_reference)
+    if case is None:
+        return _ask_case(request, session, errors, {})
+    found = _visible_shortlist(request, session, shortlist_id, case)
+    lang = lang_of(request)
+    rows = [
+        {**item, "band": band(item["probability"], lang), "sector_name": sector_name(item["sector"], lang),
+         "href": f"/ui/companies/{item['company_id']}?{case.query(shortlist=shortlist_id)}",
+         "reasons_text": [r[f"text_{lang}"] for r in item["reasons"][:3]]}
+        for item in found["items"]
+    ]  # fmt: skip
+    return render(
+        request,
+        "shortlist.html",
+        {"shortlist": found, "rows": rows, "case": case, "floors": band_floors(),
+         "csv": f"/ui/shortlists/{shortlist_id}/csv?{case.query()}"},
+        who=session.principal,
+        csrf=session.csrf_token,
+    )  # fmt: skip
+
+
+@router.get("/shortlists/{shortlist_id}/csv")
+def shortlist_csv(
+    request: Request,
+    session: Annotated[Session, Depends(ANALYST_PAGE)],
+    shortlist_id: Annotated[str, PathParam(pattern=SHORTLIST_ID)],
+    purpose: OptionalText = None,
+    case_reference: OptionalText = None,
+) -> Response:
+    """The shortlist as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read the accents)."""
+    case, _ = _case(purpose, case_reference)
+    if case is None:  # the page's link always carries both
+        raise PageError(422, "error_422")
+    found = _visible_shortlist(request, session, shortlist_id, case)
+    lang = lang_of(request)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";" if lang == "nl" else ",")
+    writer.writerow([t(k, lang) for k in ("rank", "kvk", "company", "municipality", "sector", "probability",
+                                          "band")] + [f"{t('reasons', lang)} {i}" for i in (1, 2, 3)])  # fmt: skip
+    for item in found["items"]:
+        reasons = [r[f"text_{lang}"] for r in item["reasons"][:3]]
+        writer.writerow([_cell(v) for v in (
+            item["rank"], item["company_id"], item["name"], item["municipality"], sector_name(item["sector"], lang),
+            number(item["probability"], lang, 4), band(item["probability"], lang).word,
+            *reasons, *[""] * (3 - len(reasons)))])  # fmt: skip
+    filename = f"shortlist-{found['region'].lower().replace(' ', '-')}-{shortlist_id[:8]}.csv"
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _cell(value: object) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (OWASP's CSV-injection advice)."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# A company
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@router.get("/companies/{company_id}")
+def company(
+    request: Request,
+    session: Annotated[Session, Depends(ANALYST_PAGE)],
+    company_id: Annotated[str, PathParam(pattern=r"^\d{8}$")],
+    purpose: OptionalText = None,
+    case_reference: OptionalText = None,
+    shortlist: Annotated[str | None, Query(pattern=SHORTLIST_ID)] = None,
+    saved: Annotated[int, Query(ge=0, le=1)] = 0,
+) -> HTMLResponse:
+    """A company's score with its full explanation, and the feedback form."""
+    case, errors = _case(purpose, case_reference)
+    if case is None:
+        return _ask_case(request, session, errors, {"shortlist": shortlist} if shortlist else {})
+    return _company_page(request, session, company_id, case, shortlist, saved=bool(saved))
+
+
+def _company_page(
+    request: Request,
+    session: Session,
+    company_id: str,
+    case: Case,
+    shortlist_id: str | None,
+    *,
+    saved: bool = False,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    if not entry_of(request).purpose:
+        _bind(request, case, {"company_id": company_id})
+    state = state_of(request)
+    batch = _batch(state)
+    sig = signals.company_signal(state.store, session.principal, batch, company_id)
+    if sig is None:
+        raise PageError(404, "company_not_found", company=company_id)
+    explained = state.explanations.get(batch.id, batch.folder).explain(company_id)
+    if explained is None:
+        raise PageError(503, "error_503")
+    entry = entry_of(request)
+    entry.entity_ids, entry.model_version = [company_id], batch.model_version
+    lang = lang_of(request)
+    return render(
+        request,
+        "company.html",
+        {
+            "sig": sig,
+            "batch": batch,
+            "case": case,
+            "shortlist_id": shortlist_id,
+            "back": f"/ui/shortlists/{shortlist_id}?{case.query()}" if shortlist_id else "",
+            "prob_band": band(sig.probability, lang),
+            "chart": _waterfall(explained, sig.score, lang),
+            "indicators": _indicator_rows(explained["indicators"], lang),
+            "reasons": explained["reasons"],
+            "saved": saved,
+            "form": form or {},
+            "errors": errors or {},
+            "note_max": NOTE_MAX,
+            "action": f"/ui/companies/{company_id}/feedback",
+        },
+        who=session.principal,
+        csrf=session.csrf_token,
+        status=status,
+    )
+
+
+def _waterfall(explained: dict[str, Any], score: float, lang: Lang) -> Any:
+    indicators = explained["indicators"]  # sorted by |contribution|, largest first
+    label = f"label_{lang}"
+    steps = [Step(i[label], i["contribution"]) for i in indicators[:WATERFALL_STEPS]]
+    rest = indicators[WATERFALL_STEPS:]
+    if rest:
+        steps.append(Step(t("other_indicators", lang, n=len(rest)), math.fsum(i["contribution"] for i in rest)))
+    base = explained["base_value"]
+    raising = [i for i in indicators if i["contribution"] > 0]
+    top = f"{raising[0][label]} (+{number(raising[0]['contribution'], lang, 2)})" if raising else "–"
+    desc = t("waterfall_alt", lang, base=number(base, lang, 2), score=number(score, lang, 2), top=top)
+    return waterfall(base, steps, lang, (t("base_value", lang), t("final_score", lang)),
+                     t("waterfall_title", lang), desc)  # fmt: skip
+
+
+def _indicator_rows(indicators: list[dict[str, Any]], lang: Lang) -> list[dict[str, Any]]:
+    return [
+        {
+            "label": i[f"label_{lang}"],
+            "value": indicator_value(i["id"], i["value"], lang),
+            "peer": indicator_value(i["id"], i["peer_median"], lang),
+            "contribution": i["contribution"],
+        }
+        for i in indicators
+    ]
+
+
+@router.post("/companies/{company_id}/feedback")
+def give_feedback(
+    request: Request,
+    session: Annotated[Session, Depends(ANALYST_PAGE)],
+    company_id: Annotated[str, PathParam(pattern=r"^\d{8}$")],
+    csrf_token: FormText = "",
+    purpose: FormText = "",
+    case_reference: FormText = "",
+    outcome: FormText = "",
+    note: Annotated[str, Form(max_length=20_000)] = "",
+    shortlist_id: FormText = "",
+) -> Response:
+    """Store the analyst's outcome and show the company again (303) with a confirmation."""
+    check_csrf(session, csrf_token)
+    case, _ = _case(purpose, case_reference)
+    if case is None:  # the form carries both in hidden fields: only a hand-made request gets here
+        raise PageError(422, "error_422")
+    values = {"outcome": outcome.strip(), "note": note.strip(), "shortlist_id": shortlist_id.strip()}
+    try:
+        given = {k: v or None for k, v in values.items()}
+        body = FeedbackIn.model_validate({"company_id": company_id, **given, "purpose": case.purpose,
+                                          "case_reference": case.reference})  # fmt: skip
+    except ValidationError as exc:
+        found = _field_errors(exc)
+        errors = {k: m for k, m in (("outcome", "choose_outcome"), ("note", "note_too_long")) if k in found}
+        return _company_page(request, session, company_id, case, values["shortlist_id"] or None,
+                             form=values, errors=errors or {"form": "invalid_value"}, status=422)  # fmt: skip
+    _bind(request, case, {"company_id": company_id, "outcome": body.outcome.value, "shortlist_id": body.shortlist_id,
+                          "note_chars": len(body.note or "")})  # fmt: skip
+    return _record(request, session, company_id, case, body)
+
+
+def _record(request: Request, session: Session, company_id: str, case: Case, body: FeedbackIn) -> Response:
+    state = state_of(request)
+    batch = _batch(state)
+    sig = signals.company_signal(state.store, session.principal, batch, company_id)
+    if sig is None:
+        raise PageError(404, "company_not_found", company=company_id)
+    try:
+        feedback.record(state.store, session.principal, batch, company_id, sig.probability, body.model_dump())
+    except feedback.FeedbackError as exc:
+        raise PageError(404 if exc.field == "shortlist_id" else 422, "error_422") from exc
+    entry = entry_of(request)
+    entry.entity_ids, entry.model_version = [company_id], batch.model_version
+    more = {"shortlist": body.shortlist_id} if body.shortlist_id else {}
+    return RedirectResponse(f"/ui/companies/{company_id}?{case.query(**more, saved='1')}#feedback",
+                            status_code=303)  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The regional picture
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@router.get("/regional-picture")
+def regional_picture(
+    request: Request,
+    session: Annotated[Session, Depends(PICTURE_PAGE)],
+    region: Annotated[str | None, Query(max_length=60)] = None,
+) -> HTMLResponse:
+    """Signals per municipality × sector, suppressed cells shown as such; analysts see only their own regions."""
+    who = session.principal
+    choices = who.regions if who.role is Role.ANALYST else RIEC_REGIONS
+    chosen = region or choices[0]
+    entry_of(request).params = {"region": chosen}
+    if chosen not in choices:
+        raise PageError(403, "not_your_region") if chosen in RIEC_REGIONS else PageError(422, "error_422")
+    state = state_of(request)
+    batch = _batch(state)
+    entry_of(request).model_version = batch.model_version
+    picture = signals.regional_picture(state.store, batch, chosen, settings.SIGNAL_THRESHOLD)
+    sectors = sorted({c["sector"] for c in picture["cells"]})
+    grid: dict[str, dict[str, dict[str, Any]]] = {}
+    for c in picture["cells"]:
+        grid.setdefault(c["municipality"], {})[c["sector"]] = {**c, "css": heat_class(c["signals"], c["companies"])}
+    return render(
+        request,
+        "region.html",
+        {"picture": picture, "region": chosen, "choices": choices, "sectors": sectors, "grid": grid,
+         "batch": batch},
+        who=who,
+        csrf=session.csrf_token,
+    )  # fmt: skip

@@ -1,0 +1,268 @@
+"""Oversight's pages: the fairness audit, drift per indicator, the audit trail with its verification, the model card.
+
+They show aggregates and records, never a company's data: the fairness and drift pages read the JSON the audit
+and the monitor stored with the batch being served (the same files the API serves), and the full HTML reports
+are one link away. The fairness page uses the report's own words (:mod:`fairness.report`), so page and report
+cannot explain a measure differently.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from fairness.audit import TAU, AuditResult
+from fairness.report import attribute_name, decision_rule, measure_words, status_symbol, status_word
+from serving import auditlog
+from serving.access import list_users
+from serving.api.routes import REPORT_CSP
+from serving.api.state import entry_of, state_of
+from serving.store.tables import Batch
+from serving.ui.charts import Bar, disparity_bars
+from serving.ui.guard import ADMIN_PAGE, ANY_PAGE, OVERSIGHT_PAGE, REPORT_PAGE, PageError
+from serving.ui.i18n import Lang, lang_of, number, t
+from serving.ui.render import render
+from serving.ui.sessions import Session
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+AUDIT_PAGE_SIZE = 50
+
+
+def _batch(request: Request) -> Batch:
+    found = state_of(request).current_batch()
+    if found is None:
+        raise PageError(503, "no_batch")
+    entry_of(request).model_version = found.model_version
+    return found
+
+
+def _stored(folder: str | None, name: str) -> Path | None:
+    return Path(folder) / name if folder and (Path(folder) / name).is_file() else None
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Fairness
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@router.get("/oversight/fairness")
+def fairness(request: Request, session: Annotated[Session, Depends(REPORT_PAGE)]) -> HTMLResponse:
+    """The verdict, the groups that failed, and per headline measure its meaning and a chart per attribute."""
+    batch = _batch(request)
+    lang = lang_of(request)
+    found = _stored(batch.fairness_dir, "audit_observed.json")
+    context: dict[str, Any] = {"batch": batch, "result": None}
+    if found is not None:
+        result = AuditResult.from_json(found.read_text(encoding="utf-8"))
+        context.update(_fairness_context(result, lang))
+    return render(request, "fairness.html", context, who=session.principal, csrf=session.csrf_token)
+
+
+def _fairness_context(result: AuditResult, lang: Lang) -> dict[str, Any]:
+    settings = result.settings
+    groups = result.groups
+    gating = groups[groups["gating"].astype(bool)]
+    attributes = list(dict.fromkeys(gating["attribute_name"]))
+    confidence = float(settings.get("confidence", 0.95))
+    measures = []
+    for metric in result.headline:
+        words = measure_words(metric, lang)
+        sections, tables, outside = [], [], []
+        for attribute in attributes:
+            rows = gating[gating["attribute_name"] == attribute].to_dict(orient="records")
+            bars = [_bar(r, metric, lang) for r in rows if r[f"{metric}_status"] != "reference"]
+            if not bars:
+                continue
+            name = attribute_name(attribute, lang)
+            heading = f"{name} ({t('reference_group', lang)}: {rows[0]['reference_group']})"
+            sections.append((heading, bars))
+            tables.append({"attribute": heading, "bars": bars})
+            outside += [f"{name} = {b.group}" for b in bars if b.status in ("unfair", "inconclusive")]
+        desc = t("bars_alt", lang, measure=words.name, attribute=", ".join(attribute_name(a, lang) for a in attributes),
+                 outside="; ".join(outside) or "–")  # fmt: skip
+        svg = disparity_bars(sections, TAU, lang, f"bars-{metric}".replace("_", "-"), words.name, desc)
+        measures.append({"metric": metric, "words": words, "svg": svg, "tables": tables})
+    failures = [
+        t("failure_line", lang, attribute=attribute_name(f.attribute, lang), group=f.group,
+          measure=measure_words(f.metric, lang).name, ratio=number(f.disparity, lang, 2), reference=f.reference,
+          lo=number(f.lower, lang, 2), hi=number(f.upper, lang, 2))
+        for f in result.failures
+    ]  # fmt: skip
+    selected = int(groups.loc[groups["attribute_name"] == attributes[0], "pp"].fillna(0).sum()) if attributes else 0
+    rows = int(groups.loc[groups["attribute_name"] == attributes[0], "group_size"].fillna(0).sum()) if attributes else 0
+    return {
+        "result": result,
+        "passed": result.passed,
+        "failures": failures,
+        "measures": measures,
+        "rule": decision_rule(settings, lang),
+        "rows": rows,
+        "selected": selected,
+        "conf": f"{confidence:.0%}",
+        "tau": (number(TAU, lang, 2), number(1 / TAU, lang, 2)),
+    }
+
+
+def _bar(record: dict[str, Any], metric: str, lang: Lang) -> Bar:
+    status = str(record[f"{metric}_status"])
+
+    def value(key: str) -> float | None:
+        v = record.get(key)
+        return float(v) if isinstance(v, int | float) and math.isfinite(v) else None
+
+    size = record.get("group_size")
+    label = str(record["attribute_value"])
+    if isinstance(size, int | float) and math.isfinite(size):
+        label = f"{label} (n={number(size, lang)})"
+    return Bar(label, value(f"{metric}_disparity"), value(f"{metric}_disparity_lower"),
+               value(f"{metric}_disparity_upper"), status,
+               f"{status_symbol(status)} {status_word(status, lang)}".strip())  # fmt: skip
+
+
+@router.get("/oversight/fairness/report")
+def fairness_report(
+    request: Request,
+    session: Annotated[Session, Depends(REPORT_PAGE)],
+    lang: Annotated[str | None, Query(pattern="^(nl|en)$")] = None,
+) -> HTMLResponse:
+    """The full oversight report stored with the batch, as the audit wrote it."""
+    batch = _batch(request)
+    found = _stored(batch.fairness_dir, f"fairness_{lang or lang_of(request)}.html")
+    if found is None:
+        raise PageError(404, "fairness_missing")
+    return HTMLResponse(found.read_text(encoding="utf-8"), headers={"Content-Security-Policy": REPORT_CSP})
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Drift
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@router.get("/oversight/drift")
+def drift(request: Request, session: Annotated[Session, Depends(REPORT_PAGE)]) -> HTMLResponse:
+    """Per indicator PSI, KS and missing share against the reference, with the status each earns."""
+    batch = _batch(request)
+    found = _stored(batch.drift_dir, "monitor.json")
+    context: dict[str, Any] = {"batch": batch, "monitor": None}
+    if found is not None:
+        monitor = json.loads(found.read_text(encoding="utf-8"))
+        context.update(_drift_context(monitor, lang_of(request)))
+    return render(request, "drift.html", context, who=session.principal, csrf=session.csrf_token)
+
+
+_ORDER = {"act": 0, "watch": 1, "insufficient data": 2, "stable": 3}
+
+
+def _drift_context(monitor: dict[str, Any], lang: Lang) -> dict[str, Any]:
+    from features.catalogue import BY_ID
+
+    cfg = monitor.get("settings") or {}
+    act = float(cfg.get("psi_act", 0.25))
+    rows = []
+    for r in sorted(monitor.get("indicators") or [], key=lambda r: (_ORDER.get(r["status"], 9), -(r["psi"] or 0))):
+        ind = BY_ID.get(r["indicator"])
+        psi = r.get("psi")
+        rows.append({**r, "label": (ind.label_nl if lang == "nl" else ind.label_en) if ind else r["indicator"],
+                     "bar": min(1.0, (psi or 0.0) / (2 * act)),
+                     "status_key": _status_key(r["status"])})  # fmt: skip
+    score = monitor.get("score")
+    return {
+        "monitor": monitor,
+        "rows": rows,
+        "alerts": monitor.get("alerts") or [],
+        "score": {**score, "status_key": _status_key(score.get("status", ""))} if score else None,
+        "watch": number(cfg.get("psi_watch", 0.1), lang, 2),
+        "act": number(act, lang, 2),
+        "overall": "status_act" if monitor.get("alert") else (
+            "status_watch" if any(r["status"] == "watch" for r in rows) else "status_stable"),
+        "counts": {k: sum(1 for r in rows if r["status"] == k) for k in _ORDER},
+    }  # fmt: skip
+
+
+def _status_key(status: str) -> str:
+    return {"insufficient data": "status_insufficient"}.get(status, f"status_{status}")
+
+
+@router.get("/oversight/drift/report")
+def drift_report(request: Request, session: Annotated[Session, Depends(REPORT_PAGE)]) -> HTMLResponse:
+    """The monitor's full HTML report stored with the batch."""
+    batch = _batch(request)
+    found = _stored(batch.drift_dir, "monitor.html")
+    if found is None:
+        raise PageError(404, "drift_missing")
+    return HTMLResponse(found.read_text(encoding="utf-8"), headers={"Content-Security-Policy": REPORT_CSP})
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The audit trail
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@router.get("/oversight/audit")
+def audit_trail(
+    request: Request,
+    session: Annotated[Session, Depends(OVERSIGHT_PAGE)],
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    user: Annotated[str | None, Query(max_length=100)] = None,
+    case_reference: Annotated[str | None, Query(max_length=64)] = None,
+    company_id: Annotated[str | None, Query(pattern=r"^\d{0,8}$")] = None,
+    endpoint: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    """The trail, newest first, narrowed by user, case, company or endpoint; the chain verified on every view."""
+    narrow = auditlog.Filter(user or None, case_reference or None, company_id or None, endpoint or None)
+    entry_of(request).params = {"page": page, **{k: v for k, v in vars(narrow).items() if v}}
+    store = state_of(request).store
+    verified = auditlog.verify(store)
+    records, total = auditlog.page(store, page, AUDIT_PAGE_SIZE, narrow)
+    pages = max(1, math.ceil(total / AUDIT_PAGE_SIZE))
+    kept = {k: v for k, v in vars(narrow).items() if v}
+
+    def link(number_: int) -> str:
+        return "/ui/oversight/audit?" + urlencode({**kept, "page": number_})
+
+    return render(
+        request,
+        "audit.html",
+        {"verified": verified, "records": records, "total": total, "page": page, "pages": pages,
+         "filters": kept, "previous": link(page - 1) if page > 1 else "",
+         "next_page": link(page + 1) if page < pages else ""},
+        who=session.principal,
+        csrf=session.csrf_token,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Model card and users
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@router.get("/model")
+def model_card(request: Request, session: Annotated[Session, Depends(ANY_PAGE)]) -> HTMLResponse:
+    """The serving model's card, for every role."""
+    state = state_of(request)
+    serving = state.champion.current
+    if serving is None:
+        raise PageError(503, "model_missing")
+    entry_of(request).model_version = serving.version
+    batch = state.current_batch()
+    card = serving.card
+    return render(
+        request,
+        "model.html",
+        {"card": card, "features": list(serving.model.features), "batch": batch, "lang_of": lang_of(request)},
+        who=session.principal,
+        csrf=session.csrf_token,
+    )
+
+
+@router.get("/admin/users")
+def users(request: Request, session: Annotated[Session, Depends(ADMIN_PAGE)]) -> HTMLResponse:
+    """Every user with role, regions and live keys; never a key."""
+    return render(request, "users.html", {"users": list_users(state_of(request).store)},
+                  who=session.principal, csrf=session.csrf_token)  # fmt: skip
