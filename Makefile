@@ -5,6 +5,8 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Test processes (pytest-xdist). Two fit the 2-core CI machine; each builds its own session fixtures (~1.5 GB).
+TEST_WORKERS ?= 2
 
 .PHONY: help install demo test lint format bench docs clean
 
@@ -22,8 +24,8 @@ install: $(STAMP) ## Create .venv and install Tegenkracht with its pinned depend
 demo: $(STAMP) ## Run the main job on embedded defaults (world … training, promotion, scoring, audit), then serve the API and the pages (/ui)
 	$(BIN)/tegenkracht demo
 
-test: $(STAMP) ## Run the test suite
-	$(BIN)/python -m pytest
+test: $(STAMP) ## Run the test suite (TEST_WORKERS processes, one file per worker at a time)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ SVG presentation attribute, because the pages' Content-Security-Policy allows no
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ class Step:
 
 
 def _svg(chart_id: str, width: int, height: int, title: str, desc: str, body: list[str]) -> Markup:
+    chart_id = re.sub(r"[^a-z0-9-]", "-", chart_id.lower())  # it becomes an attribute: only safe characters
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
         f'aria-labelledby="{chart_id}-t {chart_id}-d" class="chart" {FONT}>'

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from serving.api.headers import as_text as security_headers
 from serving.ui.guard import NotSignedInError, PageError
 from serving.ui.render import render
 
@@ -74,8 +75,10 @@ def for_pages(api: Handler, kind: str) -> Handler:
         if kind == "http" and isinstance(exc, StarletteHTTPException):
             status = exc.status_code
             return error_page(request, status, f"error_{status}" if status in _KNOWN else "error_400", exc.headers)
-        log.error("page %s failed: %s", request.url.path, type(exc).__name__)
-        return error_page(request, 500, "error_500")
+        route = getattr(request.scope.get("route"), "path", "-")  # the template: a path can hold a company id
+        log.error("page %s failed: %s", route, type(exc).__name__)
+        # a crash is answered outside the header middleware, so the page brings the headers itself
+        return error_page(request, 500, "error_500", headers=security_headers())
 
     return handle
 

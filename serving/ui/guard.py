@@ -42,7 +42,9 @@ def signed_in(request: Request) -> Session:
     token = request.cookies.get(SESSION_COOKIE, "")
     session = resolve(state.store, token) if token else None
     if session is None:
-        raise NotSignedInError(here(request), ended=bool(token))
+        # after sign-in the browser comes back with a GET: a form's own address would not answer one
+        then = here(request) if request.method == "GET" else "/ui"
+        raise NotSignedInError(then, ended=bool(token))
     entry = entry_of(request)
     entry.user, entry.role = session.principal.name, session.principal.role.value
     request.state.ui_session = session

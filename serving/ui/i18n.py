@@ -354,6 +354,8 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "chain_ok": ("Keten intact: {n} records gecontroleerd.", "Chain intact: {n} records checked."),
     "chain_broken": ("KETEN GEBROKEN bij record {seq}: {reason}", "CHAIN BROKEN at record {seq}: {reason}"),
+    "checked_at": ("(gecontroleerd om {at} UTC)", "(checked at {at} UTC)"),
+    "verify_now": ("Nu opnieuw controleren", "Check again now"),
     "filter": ("Filter", "Filter"),
     "user": ("Gebruiker", "User"),
     "endpoint": ("Eindpunt", "Endpoint"),

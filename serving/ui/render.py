@@ -91,4 +91,5 @@ def render(
         "version": __version__,
     }
     html = ENV.get_template(template).render(**frame, **(context or {}))
-    return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": PAGE_CSP, **(headers or {})})
+    extra = {k: v for k, v in (headers or {}).items() if k.lower() != "content-security-policy"}
+    return HTMLResponse(html, status_code=status, headers={**extra, "Content-Security-Policy": PAGE_CSP})

@@ -295,5 +295,8 @@ def test_error_and_empty_pages_are_accessible_too(live: Live, page: Page) -> Non
     expect(page.get_by_role("heading", level=1)).to_have_text(i18n.t("case_title", "nl"))
     accessible(page)
     shot(page, "16-which-case")
+    before = page.url
     page.get_by_role("button", name=i18n.t("case_continue", "nl")).click()  # both fields required by the browser
     expect(page.get_by_role("heading", level=1)).to_have_text(i18n.t("case_title", "nl"))
+    assert page.url == before  # the browser did not send the form
+    assert page.locator("#purpose:invalid").count() == 1 and page.locator("#case_reference:invalid").count() == 1

@@ -96,7 +96,7 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_never_records_the_key(paged:
     key = paged.keys["analyst"]
     with paged.store.session() as s:
         texts = [f"{r.params}{r.case_reference}{r.entity_ids}" for r in s.scalars(select(AuditRecord)).all()]
-    assert not any(key in text or key.split("_")[2] in text for text in texts)
+    assert not any(key in text or key.split("_", 2)[2] in text for text in texts)
 
 
 def test_over_tls_the_session_cookie_is_secure(paged: Served) -> None:
@@ -467,8 +467,11 @@ def test_the_audit_page_verifies_the_chain_filters_and_shows_a_break(tmp_path: P
             assert i18n.t("audit_empty", "nl") in nothing.text
             with store.session() as s:
                 s.execute(update(AuditRecord).where(AuditRecord.seq == int(rows[0])).values(case_reference="X-1"))
-            broken = client.get("/ui/oversight/audit")
+            cached = client.get("/ui/oversight/audit")  # the last full check, under a minute old, says when it ran
+            assert "✓" in cached.text and "gecontroleerd om" in cached.text
+            broken = client.get("/ui/oversight/audit", params={"verify": 1})
             assert "✗" in broken.text and f"record {rows[0]}" in broken.text
+            assert "✗" in client.get("/ui/oversight/audit").text  # and the fresh result is what later views show
 
 
 def test_the_model_card_and_users_pages(paged: Served) -> None:
@@ -516,10 +519,57 @@ def test_errors_on_pages_are_pages_and_the_api_keeps_problem_json(paged: Served)
     page = client.get("/ui/no-such-page")
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert i18n.t("error_404", "nl") in page.text
-    bad = client.get("/ui/oversight/audit", params={"page": "zero"})
-    assert bad.status_code in (403, 422) and bad.headers["content-type"].startswith("text/html")
+    oversight, _ = browser(paged, "oversight")
+    bad = oversight.get("/ui/oversight/audit", params={"page": "zero", "company_id": "123"})
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("text/html")
+    assert "<code>query.page</code>" in bad.text and "<code>query.company_id</code>" in bad.text
     api = client.get("/v1/no-such-endpoint")
     assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+
+
+def test_a_crashing_page_is_a_page_with_its_headers_and_logs_no_company(
+    paged: Served, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from serving.ui.pages import analyst
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    client, _ = browser(paged, "analyst")
+    company = a_company(paged)
+    monkeypatch.setattr(analyst, "_company_page", crash)
+    caplog.set_level(logging.INFO)
+    r = client.get(f"/ui/companies/{company}", params=PURPOSE)
+    assert r.status_code == 500 and i18n.t("error_500", "nl") in r.text
+    assert r.headers["x-frame-options"] == "DENY" and r.headers["cache-control"] == "no-store"
+    assert r.headers["content-security-policy"] == PAGE_CSP
+    logged = "\n".join(x.getMessage() for x in caplog.records if not x.name.startswith("httpx"))
+    assert "/ui/companies/{company_id}" in logged and company not in logged and CASE not in logged
+    record = last_records(paged, 1)[0]
+    assert record["status"] == 500 and record["entity_ids"] == []
+
+
+def test_an_expired_session_on_a_form_comes_back_to_the_home_page(paged: Served) -> None:
+    client, csrf = browser(paged, "analyst")
+    client.post("/ui/sign-out", data={"csrf_token": csrf})
+    r = client.post(f"/ui/companies/{a_company(paged)}/feedback", data={"csrf_token": csrf, "outcome": "dismissed",
+                    **PURPOSE}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"] == "/ui/sign-in?next=%2Fui"
+
+
+def test_signing_in_again_ends_the_browsers_older_session(paged: Served) -> None:
+    client, _ = browser(paged, "oversight")
+    first = client.cookies["tk_session"]
+    form = TestClient(paged.client.app).get("/ui/sign-in")  # a second tab's form (a signed-in one is sent on)
+    guard = csrf_of(form.text)
+    client.cookies.set("tk_signin", guard)
+    r = client.post("/ui/sign-in", data={"api_key": paged.keys["oversight"], "csrf_token": guard},
+                    follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303 and client.cookies["tk_session"] != first
+    assert (
+        TestClient(paged.client.app, cookies={"tk_session": first}).get("/ui", follow_redirects=False).status_code
+        == 303
+    )
 
 
 def test_without_scores_the_pages_say_so(tmp_path: Path, snapshot: Snapshot) -> None:

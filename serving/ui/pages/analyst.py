@@ -263,7 +263,7 @@ def shortlist_csv(
 def _cell(value: object) -> str:
     """A CSV cell that a spreadsheet will not run as a formula (OWASP's CSV-injection advice)."""
     text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text.lstrip(" ")[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -406,7 +406,9 @@ def _record(request: Request, session: Session, company_id: str, case: Case, bod
     try:
         feedback.record(state.store, session.principal, batch, company_id, sig.probability, body.model_dump())
     except feedback.FeedbackError as exc:
-        raise PageError(404 if exc.field == "shortlist_id" else 422, "error_422") from exc
+        if exc.field == "shortlist_id":
+            raise PageError(404, "shortlist_not_found") from exc
+        raise PageError(422, "error_422") from exc
     entry = entry_of(request)
     entry.entity_ids, entry.model_version = [company_id], batch.model_version
     more = {"shortlist": body.shortlist_id} if body.shortlist_id else {}

@@ -96,6 +96,9 @@ def sign_in(
         if state.limiter.allow(address) > 0:
             raise PageError(429, "error_429", headers={"Retry-After": "60"})
         return _form(request, then, error="signin_failed", status=401)
+    older = request.cookies.get(SESSION_COOKIE, "")
+    if older:  # a browser signing in again leaves no second live session behind
+        close(state.store, older)
     who = opened.session.principal
     entry = entry_of(request)
     entry.user, entry.role = who.name, who.role.value
