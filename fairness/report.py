@@ -489,9 +489,10 @@ _STATUS: dict[str, tuple[str, str, str]] = {  # symbol, Dutch, English
 }
 
 _ATTRIBUTE_NAMES: dict[str, tuple[str, str]] = {
-    "migration_background": ("Migratieachtergrond bestuurders", "Officers' migration background"),
-    "gender": ("Geslacht bestuurders", "Officers' gender"),
-    "age_group": ("Leeftijd jongste bestuurder", "Age of the youngest officer"),
+    # Each is the lead officer's (fairness.groups): the one longest in office, never "the youngest" or "any".
+    "migration_background": ("Migratieachtergrond hoofdbestuurder", "Lead officer's migration background"),
+    "gender": ("Geslacht hoofdbestuurder", "Lead officer's gender"),
+    "age_group": ("Leeftijd hoofdbestuurder", "Lead officer's age"),
     "neighbourhood_ses": ("Sociaaleconomische status van de buurt", "Neighbourhood socio-economic status"),
     "riec_region": ("RIEC-regio", "RIEC region"),
     "sbi_section": ("Sector (SBI-sectie)", "Sector (SBI section)"),
