@@ -140,9 +140,9 @@ def disparity_bars(
         return left + plot * (math.log(v) - math.log(lo)) / (math.log(hi) - math.log(lo))
 
     body = [
-        f'<rect x="{x(tau):.1f}" y="2" width="{x(1 / tau) - x(tau):.1f}" height="{row * len(lines) + 4}" '
+        f'<rect x="{x(tau):.1f}" y="4" width="{x(1 / tau) - x(tau):.1f}" height="{row * len(lines)}" '
         f'fill="{BAND_FILL}" stroke="{BAND_EDGE}" stroke-width="0.8"/>',
-        f'<line x1="{x(1):.1f}" y1="2" x2="{x(1):.1f}" y2="{row * len(lines) + 6}" stroke="{INK}"/>',
+        f'<line x1="{x(1):.1f}" y1="4" x2="{x(1):.1f}" y2="{row * len(lines) + 4}" stroke="{INK}"/>',
     ]
     for i, item in enumerate(lines):
         y = 4.0 + row * i

@@ -53,6 +53,12 @@ def role_name(role: str, lang: Lang) -> str:
     return t(f"role_{role}", lang)
 
 
+def indicator_label(feature: str, lang: Lang) -> str:
+    """An indicator's name in ``lang``; its id when the catalogue does not know it."""
+    ind = BY_ID.get(feature)
+    return (ind.label_nl if lang == "nl" else ind.label_en) if ind else feature
+
+
 def indicator_value(feature: str, value: float | None, lang: Lang) -> str:
     """A value as the reason codes write it: yes/no for flags, percentages for fractions, units for counts."""
     ind = BY_ID.get(feature)

@@ -28,6 +28,7 @@ from serving.store.tables import Batch
 from serving.ui.charts import Bar, disparity_bars
 from serving.ui.guard import ADMIN_PAGE, ANY_PAGE, OVERSIGHT_PAGE, REPORT_PAGE, PageError
 from serving.ui.i18n import Lang, lang_of, number, t
+from serving.ui.present import indicator_label
 from serving.ui.render import render
 from serving.ui.sessions import Session
 
@@ -162,15 +163,12 @@ _ORDER = {"act": 0, "watch": 1, "insufficient data": 2, "stable": 3}
 
 
 def _drift_context(monitor: dict[str, Any], lang: Lang) -> dict[str, Any]:
-    from features.catalogue import BY_ID
-
     cfg = monitor.get("settings") or {}
     act = float(cfg.get("psi_act", 0.25))
     rows = []
     for r in sorted(monitor.get("indicators") or [], key=lambda r: (_ORDER.get(r["status"], 9), -(r["psi"] or 0))):
-        ind = BY_ID.get(r["indicator"])
         psi = r.get("psi")
-        rows.append({**r, "label": (ind.label_nl if lang == "nl" else ind.label_en) if ind else r["indicator"],
+        rows.append({**r, "label": indicator_label(r["indicator"], lang),
                      "bar": min(1.0, (psi or 0.0) / (2 * act)),
                      "status_key": _status_key(r["status"])})  # fmt: skip
     score = monitor.get("score")
@@ -273,7 +271,11 @@ def model_card(request: Request, session: Annotated[Session, Depends(ANY_PAGE)])
     return render(
         request,
         "model.html",
-        {"card": card, "features": list(serving.model.features), "batch": batch, "lang_of": lang_of(request)},
+        {
+            "card": card,
+            "features": [(f, indicator_label(f, lang_of(request))) for f in serving.model.features],
+            "batch": batch,
+        },
         who=session.principal,
         csrf=session.csrf_token,
     )
