@@ -98,13 +98,24 @@ def page(chromium: Browser) -> Iterator[Page]:
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
     context.set_default_timeout(15_000)
     page = context.new_page()
+    errors = watch(page)
+    yield page
+    context.close()
+    clean(errors)
+
+
+def watch(page: Page) -> list[str]:
+    """Collect what Chromium reports as errors on this page's console (CSP violations, script errors)."""
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    yield page
-    context.close()
+    return errors
+
+
+def clean(errors: list[str]) -> None:
+    """Nothing on any page visited broke the pages' own policy or threw."""
     blocked = [e for e in errors if "Content Security Policy" in e or "Refused to" in e]
-    assert blocked == [], blocked  # nothing on any page visited broke the pages' own policy
+    assert blocked == [], blocked
     assert not [e for e in errors if "Uncaught" in e or "TypeError" in e], errors
 
 
@@ -183,6 +194,7 @@ def test_an_analysts_feedback_is_found_by_oversight_in_the_audit_trail(
     shot(page, "07-regional-picture")
 
     oversight = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    errors = watch(oversight)
     sign_in(oversight, live, "oversight")
     nav(oversight, "nav_audit", "nl")
     oversight.get_by_label(i18n.t("kvk", "nl")).fill(company)
@@ -195,6 +207,7 @@ def test_an_analysts_feedback_is_found_by_oversight_in_the_audit_trail(
     accessible(oversight)
     shot(oversight, "08-audit-trail")
     oversight.context.close()
+    clean(errors)
 
 
 def test_an_analyst_of_another_region_cannot_open_that_company(live: Live, page: Page) -> None:
