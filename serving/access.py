@@ -87,7 +87,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes for timezone-aware columns; they were written as UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -171,7 +171,7 @@ def list_users(store: Store) -> list[dict[str, object]]:
         keys = s.scalars(select(ApiKey)).all()
     live: dict[int, int] = {}
     for k in keys:
-        if k.revoked_at is None and _aware(k.expires_at) > moment:
+        if k.revoked_at is None and aware(k.expires_at) > moment:
             live[k.user_id] = live.get(k.user_id, 0) + 1
     return [
         {
@@ -180,7 +180,7 @@ def list_users(store: Store) -> list[dict[str, object]]:
             "regions": json.loads(u.regions),
             "enabled": u.disabled_at is None,
             "live_keys": live.get(u.id, 0),
-            "created_at": _aware(u.created_at).isoformat(),
+            "created_at": aware(u.created_at).isoformat(),
         }
         for u in users
     ]
@@ -204,7 +204,7 @@ def authenticate(store: Store, key: str) -> Principal | None:
     if row is None or not matches:
         return None
     api_key, user = row
-    if api_key.revoked_at is not None or user.disabled_at is not None or _aware(api_key.expires_at) <= now():
+    if api_key.revoked_at is not None or user.disabled_at is not None or aware(api_key.expires_at) <= now():
         return None
     return principal_of(user)
 

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from sqlalchemy import case, func, insert, select
 
-from serving.access import Principal
+from serving.access import Principal, aware
 from serving.store import Store
 from serving.store.tables import Batch, Shortlist, ShortlistItem, Signal
 
@@ -139,7 +139,7 @@ def read_shortlist(store: Store, who: Principal, shortlist_id: str) -> dict[str,
     ask = ShortlistRequest(
         found.region, found.sector, found.municipality, found.top_k, found.purpose, found.case_reference
     )
-    created = found.created_at if found.created_at.tzinfo else found.created_at.replace(tzinfo=UTC)
+    created = aware(found.created_at)
     return _shortlist(found.id, ask, batch, created, [_item(sig, rank) for rank, sig in rows])
 
 
@@ -211,7 +211,7 @@ def recent_shortlists(store: Store, who: Principal, limit: int = 10) -> list[dic
             "top_k": r.top_k,
             "purpose": r.purpose,
             "case_reference": r.case_reference,
-            "created_at": (r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=UTC)),
+            "created_at": aware(r.created_at),
         }
         for r in rows
     ]

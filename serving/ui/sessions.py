@@ -12,11 +12,11 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 
-from serving.access import Principal, authenticate, now, principal_of
+from serving.access import Principal, authenticate, aware, now, principal_of
 from serving.store import Store
 from serving.store.tables import ApiKey, UiSession, User
 from tegenkracht import settings
@@ -43,10 +43,6 @@ class Opened:
 
 def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=now().tzinfo)
 
 
 def open_session(store: Store, key: str) -> Opened | None:
@@ -88,17 +84,17 @@ def resolve(store: Store, token: str) -> Session | None:
     found, key, user = row
     idle = timedelta(minutes=settings.UI_IDLE_MINUTES)
     ended = (
-        _aware(found.expires_at) <= moment
-        or _aware(found.seen_at) + idle <= moment
+        aware(found.expires_at) <= moment
+        or aware(found.seen_at) + idle <= moment
         or key.revoked_at is not None
-        or _aware(key.expires_at) <= moment
+        or aware(key.expires_at) <= moment
         or user.disabled_at is not None
         or key.user_id != user.id
     )
     if ended:
         close(store, token)
         return None
-    if moment - _aware(found.seen_at) >= TOUCH_EVERY:
+    if moment - aware(found.seen_at) >= TOUCH_EVERY:
         with store.write_lock(), store.session() as s:
             s.execute(update(UiSession).where(UiSession.token_hash == digest).values(seen_at=moment))
     return Session(principal_of(user), found.csrf_token)

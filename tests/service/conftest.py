@@ -8,6 +8,7 @@ dropped afterwards, so tests never see each other's rows.
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +34,13 @@ BACKENDS = [
 ]
 REGION, OTHER_REGION = "Rotterdam", "Limburg"
 PURPOSE = {"purpose": "riec_case", "case_reference": "RIEC-RDM-2026-0142"}
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

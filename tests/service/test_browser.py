@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ import uvicorn
 from serving.api import create_app
 from serving.ui import i18n
 
-from .conftest import PURPOSE, REGION, Reports, Served, new_store, serve
+from .conftest import PURPOSE, REGION, Reports, Served, free_port, new_store, serve
 from .world import Snapshot
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -54,19 +53,13 @@ class Live:
         return self.served.keys[who]
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live(snapshot: Snapshot, reports: Reports, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """uvicorn in a thread, serving the app over a loaded store with its fairness and drift reports."""
     folder = tmp_path_factory.mktemp("live")
     for store in new_store("sqlite", folder):
         for served in serve(store, snapshot, folder, reports):
-            port = _port()
+            port = free_port()
             app = create_app(store, loader=snapshot.serving)
             server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                                    access_log=False))  # fmt: skip

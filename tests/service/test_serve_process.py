@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,8 @@ from serving.access import Role, add_user
 from serving.batches import load_batch
 from serving.store import open_store
 
-from .conftest import PURPOSE, REGION
+from .conftest import PURPOSE, REGION, free_port
 from .world import Snapshot
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_serve_runs_two_workers_without_a_champion_and_audits_over_http(snapshot: Snapshot, tmp_path: Path) -> None:
@@ -31,7 +24,7 @@ def test_serve_runs_two_workers_without_a_champion_and_audits_over_http(snapshot
     store = open_store(url)
     load_batch(store, snapshot.scores, snapshot.indicators, snapshot.world, root=tmp_path / "store")
     key = add_user(store, "Lotte", Role.ANALYST, [REGION]).api_key
-    port = _port()
+    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("TEGENKRACHT_", "MLFLOW_"))},
         "TEGENKRACHT_DATABASE_URL": url,

@@ -24,12 +24,12 @@ from features._context import SECTION_NAMES
 from serving import feedback, signals
 from serving.access import Role
 from serving.api.schemas import CaseReference, FeedbackIn, ShortlistIn
-from serving.api.state import AppState, entry_of, state_of
+from serving.api.state import entry_of, state_of
 from serving.purposes import Purpose
-from serving.store.tables import Batch
 from serving.ui.charts import Step, heat_class, waterfall
 from serving.ui.guard import ANALYST_PAGE, PICTURE_PAGE, PageError, check_csrf
 from serving.ui.i18n import Lang, lang_of, number, t
+from serving.ui.pages import served_batch
 from serving.ui.present import band, band_floors, indicator_value, sector_name
 from serving.ui.render import render
 from serving.ui.sessions import Session
@@ -94,13 +94,6 @@ def _ask_case(request: Request, session: Session, errors: dict[str, str], keep: 
         csrf=session.csrf_token,
         status=422 if errors else 200,
     )  # fmt: skip
-
-
-def _batch(state: AppState) -> Batch:
-    found = state.current_batch()
-    if found is None:
-        raise PageError(503, "no_batch")
-    return found
 
 
 def _bind(request: Request, case: Case, params: dict[str, Any]) -> None:
@@ -173,7 +166,7 @@ def make_shortlist(
     case = Case(ask.purpose.value, ask.case_reference)
     _bind(request, case, ask.model_dump(exclude={"purpose", "case_reference"}))
     state = state_of(request)
-    batch = _batch(state)
+    batch = served_batch(request)
     made = signals.create_shortlist(
         state.store,
         who,
@@ -303,7 +296,7 @@ def _company_page(
     if not entry_of(request).purpose:
         _bind(request, case, {"company_id": company_id})
     state = state_of(request)
-    batch = _batch(state)
+    batch = served_batch(request)
     sig = signals.company_signal(state.store, session.principal, batch, company_id)
     if sig is None:
         raise PageError(404, "company_not_found", company=company_id)
@@ -399,7 +392,7 @@ def give_feedback(
 
 def _record(request: Request, session: Session, company_id: str, case: Case, body: FeedbackIn) -> Response:
     state = state_of(request)
-    batch = _batch(state)
+    batch = served_batch(request)
     sig = signals.company_signal(state.store, session.principal, batch, company_id)
     if sig is None:
         raise PageError(404, "company_not_found", company=company_id)
@@ -435,7 +428,7 @@ def regional_picture(
     if chosen not in choices:
         raise PageError(403, "not_your_region") if chosen in RIEC_REGIONS else PageError(422, "error_422")
     state = state_of(request)
-    batch = _batch(state)
+    batch = served_batch(request)
     entry_of(request).model_version = batch.model_version
     picture = signals.regional_picture(state.store, batch, chosen, settings.SIGNAL_THRESHOLD)
     sectors = sorted({c["sector"] for c in picture["cells"]})

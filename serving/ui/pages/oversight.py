@@ -19,15 +19,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from fairness.audit import TAU, AuditResult
-from fairness.report import attribute_name, decision_rule, measure_words, status_symbol, status_word
+from fairness.drift import ACT, INSUFFICIENT, STABLE, WATCH
 from serving import auditlog
 from serving.access import list_users
 from serving.api.routes import REPORT_CSP
 from serving.api.state import entry_of, state_of
-from serving.store.tables import Batch
 from serving.ui.charts import Bar, disparity_bars
 from serving.ui.guard import ADMIN_PAGE, ANY_PAGE, OVERSIGHT_PAGE, REPORT_PAGE, PageError
 from serving.ui.i18n import Lang, lang_of, number, t
+from serving.ui.pages import served_batch
 from serving.ui.present import indicator_label
 from serving.ui.render import render
 from serving.ui.sessions import Session
@@ -35,14 +35,6 @@ from serving.ui.sessions import Session
 router = APIRouter(prefix="/ui", include_in_schema=False)
 AUDIT_PAGE_SIZE = 50
 VERIFY_EVERY_S = 60.0
-
-
-def _batch(request: Request) -> Batch:
-    found = state_of(request).current_batch()
-    if found is None:
-        raise PageError(503, "no_batch")
-    entry_of(request).model_version = found.model_version
-    return found
 
 
 def _stored(folder: str | None, name: str) -> Path | None:
@@ -57,7 +49,7 @@ def _stored(folder: str | None, name: str) -> Path | None:
 @router.get("/oversight/fairness")
 def fairness(request: Request, session: Annotated[Session, Depends(REPORT_PAGE)]) -> HTMLResponse:
     """The verdict, the groups that failed, and per headline measure its meaning and a chart per attribute."""
-    batch = _batch(request)
+    batch = served_batch(request)
     lang = lang_of(request)
     found = _stored(batch.fairness_dir, "audit_observed.json")
     context: dict[str, Any] = {"batch": batch, "result": None}
@@ -68,6 +60,9 @@ def fairness(request: Request, session: Annotated[Session, Depends(REPORT_PAGE)]
 
 
 def _fairness_context(result: AuditResult, lang: Lang) -> dict[str, Any]:
+    # imported here, not at the top: the report module brings matplotlib, which no other page or route needs
+    from fairness.report import attribute_name, decision_rule, measure_words
+
     settings = result.settings
     groups = result.groups
     gating = groups[groups["gating"].astype(bool)]
@@ -113,6 +108,8 @@ def _fairness_context(result: AuditResult, lang: Lang) -> dict[str, Any]:
 
 
 def _bar(record: dict[str, Any], metric: str, lang: Lang) -> Bar:
+    from fairness.report import status_symbol, status_word
+
     status = str(record[f"{metric}_status"])
 
     def value(key: str) -> float | None:
@@ -135,7 +132,7 @@ def fairness_report(
     lang: Annotated[str | None, Query(pattern="^(nl|en)$")] = None,
 ) -> HTMLResponse:
     """The full oversight report stored with the batch, as the audit wrote it."""
-    batch = _batch(request)
+    batch = served_batch(request)
     found = _stored(batch.fairness_dir, f"fairness_{lang or lang_of(request)}.html")
     if found is None:
         raise PageError(404, "fairness_missing")
@@ -150,7 +147,7 @@ def fairness_report(
 @router.get("/oversight/drift")
 def drift(request: Request, session: Annotated[Session, Depends(REPORT_PAGE)]) -> HTMLResponse:
     """Per indicator PSI, KS and missing share against the reference, with the status each earns."""
-    batch = _batch(request)
+    batch = served_batch(request)
     found = _stored(batch.drift_dir, "monitor.json")
     context: dict[str, Any] = {"batch": batch, "monitor": None}
     if found is not None:
@@ -159,7 +156,8 @@ def drift(request: Request, session: Annotated[Session, Depends(REPORT_PAGE)]) -
     return render(request, "drift.html", context, who=session.principal, csrf=session.csrf_token)
 
 
-_ORDER = {"act": 0, "watch": 1, "insufficient data": 2, "stable": 3}
+#: The monitor's statuses, worst first: the order of the drift table.
+_ORDER = {ACT: 0, WATCH: 1, INSUFFICIENT: 2, STABLE: 3}
 
 
 def _drift_context(monitor: dict[str, Any], lang: Lang) -> dict[str, Any]:
@@ -180,19 +178,19 @@ def _drift_context(monitor: dict[str, Any], lang: Lang) -> dict[str, Any]:
         "watch": number(cfg.get("psi_watch", 0.1), lang, 2),
         "act": number(act, lang, 2),
         "overall": "status_act" if monitor.get("alert") else (
-            "status_watch" if any(r["status"] == "watch" for r in rows) else "status_stable"),
+            "status_watch" if any(r["status"] == WATCH for r in rows) else "status_stable"),
         "counts": {k: sum(1 for r in rows if r["status"] == k) for k in _ORDER},
     }  # fmt: skip
 
 
 def _status_key(status: str) -> str:
-    return {"insufficient data": "status_insufficient"}.get(status, f"status_{status}")
+    return "status_insufficient" if status == INSUFFICIENT else f"status_{status}"
 
 
 @router.get("/oversight/drift/report")
 def drift_report(request: Request, session: Annotated[Session, Depends(REPORT_PAGE)]) -> HTMLResponse:
     """The monitor's full HTML report stored with the batch."""
-    batch = _batch(request)
+    batch = served_batch(request)
     found = _stored(batch.drift_dir, "monitor.html")
     if found is None:
         raise PageError(404, "drift_missing")
