@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tegenkracht import settings
+
 log = logging.getLogger(__name__)
 ADDITIVITY = 1e-6
 
@@ -31,6 +33,7 @@ class Serving:
     model: Any
     version: str
     card: dict[str, Any] = field(default_factory=dict)
+    documents: Any | None = None  # training.transparency.Documents, None when they could not be made
 
 
 def probe(model: Any) -> None:
@@ -106,16 +109,38 @@ class Champion:
 
 
 def load_champion() -> Serving:
-    """The registry's ``@champion`` with its card."""
+    """The registry's ``@champion`` with its card and transparency documents."""
     from training.registry import CHAMPION, load, resolve
 
     version = resolve(f"@{CHAMPION}")
-    return Serving(load(version), str(version.version), model_card(version))
+    model = load(version)
+    documents = transparency_documents(version, model)
+    return Serving(model, str(version.version), model_card(version, documents), documents)
 
 
-def model_card(version: Any) -> dict[str, Any]:
-    """What an oversight body first asks about a model, from its registered version and training run."""
+def transparency_documents(version: Any, model: Any) -> Any | None:
+    """The version's documents as the registry has them now; None (with a warning) when they cannot be made.
+
+    A model whose run is gone still scores; ``GET /v1/model/documents`` then answers 503 with the reason instead.
+    """
+    from training.transparency import build
+    from training.transparency.deployer import load as load_deployer
+    from training.transparency.facts import gather
+
+    try:
+        return build(gather(version, model), load_deployer(settings.DEPLOYER_FILE))
+    except Exception as exc:  # documents are for people; a failure here must not stop the model from serving
+        log.warning("no transparency documents for version %s: %s", version.version, exc)
+        return None
+
+
+def model_card(version: Any, documents: Any | None = None) -> dict[str, Any]:
+    """What an oversight body first asks about a model, from its registered version and training run.
+
+    The compact card of ``GET /v1/model``; the full documents are served beside it.
+    """
     from training.registry import client
+    from training.transparency import text
 
     tags = dict(version.tags or {})
     metrics: dict[str, float] = {}
@@ -133,19 +158,6 @@ def model_card(version: Any) -> dict[str, Any]:
         "catalogue": {k: tags[k] for k in ("catalogue_version", "catalogue_hash") if k in tags},
         "metrics": metrics,
         "fairness": {"audit": tags.get("fairness.audit", "missing"), "summary": tags.get("fairness.summary", "")},
-        "intended_use": INTENDED_USE,
-        "limitations": LIMITATIONS,
+        "intended_use": text.PURPOSE["en"],
+        "limitations": [x["en"] for x in text.LIMITATIONS],
     }
-
-
-INTENDED_USE = (
-    "Ranking companies in a RIEC region for human review by trained analysts, for a documented purpose and case. "
-    "A score is a signal that something in the register deserves a look, never a finding, a decision or evidence."
-)
-LIMITATIONS = [
-    "Trained and measured on a synthetic register; figures on real data are unknown until measured there.",
-    "Labels are confirmed investigations, so the model learns where investigators looked as well as what they found.",
-    "Calibrated probabilities are of a confirmed case within the horizon; most high scores are not cases.",
-    "Indicators that first appear in later years (bank cash flows) are missing for older snapshots.",
-    "The fairness audit covers the groups in docs/fairness.md; it cannot rule out harms to groups it does not know.",
-]

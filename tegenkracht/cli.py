@@ -203,8 +203,9 @@ def demo(
     """Run the main job end to end on embedded defaults, ending by serving the API.
 
     World, validation, indicators, training with its fairness audit, promotion through every gate (never an
-    override), scoring with the champion, a production fairness audit, drift monitoring, loading the scores
-    into the store, one demo key per role (printed), then the API on 127.0.0.1:8000.
+    override), the champion's transparency documents, scoring with the champion, a production fairness audit,
+    drift monitoring, loading the scores into the store, one demo key per role (printed), then the API on
+    127.0.0.1:8000.
     """
     setup_logging()
     from synth import WorldConfig
@@ -219,6 +220,7 @@ def demo(
     indicators = run_features(world, as_of, settings.VAR_DIR / "indicators" / f"demo-{as_of}.parquet", None, True)
     trained = model_verbs.run_train(world, None, None, None, 24, {"seed": cfg.seed})
     decision = _promote_honestly(str(trained.version))
+    documents = model_verbs.run_model_card("champion", None, settings.DEPLOYER_FILE, None, "nl")
     scores = model_verbs.run_score(
         Path(indicators["out"]), settings.VAR_DIR / "scores" / f"demo-{as_of}.parquet", "champion", 100_000, []
     )
@@ -241,6 +243,7 @@ def demo(
         **trained.headline(),
         "champion": f"v{decision.version} via {decision.via}",
         "fairness_gate": next(g.detail for g in decision.gates if g.name == "fairness"),
+        "transparency_documents": documents["out"],
         "scores": scores["out"],
         "scored_rows": scores["rows"],
         "production_audit": fairness["summary"],
@@ -299,6 +302,7 @@ def _demo_keys() -> dict[str, str]:
 app.command()(model_verbs.train)
 app.command()(model_verbs.evaluate)
 app.command()(model_verbs.promote)
+app.command("model-card")(model_verbs.model_card)
 app.command()(model_verbs.score)
 app.command()(fairness_verbs.audit)
 app.command()(fairness_verbs.monitor)

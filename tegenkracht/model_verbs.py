@@ -270,3 +270,66 @@ def _print_explanations(payload: dict[str, Any]) -> None:
             for r in e[direction]:
                 stdout.print(f"  {word} {r['contribution']:+.3f}  {r['text_nl']}\n           {r['text_en']}")
         stdout.print(f"  waterfall: {', '.join(e['waterfall'])}")
+
+
+def model_card(
+    version: Annotated[str, typer.Option(help="champion, challenger, a version number or a models:/ URI.")] = (
+        "champion"
+    ),
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the documents (replaced whole). Default: var/transparency/vN.")
+    ] = None,
+    deployer: Annotated[
+        Path | None,
+        typer.Option(help="YAML with the deploying organisation's facts (legal basis, DPIA, IAMA, contact)."),
+    ] = settings.DEPLOYER_FILE,
+    show: Annotated[
+        str | None,
+        typer.Option(help="Print one document's Markdown: model-card, algoritmeregister or technical-documentation."),
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Language of --show: nl or en.")] = "nl",
+    as_json: JsonOption = False,
+) -> None:
+    """Write a version's model card, Algoritmeregister entry and Annex IV documentation, generated from the registry.
+
+    Every figure is one the training run logged; what only the deploying organisation knows (legal basis, DPIA,
+    IAMA, contact) is marked "to be completed by the deployer" unless --deployer supplies it. The same version
+    with the same recorded history always gives the same bytes.
+    """
+    setup_logging()
+    payload = run_model_card(version, out, deployer, show, lang)
+    if show is None or as_json:
+        emit({k: v for k, v in payload.items() if k != "markdown"}, as_json, "transparency documents")
+    else:
+        stdout.print(payload["markdown"], markup=False, highlight=False, soft_wrap=True)
+
+
+def run_model_card(
+    version: str, out: Path | None, deployer: Path | None, show: str | None, lang: str
+) -> dict[str, Any]:
+    """Generate and write the documents; shared by ``model-card`` and its MLproject entry point."""
+    from training.registry import RegistryError
+    from training.transparency import NAMES, generate, write
+    from training.transparency.deployer import DeployerError, load
+    from training.transparency.facts import FactsError
+
+    if show is not None and show not in NAMES:
+        raise _fail(ValueError(f"--show must be one of {', '.join(NAMES)}, not {show!r}"))
+    if lang not in ("nl", "en"):
+        raise _fail(ValueError(f"--lang must be nl or en, not {lang!r}"))
+    try:
+        with steps(2, "model card") as step:
+            step("facts from the registry")
+            documents = generate(version, load(deployer))
+            step("documents")
+            target = out or settings.VAR_DIR / "transparency" / f"v{documents.version}"
+            files = write(documents, target)
+    except _input_errors(RegistryError, DeployerError, FactsError) as exc:
+        raise _fail(exc) from exc
+    return {
+        "version": documents.version,
+        "out": str(target),
+        "files": sorted(files),
+        "to_complete": documents.to_complete(),
+        "markdown": documents.markdown(show, lang) if show else "",  # type: ignore[arg-type]
+    }

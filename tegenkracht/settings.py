@@ -63,6 +63,11 @@ DEMO_COMPANIES: int = int(_env("DEMO_COMPANIES", "200000"))
 DEMO_SEED: int = int(_env("DEMO_SEED", "20261128"))
 
 
+# The deploying organisation's own facts for the transparency documents (`tegenkracht model-card`): name, contact,
+# legal basis, DPIA and IAMA. Without this YAML file those fields are written as marked placeholders.
+DEPLOYER_FILE: Path | None = Path(_env("DEPLOYER_FILE", "")).resolve() if _env("DEPLOYER_FILE", "") else None
+
+
 def disable_telemetry() -> None:
     """Switch off third-party telemetry before MLflow or Evidently are imported.
 

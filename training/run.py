@@ -8,6 +8,7 @@ is never touched here at all.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import tempfile
@@ -26,10 +27,11 @@ from tegenkracht import settings
 from tegenkracht.tracking import start_run
 from training import plots
 from training.dataset import FEATURES, TRUTH_COLUMNS, Fold, TemporalSplit, build_folds, default_split
-from training.evaluation import Ranking, evaluate, flatten, per_region
+from training.evaluation import Ranking, calibration_table, evaluate, flatten, per_region
 from training.fit import Hyperparameters, fit_logistic, fit_risk_model
 from training.labels import records_window
 from training.registry import CHALLENGER, DRIFT_ARTIFACT, EVALUATION_ARTIFACT, client, labels_seen_until
+from training.transparency.facts import CALIBRATION_ARTIFACT
 
 if TYPE_CHECKING:
     from fairness.run import FairnessReport
@@ -43,6 +45,7 @@ PROJECT_PACKAGES = ("models", "features", "synth", "tegenkracht")
 DRIFT_SAMPLE_ROWS = 100_000
 TRAIN_STEPS = 6  # plus one per fold
 FAIRNESS_DIR = "fairness"
+TRANSPARENCY_DIR = "transparency"
 
 
 @dataclass
@@ -198,6 +201,7 @@ def _log_artifacts(model: RiskModel, rankings: dict[str, Ranking], test: Fold) -
         prob = rankings["model"].probability
         assert prob is not None
         plots.calibration(prob, label, "Calibration on the test fold", d / "plots" / "calibration.png")
+        calibration_table(prob, label).to_csv(d / CALIBRATION_ARTIFACT, index=False)
         sample = test.frame.sample(n=min(len(test.frame), 5000), random_state=0)
         contrib = model.contributions(sample)
         plots.shap_summary(contrib, model.features, d / "plots" / "shap_summary.png")
@@ -315,13 +319,39 @@ def _log_model(model: RiskModel, test: Fold) -> str:
 
 
 def _register(model_uri: str, run_id: str, meta: dict[str, str]) -> str:
-    """New version of the registered model, then ``@challenger``: the last two steps of a run."""
+    """New version of the registered model, its transparency documents, then ``@challenger``: the last steps.
+
+    The documents name the version, so they can only be written once it exists; a version whose documents cannot
+    be written is deleted again before it gets an alias, so no version is ever served without its model card.
+    """
     import mlflow
 
+    from training.transparency import deployer as deployer_file
+
+    deployer = deployer_file.load(settings.DEPLOYER_FILE)  # a bad file fails the run before anything is registered
     mv = mlflow.register_model(model_uri, settings.MODEL_NAME, tags={**meta, "run_id": run_id})
+    try:
+        _log_documents(str(mv.version), deployer)
+    except BaseException:
+        client().delete_model_version(settings.MODEL_NAME, str(mv.version))
+        raise
     client().set_registered_model_alias(settings.MODEL_NAME, CHALLENGER, str(mv.version))
     log.info("registered %s version %s as @%s", settings.MODEL_NAME, mv.version, CHALLENGER)
     return str(mv.version)
+
+
+def _log_documents(version: str, deployer: Any) -> None:
+    """The version's model card, register entry and Annex IV documentation, logged under ``transparency/``."""
+    import mlflow
+
+    from training.transparency import generate, write
+
+    documents = generate(version, deployer)
+    with tempfile.TemporaryDirectory() as tmp:
+        write(documents, Path(tmp) / "transparency")
+        mlflow.log_artifacts(str(Path(tmp) / "transparency"), TRANSPARENCY_DIR)
+    digest = hashlib.sha256(documents.files()["model_card.json"].encode("utf-8")).hexdigest()
+    client().set_model_version_tag(settings.MODEL_NAME, version, "transparency.card_sha256", digest)
 
 
 def summary_json(result: TrainResult) -> str:

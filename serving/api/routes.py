@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import orjson
 import pandas as pd
@@ -73,6 +73,8 @@ ANYONE = require(*Role)
 AUTH = (401, 403, 429)
 PurposeQ = Annotated[Purpose, Query(description="Legal purpose of the look-up (GET /v1/purposes).")]
 CaseQ = Annotated[CaseReference, Query(description="Case file number the look-up is for.")]
+DocumentName = Literal["model-card", "algoritmeregister", "technical-documentation"]  # training.transparency.NAMES
+DOCUMENT_NAMES: tuple[str, ...] = get_args(DocumentName)
 REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
@@ -343,7 +345,38 @@ async def model_card(request: Request, who: Annotated[Principal, Depends(ANYONE)
     described = None
     if batch is not None:
         described = {"id": batch.id, "model_version": batch.model_version, "as_of": batch.as_of, "rows": batch.rows}
-    return {**serving.card, "features": list(serving.model.features), "batch": described}
+    docs = serving.documents
+    links = {name: f"/v1/model/documents/{name}" for name in DOCUMENT_NAMES} if docs is not None else {}
+    to_complete = docs.to_complete() if docs is not None else {}
+    return {**serving.card, "features": list(serving.model.features), "batch": described, "documents": links,
+            "to_complete": to_complete}  # fmt: skip
+
+
+@router.get("/v1/model/documents/{name}", tags=["models"], responses={**responses(*AUTH, 404, 503),
+            200: {"content": {"application/json": {}, "text/markdown": {}}}})  # fmt: skip
+async def model_document(
+    request: Request,
+    who: Annotated[Principal, Depends(ANYONE)],
+    name: Annotated[DocumentName, PathParam()],
+    format: Literal["markdown", "json"] = "markdown",
+    lang: Literal["nl", "en"] = "nl",
+) -> Response:
+    """A transparency document of the serving model: its model card, Algoritmeregister entry or Annex IV text.
+
+    Generated from the registry when the model was loaded. The register entry is per language; the technical
+    documentation is in English only (``lang`` is ignored for it).
+    """
+    serving = _serving(state_of(request))
+    entry = entry_of(request)
+    entry.params, entry.model_version = {"name": name, "format": format, "lang": lang}, serving.version
+    docs = serving.documents
+    if docs is None:
+        raise ProblemError(503, f"no transparency documents could be made for model version {serving.version}; "
+                                "see the service log, or run `tegenkracht model-card`")  # fmt: skip
+    if format == "json":
+        return Response(orjson.dumps(docs.data(name, lang)), media_type="application/json")
+    body = await run_in_threadpool(docs.markdown, name, lang)  # the first render imports the report's words
+    return Response(body, media_type="text/markdown; charset=utf-8")
 
 
 def _report(folder: str | None, name: str, what: str) -> Path:

@@ -196,6 +196,13 @@ class ModelCardOut(BaseModel):
     limitations: list[str]
     features: list[str]
     batch: dict[str, Any] | None
+    documents: dict[str, str] = Field(
+        default_factory=dict,
+        description="Transparency document → its address (GET /v1/model/documents/{name}); empty when none exist.",
+    )
+    to_complete: dict[str, list[str]] = Field(
+        default_factory=dict, description="Per document, the fields the deploying organisation has yet to fill in."
+    )
 
 
 class AuditRecordOut(BaseModel):

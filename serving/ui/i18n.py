@@ -387,6 +387,24 @@ TEXT: dict[str, tuple[str, str]] = {
     "registered_at": ("Geregistreerd", "Registered"),
     "name": ("Naam", "Name"),
     "key": ("Sleutel", "Key"),
+    "documents": ("Documenten om te publiceren", "Documents to publish"),
+    "documents_intro": (
+        "Gegenereerd uit het modelregister. Velden gemarkeerd met [IN TE VULLEN DOOR DE GEBRUIKENDE ORGANISATIE] "
+        "vult uw organisatie zelf in.",
+        "Generated from the model registry. Fields marked [TO BE COMPLETED BY THE DEPLOYER] are for your "
+        "organisation to fill in.",
+    ),
+    "doc_model-card": ("Modelkaart", "Model card"),
+    "doc_algoritmeregister": ("Algoritmeregister-invoer", "Algoritmeregister entry"),
+    "doc_technical-documentation": (
+        "Technische documentatie (AI-verordening, bijlage IV, Engels)",
+        "Technical documentation (AI Act, Annex IV)",
+    ),
+    "to_complete": ("nog in te vullen", "still to complete"),
+    "documents_missing": (
+        "Voor deze versie konden geen transparantiedocumenten worden gemaakt; zie het logboek van de dienst.",
+        "No transparency documents could be made for this version; see the service log.",
+    ),
     # Users
     "users_title": ("Gebruikers", "Users"),
     "regions": ("Regio's", "Regions"),

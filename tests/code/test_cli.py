@@ -149,3 +149,12 @@ def test_features_bad_input(small_world: Path, tmp_path: Path) -> None:
         ["features", "--data", str(world), "--as-of", "2024-12-31", "--out", str(tmp_path / "z.parquet"), "--no-track"],
     )
     assert missing.exit_code == 2 and not (tmp_path / "z.parquet").exists()
+
+
+def test_the_public_verbs_are_all_there() -> None:
+    import typer.main
+
+    group = typer.main.get_group(app)
+    public = {"synth", "validate", "features", "train", "evaluate", "promote", "score", "audit", "monitor", "serve",
+              "users", "audit-log", "feedback", "model-card", "demo"}  # fmt: skip
+    assert public <= set(group.commands), public - set(group.commands)

@@ -12,6 +12,7 @@ import pytest
 from serving import auditlog
 from tegenkracht import settings
 from training.dataset import FEATURES
+from training.transparency import NAMES
 
 from .conftest import OTHER_REGION, PURPOSE, REGION, Served
 
@@ -290,6 +291,27 @@ def test_model_card_and_missing_reports(served: Served) -> None:
     for path in ("/v1/fairness/report", "/v1/drift/report"):
         r = served.client.get(path, headers=served.auth("oversight"))
         assert r.status_code == 404 and r.headers["content-type"] == PROBLEM
+
+
+def test_the_models_transparency_documents_for_every_role(served: Served) -> None:
+    card = served.client.get("/v1/model", headers=served.auth("analyst")).json()
+    assert card["documents"] == {n: f"/v1/model/documents/{n}" for n in NAMES}  # every document training writes
+    assert "organization" in card["to_complete"]["algoritmeregister"]
+    for who in ("analyst", "scientist", "oversight", "admin"):
+        r = served.client.get("/v1/model/documents/model-card", params={"lang": "en"}, headers=served.auth(who))
+        assert r.status_code == 200 and r.headers["content-type"] == "text/markdown; charset=utf-8"
+        assert r.text.startswith("# Model card: tegenkracht-risk version 1")
+    record = _last(served)
+    assert record["endpoint"] == "/v1/model/documents/{name}" and record["model_version"] == "1"
+    assert record["params"] == {"name": "model-card", "format": "markdown", "lang": "en"}
+    entry = served.client.get("/v1/model/documents/algoritmeregister", params={"format": "json", "lang": "nl"},
+                              headers=served.auth("oversight")).json()  # fmt: skip
+    assert entry["lang"] == "NLD" and entry["publication_category"] == "Hoog-risico AI-systeem"
+    annex = served.client.get("/v1/model/documents/technical-documentation", headers=served.auth("oversight"))
+    assert "## 7. Harmonised standards applied" in annex.text  # English whatever lang says
+    wrong = served.client.get("/v1/model/documents/secret-indicators", headers=served.auth("oversight"))
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "path.name"
+    assert served.client.get("/v1/model/documents/model-card").status_code == 401
 
 
 def test_the_store_never_puts_statement_parameters_into_error_messages(served: Served) -> None:

@@ -245,6 +245,7 @@ def test_oversight_reads_the_fairness_report_in_both_languages(live: Live, page:
 
 def test_the_shortlist_works_with_the_keyboard_alone(live: Live, page: Page) -> None:
     page.goto(f"{live.base}/ui")
+    expect(page.locator("#api_key")).to_be_focused()  # autofocus lands after load: typing sooner loses keys
     page.keyboard.type(live.key("analyst"))  # the key field has the focus on arrival
     page.keyboard.press("Enter")
     expect(page.get_by_role("button", name=i18n.t("sign_out", "nl"))).to_be_visible()

@@ -478,6 +478,11 @@ def test_the_model_card_and_users_pages(paged: Served) -> None:
     client, _ = browser(paged, "admin")
     card = client.get("/ui/model")
     assert card.status_code == 200 and "tegenkracht-risk" in card.text
+    assert "<h2>1. Beoogd gebruik en gebruikers</h2>" in card.text and "style=" not in card.text
+    saved = client.get("/ui/model/documents/algoritmeregister", params={"format": "json", "lang": "en"})
+    assert saved.status_code == 200 and saved.json()["lang"] == "ENG"
+    assert saved.headers["content-disposition"] == 'attachment; filename="algoritmeregister-v1.en.json"'
+    assert client.get("/ui/model/documents/nothing").status_code == 422
     users = client.get("/ui/admin/users")
     assert users.status_code == 200 and "analyst_elsewhere" in users.text
     assert not any(key in users.text for key in paged.keys.values())

@@ -38,6 +38,7 @@ ROLE_OF = {
     "/v1/audit-log": "oversight",
     "/v1/audit-log/verify": "oversight",
     "/v1/model": "oversight",
+    "/v1/model/documents/{name}": "oversight",
     "/v1/purposes": "oversight",
     "/v1/admin/reload": "admin",
     "/v1/admin/users": "admin",

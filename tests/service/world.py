@@ -19,6 +19,9 @@ from models.risk import Calibrator, RiskModel
 from serving.champion import Serving
 from serving.scoring import score_file
 from training.dataset import FEATURES
+from training.transparency import Documents
+from training.transparency import build as build_documents
+from training.transparency.facts import Facts
 
 AS_OF = pd.Timestamp("2023-12-31")
 
@@ -42,7 +45,22 @@ class Snapshot:
             "intended_use": "tests",
             "limitations": ["a test model"],
         }
-        return Serving(self.model, version, card)
+        return Serving(self.model, version, card, documents(version))
+
+
+def documents(version: str) -> Documents:
+    """Transparency documents from hand-written facts: what a version without stored artifacts would get."""
+    facts = Facts(
+        name="tegenkracht-risk",
+        version=version,
+        registered_at="2026-11-29T00:00:00+00:00",
+        run_id="0" * 32,
+        tags={"test_as_of": "2021-12-31", "fairness.audit": "passed", "fairness.summary": "passed"},
+        params={},
+        metrics={"test.model.observed.rows": 1000.0, "test.model.observed.pr_auc": 0.02},
+        features=tuple(FEATURES),
+    )
+    return build_documents(facts)
 
 
 def quick_model(frame: pd.DataFrame, seed: int = 0) -> RiskModel:

@@ -12,21 +12,22 @@ import json
 import math
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from fairness.audit import TAU, AuditResult
 from fairness.drift import ACT, INSUFFICIENT, STABLE, WATCH
 from serving import auditlog
 from serving.access import list_users
-from serving.api.routes import REPORT_CSP
+from serving.api.routes import REPORT_CSP, DocumentName
 from serving.api.state import entry_of, state_of
 from serving.ui.charts import Bar, disparity_bars
 from serving.ui.guard import ADMIN_PAGE, ANY_PAGE, OVERSIGHT_PAGE, REPORT_PAGE, PageError
 from serving.ui.i18n import Lang, lang_of, number, t
+from serving.ui.markdown import markdown_html
 from serving.ui.pages import served_batch
 from serving.ui.present import indicator_label
 from serving.ui.render import render
@@ -256,6 +257,13 @@ def _verification(request: Request, fresh: bool) -> tuple[auditlog.Verification,
 # --------------------------------------------------------------------------------------------------------------------
 
 
+DOCUMENT_FORMATS = (
+    ("model-card", ("nl", "en")),
+    ("algoritmeregister", ("nl", "en")),
+    ("technical-documentation", ("en",)),
+)
+
+
 @router.get("/model")
 def model_card(request: Request, session: Annotated[Session, Depends(ANY_PAGE)]) -> HTMLResponse:
     """The serving model's card, for every role."""
@@ -265,18 +273,48 @@ def model_card(request: Request, session: Annotated[Session, Depends(ANY_PAGE)])
         raise PageError(503, "model_missing")
     entry_of(request).model_version = serving.version
     batch = state.current_batch()
-    card = serving.card
+    lang = lang_of(request)
+    docs = serving.documents
     return render(
         request,
         "model.html",
         {
-            "card": card,
-            "features": [(f, indicator_label(f, lang_of(request))) for f in serving.model.features],
+            "card": serving.card,
+            "features": [(f, indicator_label(f, lang)) for f in serving.model.features],
             "batch": batch,
+            "document": markdown_html(docs.markdown("model-card", lang)) if docs is not None else "",
+            "to_complete": docs.to_complete() if docs is not None else {},
+            "formats": DOCUMENT_FORMATS,
         },
         who=session.principal,
         csrf=session.csrf_token,
     )
+
+
+@router.get("/model/documents/{name}")
+def model_document(
+    request: Request,
+    session: Annotated[Session, Depends(ANY_PAGE)],
+    name: DocumentName,
+    format: Literal["markdown", "json"] = "markdown",
+    lang: Literal["nl", "en"] = "nl",
+) -> Response:
+    """A transparency document to save, as the API serves it."""
+    serving = state_of(request).champion.current
+    if serving is None:
+        raise PageError(503, "model_missing")
+    entry = entry_of(request)
+    entry.params, entry.model_version = {"name": name, "format": format, "lang": lang}, serving.version
+    if serving.documents is None:
+        raise PageError(503, "documents_missing")
+    lang = "en" if name == "technical-documentation" else lang  # written in English only
+    suffix = "json" if format == "json" else "md"
+    filename = f"{name}-v{serving.version}.{lang}.{suffix}"
+    if format == "json":
+        body, media = json.dumps(serving.documents.data(name, lang), ensure_ascii=False, indent=1), "application/json"
+    else:
+        body, media = serving.documents.markdown(name, lang), "text/markdown; charset=utf-8"
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.get("/admin/users")
