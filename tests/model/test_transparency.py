@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +208,17 @@ def test_the_change_history_records_promotions_overrides_and_replacements(regist
     markdown = generate("2").markdown("model-card", "en")
     assert md(why) in markdown and "<script>" not in markdown and "approved \\<script\\>" in markdown
     assert "requested_by" not in json.dumps(v2)  # the operator's OS account stays in MLflow, out of public text
+
+
+def test_a_promotion_that_failed_half_way_is_not_reported_as_a_champion(
+    registry: Trained, alias_outage: Callable[[], AbstractContextManager[object]]
+) -> None:
+    with alias_outage():
+        promote("1")
+    history = generate("1").card["history"]
+    assert [e["kind"] for e in history] == ["registered", "interrupted"]
+    assert history[1]["detail"] == "gates, run FAILED"
+    assert "promotion interrupted; champion not known to have moved" in generate("1").markdown("model-card", "en")
 
 
 def test_the_served_champion_carries_the_same_documents(registry: Trained) -> None:

@@ -63,7 +63,7 @@ class Documents:
     def _render(self, name: str, lang: Lang) -> str:
         marker = text.MARKER[lang]
         if name == "model-card":
-            return render("model_card.md.j2", lang, card=self.card)
+            return render("model_card.md.j2", lang, card=self.card, events=text.EVENTS)
         if name == "algoritmeregister":
             return render("algoritmeregister.md.j2", lang, entry=self.registers[lang], marker=marker,
                           sections=_register_sections(lang))  # fmt: skip

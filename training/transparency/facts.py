@@ -41,7 +41,7 @@ class Event:
     """One entry of a version's change history: registered, a promotion decision about it, or its replacement."""
 
     at: str
-    kind: str  # registered | gates | override | rollback | refused | replaced | evaluated
+    kind: str  # registered | gates | override | rollback | refused | interrupted | replaced | evaluated
     run_id: str
     requested_by: str = ""
     approver: str = ""
@@ -210,7 +210,7 @@ def history(version: Any, registered_at: str) -> list[Event]:
         events.append(_decision_event(c, run))
     for run in _runs(c, PROMOTIONS, f"params.previous_champion = '{v}'"):
         p = run.data.params
-        if p.get("decision") in ("gates", "override", "rollback"):
+        if p.get("decision") in ("gates", "override", "rollback") and run.info.status == "FINISHED":
             by = p.get("requested_by", "")
             events.append(Event(_iso(run.info.start_time), "replaced", run.info.run_id, by,
                                 other_version=p.get("candidate_version", "")))  # fmt: skip
@@ -244,9 +244,11 @@ def _decision_event(c: Any, run: Any) -> Event:
     gates = tuple(
         {"name": g["name"], "passed": bool(g["passed"]), "detail": str(g["detail"])} for g in decision.get("gates", [])
     )
+    finished = run.info.status == "FINISHED"  # a run that failed mid-way may not have moved the alias
     return Event(
         at=_iso(run.info.start_time),
-        kind=p.get("decision", "unknown"),
+        kind=p.get("decision", "unknown") if finished else "interrupted",
+        detail="" if finished else f"{p.get('decision', 'unknown')}, run {run.info.status}",
         run_id=run.info.run_id,
         requested_by=p.get("requested_by", ""),
         approver=str(decision.get("approver") or ""),

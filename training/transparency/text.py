@@ -318,3 +318,19 @@ TECHNICAL_OPERATION = bi(
     "reason codes in Dutch and English. Training is out of time (train, validation and test on later years), "
     "logged in MLflow and compared with a checklist and a logistic regression.",
 )
+
+#: The change history's events in words; a detail (the run's state, an evaluation's date) follows in brackets.
+EVENTS: dict[str, Bi] = {
+    "registered": bi("geregistreerd als nieuwe versie", "registered as a new version"),
+    "gates": bi("champion: alle poorten gehaald", "champion: every gate passed"),
+    "override": bi(
+        "champion: poort niet gehaald, toezicht heeft overruled", "champion: a gate failed, overruled by oversight"
+    ),
+    "rollback": bi("opnieuw champion (terugzetting)", "champion again (roll-back)"),
+    "refused": bi("promotie geweigerd", "promotion refused"),
+    "interrupted": bi(
+        "promotie afgebroken; champion niet zeker verplaatst", "promotion interrupted; champion not known to have moved"
+    ),
+    "replaced": bi("als champion vervangen door versie", "replaced as champion by version"),
+    "evaluated": bi("later geëvalueerd", "evaluated later"),
+}
