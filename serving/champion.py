@@ -115,7 +115,7 @@ def load_champion() -> Serving:
     version = resolve(f"@{CHAMPION}")
     model = load(version)
     documents = transparency_documents(version, model)
-    return Serving(model, str(version.version), model_card(version, documents), documents)
+    return Serving(model, str(version.version), model_card(version), documents)
 
 
 def transparency_documents(version: Any, model: Any) -> Any | None:
@@ -134,7 +134,7 @@ def transparency_documents(version: Any, model: Any) -> Any | None:
         return None
 
 
-def model_card(version: Any, documents: Any | None = None) -> dict[str, Any]:
+def model_card(version: Any) -> dict[str, Any]:
     """What an oversight body first asks about a model, from its registered version and training run.
 
     The compact card of ``GET /v1/model``; the full documents are served beside it.

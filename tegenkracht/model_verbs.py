@@ -312,11 +312,13 @@ def run_model_card(
     from training.transparency import NAMES, generate, write
     from training.transparency.deployer import DeployerError, load
     from training.transparency.facts import FactsError
+    from training.transparency.text import Lang
 
     if show is not None and show not in NAMES:
         raise _fail(ValueError(f"--show must be one of {', '.join(NAMES)}, not {show!r}"))
     if lang not in ("nl", "en"):
         raise _fail(ValueError(f"--lang must be nl or en, not {lang!r}"))
+    language: Lang = "nl" if lang == "nl" else "en"
     try:
         with steps(2, "model card") as step:
             step("facts from the registry")
@@ -331,5 +333,5 @@ def run_model_card(
         "out": str(target),
         "files": sorted(files),
         "to_complete": documents.to_complete(),
-        "markdown": documents.markdown(show, lang) if show else "",  # type: ignore[arg-type]
+        "markdown": documents.markdown(show, language) if show else "",
     }
