@@ -43,5 +43,5 @@ def test_outside_text_cannot_break_a_table_or_become_markup() -> None:
 
 
 def test_figures_are_rounded_for_reading_in_each_languages_own_way() -> None:
-    assert num(1234.5678, "nl") == "1 234,568" and num(1234.5678, "en") == "1,234.568"
+    assert num(1234.5678, "nl") == "1.234,568" and num(1234.5678, "en") == "1,234.568"
     assert num(None, "nl") == "–" and num(float("nan"), "en") == "–"

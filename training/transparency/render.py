@@ -31,7 +31,10 @@ def md_text(value: Any) -> str:
 
 
 def num(value: Any, lang: Lang, digits: int = 3) -> str:
-    """A figure rounded for reading, with a decimal comma in Dutch; a dash when there is none."""
+    """A figure rounded for reading, in each language's own separators (as on the pages); a dash when there is none.
+
+    The same convention as ``serving.ui.i18n.number``, kept apart so that training never imports the service.
+    """
     try:
         f = float(value)
     except (TypeError, ValueError):
@@ -39,7 +42,7 @@ def num(value: Any, lang: Lang, digits: int = 3) -> str:
     if not math.isfinite(f):
         return "–"
     out = f"{f:,.{digits}f}"
-    return out.replace(",", " ").replace(".", ",") if lang == "nl" else out
+    return out.translate(str.maketrans(",.", ".,")) if lang == "nl" else out
 
 
 def pct(value: Any, lang: Lang, digits: int = 1) -> str:
