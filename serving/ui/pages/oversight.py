@@ -257,10 +257,11 @@ def _verification(request: Request, fresh: bool) -> tuple[auditlog.Verification,
 # --------------------------------------------------------------------------------------------------------------------
 
 
+#: Document, the languages of its Markdown, those of its JSON ("" where one JSON holds both or needs none).
 DOCUMENT_FORMATS = (
-    ("model-card", ("nl", "en")),
-    ("algoritmeregister", ("nl", "en")),
-    ("technical-documentation", ("en",)),
+    ("model-card", ("nl", "en"), ("",)),
+    ("algoritmeregister", ("nl", "en"), ("nl", "en")),
+    ("technical-documentation", ("en",), ("",)),
 )
 
 
