@@ -45,3 +45,12 @@ def test_outside_text_cannot_break_a_table_or_become_markup() -> None:
 def test_figures_are_rounded_for_reading_in_each_languages_own_way() -> None:
     assert num(1234.5678, "nl") == "1.234,568" and num(1234.5678, "en") == "1,234.568"
     assert num(None, "nl") == "–" and num(float("nan"), "en") == "–"
+
+
+def test_every_indicator_and_source_has_its_dutch_wording() -> None:
+    from features.catalogue import CATALOGUE, SOURCES
+    from training.transparency import catalogue_nl
+
+    assert set(catalogue_nl.INDICATORS) == {i.id for i in CATALOGUE}
+    assert set(catalogue_nl.SOURCES) == set(SOURCES)
+    assert all(description.strip() and rationale.strip() for description, rationale in catalogue_nl.INDICATORS.values())

@@ -12,7 +12,7 @@ from typing import Any
 from fairness._io import plain
 from features.catalogue import BY_ID, CATALOGUE_VERSION, SOURCES, catalogue_hash
 from training.evaluation import CAPACITIES
-from training.transparency import text
+from training.transparency import catalogue_nl, text
 from training.transparency.deployer import Deployer
 from training.transparency.facts import Facts
 
@@ -83,13 +83,13 @@ def indicators(facts: Facts) -> list[dict[str, Any]]:
             row.update(
                 {
                     "label": text.bi(entry.label_nl, entry.label_en),
-                    "description": entry.description,
+                    "description": text.bi(catalogue_nl.INDICATORS[fid][0], entry.description),
                     "unit": entry.unit,
                     "direction": entry.direction,
                     "family": entry.family,
-                    "rationale": entry.rationale,
+                    "rationale": text.bi(catalogue_nl.INDICATORS[fid][1], entry.rationale),
                     "source": entry.source,
-                    "source_text": SOURCES[entry.source],
+                    "source_text": text.bi(catalogue_nl.SOURCES[entry.source], SOURCES[entry.source]),
                     "proxy_risk": entry.proxy_risk,
                     "inputs": list(entry.inputs),
                 }
