@@ -84,7 +84,62 @@ def data_dictionary() -> str:
                 for fk in s.foreign_keys
             ]
         out.append("")
-    return "\n".join(out)
+    return "\n".join(out + import_mappings())
+
+
+def import_mappings() -> list[str]:
+    """The importers' mappings, from the code that applies them (``features/importers``)."""
+    from features.importers.csv_mapping import LOOKUPS, MAPS, TRANSFORMS
+    from features.importers.ftm import MAPPING, PERSONAL, SENSITIVE
+
+    out = [
+        "## Importing real data",
+        "",
+        "Real extracts reach these schemas through `tegenkracht import` and end in the same validation "
+        "(`import_report.json` and `import_quarantine.parquet` say what could not be placed; `quarantine.parquet` "
+        "what failed a schema). Person identifiers are always replaced by keyed pseudonyms (HMAC-SHA256, "
+        "`TEGENKRACHT_PSEUDONYM_KEY` or a key kept in `var/pseudonym.key`). Tables a source has no data for "
+        "are written empty; `jurisdictions` gets the project's reference list.",
+        "",
+        "### FollowTheMoney (`tegenkracht import ftm FILE --out DIR`)",
+        "",
+        "Every line is read and validated by the `followthemoney` package; a line that is not an entity is "
+        "reported with its line number and the rest imported. Fragments with one id are merged. A property with "
+        "several values uses the first in sorted order and is counted; a date without a day keeps its entity "
+        "out (its spell would start on a guessed day). Every property not listed here is counted in the report.",
+        "",
+        "| FtM schema | property | goes to |",
+        "|---|---|---|",
+    ]
+    for schema, props in MAPPING.items():
+        out += [f"| {schema} | `{prop}` | {target} |" for prop, target in props.items()]
+    out += [
+        "",
+        f"*Person properties never imported* (personal data): {', '.join(f'`{p}`' for p in PERSONAL)}.",
+        "",
+        f"*Sensitive Person properties* ({', '.join(f'`{p}`' for p in SENSITIVE)}) go only to "
+        "`sensitive/ftm_person_properties.parquet`, and only with `--sensitive`, for a fairness audit. They "
+        "are kept as FtM holds them: mapping nationality onto the audit's groups (migration background is not "
+        "nationality) is the auditor's decision. Address types are unknown in FtM (`address_type` = `unknown`, "
+        "and `domicile_address` is then missing), and owners without a country get none unless "
+        "`--default-owner-jurisdiction` says so.",
+        "",
+        "### Register extracts as CSV (`tegenkracht import csv FILES... --mapping MAPPING.yaml --out DIR`)",
+        "",
+        "A YAML mapping names, per table, the file (a name or pattern among FILES) and, per schema column, "
+        "its source: a column name, or `{column, map, transform, format}`, `{value}` or "
+        "`{lookup, from}`. Top-level `delimiter`, `encoding`, `decimal` and `date_format` describe the files. "
+        f"`map` is `{'`, `'.join(MAPS)}` (the register's wording) or a table of values; `transform` is "
+        f"`{'`, `'.join(TRANSFORMS)}`; `lookup` is `{'`, `'.join(LOOKUPS)}` by municipality name. A value that "
+        "cannot be typed puts its row in the import quarantine as `file:line` with the column, the value and "
+        "the reason. Identical rows are kept once. Source columns the mapping does not use are reported; one "
+        "that looks like a sensitive attribute is never imported. Example: `tests/data/fixtures/kvk_mapping.yaml`.",
+        "",
+        "The municipality list shipped is the synthetic world's (a subset of the country); pass the full CBS "
+        "list with `--municipalities FILE.csv` (`name,code,riec_region`).",
+        "",
+    ]
+    return out
 
 
 def _save(fig: Figure, ax: Axes, name: str, legend: Literal["best", "lower right"] = "best") -> None:

@@ -21,6 +21,10 @@ def address(ctx: Context) -> dict[str, np.ndarray]:
     own_events = arrived.astype(float) + left.astype(float)
     return {
         "companies_at_address": per_address[aid].astype(np.float64),
-        "domicile_address": (co.address_type == "domicile_flex").to_numpy(dtype=np.float64),
+        "domicile_address": np.where(
+            (co.address_type == "unknown").to_numpy(dtype=bool),
+            np.nan,
+            (co.address_type == "domicile_flex").to_numpy(dtype=np.float64),
+        ),
         "address_turnover_3y": events[aid] - own_events,
     }

@@ -18,7 +18,7 @@ from features.schemas import is_sensitive_name
 
 Direction = Literal["higher", "lower", "context"]
 
-CATALOGUE_VERSION = "1.0.0"
+CATALOGUE_VERSION = "1.1.0"  # 1.1.0: domicile_address is missing when the address type is unknown
 
 # Sources, cited by short key in the catalogue and in full in docs/indicators.md.
 SOURCES: dict[str, str] = {
@@ -140,7 +140,7 @@ CATALOGUE: tuple[Indicator, ...] = (
         "domicile_address",
         "Domicilie- of flexadres",
         "Domicile or flex address",
-        "1 when the registered address is a domicile/flex office.",
+        "1 when the registered address is a domicile/flex office; missing when the source does not say.",
         "flag",
         "higher",
         "address",

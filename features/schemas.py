@@ -137,8 +137,9 @@ SCHEMAS: tuple[TableSchema, ...] = (
                 "address_type",
                 "string",
                 "Use of the address: residential, commercial unit, or "
-                "domicile/flex office (a provider hosting registrations).",
-                allowed=ADDRESS_TYPES,
+                "domicile/flex office (a provider hosting registrations); unknown when the source does not say "
+                "(an import from FollowTheMoney, say).",
+                allowed=(*ADDRESS_TYPES, "unknown"),
             ),
         ),
         key=("address_id",),
@@ -163,10 +164,12 @@ SCHEMAS: tuple[TableSchema, ...] = (
             Column(
                 "employees",
                 "int",
-                "Employees (werkzame personen) as last registered.",
+                "Employees (werkzame personen) as last registered; empty when the source does not say. No indicator "
+                "reads it (employees_latest comes from the filings).",
                 unit="persons",
                 min=0,
                 max=1_000_000,
+                nullable=True,
             ),
         ),
         key=("company_id",),

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tegenkracht import fairness_verbs, model_verbs, service_verbs, settings
+from tegenkracht import fairness_verbs, import_verbs, model_verbs, service_verbs, settings
 from tegenkracht.console import EXIT_BAD_INPUT, EXIT_PROBLEMS, setup_logging, stderr
 from tegenkracht.console import emit as _emit
 
@@ -310,6 +310,7 @@ app.command()(service_verbs.serve)
 app.add_typer(service_verbs.users_app, name="users")
 app.add_typer(service_verbs.audit_app, name="audit-log")
 app.add_typer(service_verbs.feedback_app, name="feedback")
+app.add_typer(import_verbs.import_app, name="import")
 
 
 def _promote_honestly(version: str) -> Any:

@@ -156,5 +156,5 @@ def test_the_public_verbs_are_all_there() -> None:
 
     group = typer.main.get_group(app)
     public = {"synth", "validate", "features", "train", "evaluate", "promote", "score", "audit", "monitor", "serve",
-              "users", "audit-log", "feedback", "model-card", "demo"}  # fmt: skip
+              "users", "audit-log", "feedback", "model-card", "import", "demo"}  # fmt: skip
     assert public <= set(group.commands), public - set(group.commands)

@@ -32,7 +32,7 @@ INDICATORS: dict[str, tuple[str, str]] = {
         "Lege vennootschappen clusteren bij domicilieverleners.",
     ),
     "domicile_address": (
-        "1 als het vestigingsadres een domicilie- of flexadres is.",
+        "1 als het vestigingsadres een domicilie- of flexadres is; onbekend als de bron het niet zegt.",
         "Op domicilieadressen staan de meeste lege vennootschappen, maar ook veel eerlijke starters en buitenlandse "
         "dochters.",
     ),

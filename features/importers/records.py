@@ -1,0 +1,138 @@
+"""What every importer produces and how it is written: the record tables, the sensitive tables apart, a report.
+
+An importer maps foreign records onto :mod:`features.schemas` and nothing else. It never judges a value the
+schemas can judge (``tegenkracht validate`` does that next, with the same quarantine as for any extract); what it
+reports is what the schemas cannot see: lines that are not records, references to entities that are not there,
+values that cannot be typed, and properties or columns that have no place in the schemas. Nothing is dropped
+without a line in the report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from features.schemas import SCHEMA_BY_NAME, SCHEMAS, Column, TableSchema, is_sensitive_name
+
+REPORT_FILE = "import_report.json"
+PROBLEMS_FILE = "import_quarantine.parquet"
+SENSITIVE_DIR = "sensitive"
+PROBLEM_COLUMNS = ("table", "row_key", "column", "reason", "value")
+ARROW_TYPES: dict[str, pa.DataType] = {"string": pa.string(), "date": pa.date32(), "int": pa.int64(),
+                                       "float": pa.float64(), "bool": pa.bool_()}  # fmt: skip
+
+
+class RecordsImportError(ValueError):
+    """The input cannot be imported at all (unreadable file, bad mapping); the message says why."""
+
+
+@dataclass
+class ImportReport:
+    """Counts and problems of one import, written beside the tables as ``import_report.json``."""
+
+    source: str
+    problems: list[dict[str, str]] = field(default_factory=list)
+    unmapped: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+
+    def problem(self, table: str, row_key: str, column: str, reason: str, value: Any = "") -> None:
+        """One row (or line) that could not be imported as it stands, with its reason."""
+        self.problems.append({"table": table, "row_key": row_key, "column": column, "reason": reason,
+                              "value": "" if value is None else str(value)[:200]})  # fmt: skip
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the JSON report and ``--json``."""
+        return {
+            "source": self.source,
+            "rows": dict(sorted(self.rows.items())),
+            "problems": len(self.problems),
+            "problems_by_reason": dict(Counter(p["reason"] for p in self.problems).most_common()),
+            "unmapped": dict(sorted(self.unmapped.items())),
+            "skipped": dict(sorted(self.skipped.items())),
+            "notes": self.notes,
+        }
+
+
+@dataclass
+class Imported:
+    """Record tables by schema name (absent ones are written empty), sensitive tables, and the report."""
+
+    tables: dict[str, pd.DataFrame]
+    report: ImportReport
+    sensitive: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def typed_table(frame: pd.DataFrame | None, schema: TableSchema) -> pa.Table:
+    """The schema's columns in the schema's Arrow types; a missing column or table is all nulls."""
+    frame = frame if frame is not None else pd.DataFrame()
+    arrays = []
+    for col in schema.columns:
+        values = frame[col.name] if col.name in frame else pd.Series([None] * len(frame), dtype=object)
+        arrays.append(_array(values, col))
+    return pa.Table.from_arrays(arrays, names=[c.name for c in schema.columns])
+
+
+def _array(values: pd.Series, col: Column) -> pa.Array:
+    kind = col.kind
+    if kind == "date":
+        parsed = pd.to_datetime(values, errors="coerce")
+        return pa.array([None if pd.isna(v) else v.date() for v in parsed], type=pa.date32())
+    if kind in ("int", "float"):
+        numbers = pd.to_numeric(values, errors="coerce")
+        cast = (lambda v: int(v)) if kind == "int" else float
+        return pa.array([None if pd.isna(v) else cast(v) for v in numbers], type=ARROW_TYPES[kind])
+    return pa.array([None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for v in values],
+                    type=ARROW_TYPES.get(kind, pa.string()))  # fmt: skip
+
+
+def write(imported: Imported, out: Path, jurisdictions: pd.DataFrame | None = None) -> dict[str, int]:
+    """Every record table (empty where the source has none), ``sensitive/`` when asked, the report; atomically.
+
+    A crash leaves the previous folder or the new one, never a half-written import.
+    """
+    from synth._io import atomic_dir
+
+    tables = dict(imported.tables)
+    if "jurisdictions" not in tables and jurisdictions is not None:
+        tables["jurisdictions"] = jurisdictions
+    rows: dict[str, int] = {}
+    with atomic_dir(out) as tmp:
+        for schema in SCHEMAS:
+            table = typed_table(tables.get(schema.name), schema)
+            pq.write_table(table, tmp / f"{schema.name}.parquet")
+            rows[schema.name] = table.num_rows
+        if imported.sensitive:
+            (tmp / SENSITIVE_DIR).mkdir()
+            for name, frame in imported.sensitive.items():
+                frame.to_parquet(tmp / SENSITIVE_DIR / f"{name}.parquet", index=False)
+        problems = pd.DataFrame(imported.report.problems, columns=list(PROBLEM_COLUMNS)).astype("string")
+        problems.to_parquet(tmp / PROBLEMS_FILE, index=False)
+        imported.report.rows = rows
+        (tmp / REPORT_FILE).write_text(json.dumps(imported.report.as_dict(), indent=1, ensure_ascii=False) + "\n",
+                                       encoding="utf-8")  # fmt: skip
+    return rows
+
+
+def check_no_sensitive(tables: dict[str, pd.DataFrame]) -> None:
+    """Refuse to write a record table that carries a sensitive column (the importers never build one)."""
+    for name, frame in tables.items():
+        bad = [c for c in frame.columns if is_sensitive_name(c)]
+        if bad or name not in SCHEMA_BY_NAME:
+            raise RecordsImportError(f"refusing to write table {name!r} with column(s) {bad}: sensitive data stays in "
+                               f"{SENSITIVE_DIR}/")  # fmt: skip
+
+
+def default_jurisdictions() -> pd.DataFrame:
+    """The reference list of jurisdictions shipped with the project (EU Annex I, FATF, IMF offshore centres)."""
+    from synth._reference import JURISDICTIONS
+
+    return pd.DataFrame([j._asdict() for j in JURISDICTIONS])
