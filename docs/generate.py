@@ -106,7 +106,10 @@ def import_mappings() -> list[str]:
         "Every line is read and validated by the `followthemoney` package; a line that is not an entity is "
         "reported with its line number and the rest imported. Fragments with one id are merged. A property with "
         "several values uses the first in sorted order and is counted; a date without a day keeps its entity "
-        "out (its spell would start on a guessed day). Every property not listed here is counted in the report.",
+        "out (its spell would start on a guessed day). Every property not listed here is counted in the report. "
+        "The synthetic world exported as FtM (`synth/ftm.py`) imports back to the same tables, up to what FtM "
+        "cannot carry (employees, the address type): `tests/data/test_import.py` checks that round trip and "
+        "`bench/bench_import.py` times it.",
         "",
         "| FtM schema | property | goes to |",
         "|---|---|---|",

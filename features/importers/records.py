@@ -101,6 +101,7 @@ def write(imported: Imported, out: Path, jurisdictions: pd.DataFrame | None = No
     """
     from synth._io import atomic_dir
 
+    check_no_sensitive(imported.tables)
     tables = dict(imported.tables)
     if "jurisdictions" not in tables and jurisdictions is not None:
         tables["jurisdictions"] = jurisdictions
@@ -123,12 +124,15 @@ def write(imported: Imported, out: Path, jurisdictions: pd.DataFrame | None = No
 
 
 def check_no_sensitive(tables: dict[str, pd.DataFrame]) -> None:
-    """Refuse to write a record table that carries a sensitive column (the importers never build one)."""
+    """Refuse a record table that is not in the schemas or carries a sensitive column (no importer builds one)."""
     for name, frame in tables.items():
+        if name not in SCHEMA_BY_NAME:
+            raise RecordsImportError(f"refusing to write {name!r}: not a record table of the schemas")
         bad = [c for c in frame.columns if is_sensitive_name(c)]
-        if bad or name not in SCHEMA_BY_NAME:
-            raise RecordsImportError(f"refusing to write table {name!r} with column(s) {bad}: sensitive data stays in "
-                               f"{SENSITIVE_DIR}/")  # fmt: skip
+        if bad:
+            raise RecordsImportError(
+                f"refusing to write table {name!r} with column(s) {bad}: sensitive data stays in {SENSITIVE_DIR}/"
+            )
 
 
 def default_jurisdictions() -> pd.DataFrame:
