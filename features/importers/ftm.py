@@ -183,6 +183,7 @@ class _Mapper:
         self.entities, self.pseudonyms, self.places, self.options, self.report = (
             entities, pseudonyms, places, options, report)  # fmt: skip
         self.kvk: dict[str, str | None] = {}
+        self.multi: set[tuple[str, str]] = set()
 
     def tables(self) -> dict[str, pd.DataFrame]:
         rows: dict[str, list[dict[str, Any]]] = {"companies": [], "persons": [], "addresses": [], "officers": [],
@@ -222,7 +223,8 @@ class _Mapper:
     def _one(self, entity: Any, prop: str) -> str | None:
         """The property's value; with several, the first in sorted order, and the report says so."""
         values = sorted(set(entity.get(prop, quiet=True)))
-        if len(values) > 1:
+        if len(values) > 1 and (entity.id, prop) not in self.multi:
+            self.multi.add((entity.id, prop))  # counted once per entity, however often the value is read
             self.report.unmapped[f"{entity.schema.name}.{prop} (several values: the first in sorted order used)"] += 1
         return values[0] if values else None
 
