@@ -44,6 +44,8 @@ SENSITIVE = ("nationality", "citizenship", "ethnicity", "religion", "political",
 PERSONAL = ("name", "firstName", "lastName", "middleName", "secondName", "fatherName", "motherName", "alias",
             "weakAlias", "previousName", "title", "nameSuffix", "email", "phone", "address", "idNumber",
             "passportNumber", "socialSecurityNumber", "taxNumber", "innCode")  # fmt: skip
+#: Relation properties that may name a person: a dangling one is reported by the person's pseudonym, not the id.
+PERSON_REFERENCES = frozenset({"director", "owner"})
 #: Schema → the properties the mapping reads; everything else a line carries is reported as unmapped.
 MAPPING: dict[str, dict[str, str]] = {
     "LegalEntity": {
@@ -317,8 +319,9 @@ class _Mapper:
         if target is None:
             raise _UnusableError(prop, "missing")
         found = self.entities.get(target)
-        if found is None:
-            raise _UnusableError(prop, "refers to an entity not in the file", target)
+        if found is None:  # the target may be a person: its raw id is never written, only its pseudonym
+            shown = self.pseudonyms.person(target) if prop in PERSON_REFERENCES else target
+            raise _UnusableError(prop, "refers to an entity not in the file", shown)
         return found
 
     def _officer(self, entity: Any) -> dict[str, Any] | None:

@@ -102,6 +102,8 @@ def test_ftm_reports_every_line_entity_and_property_it_could_not_place(tmp_path:
     assert by_key[("line 21", "")].startswith("not a FollowTheMoney entity")  # not JSON: the line number
     assert by_key[("line 22", "")].startswith("not a FollowTheMoney entity")  # schema Spaceship
     assert by_key[("dir-4", "organization")] == "refers to an entity not in the file"
+    ghost = problems[problems.row_key == "dir-5"].iloc[0]
+    assert ghost["column"] == "director" and ghost["value"] == person("person-ghost")  # never the raw id
     assert by_key[("dir-3", "director")] == "a corporate director: the officers table holds persons only"
     assert by_key[("nl-le-1", "incorporationDate")] == "date without a day: the schemas need one"
     assert by_key[("addr-nowhere", "city")].startswith("municipality not in the reference list")
@@ -120,7 +122,7 @@ def test_ftm_reports_every_line_entity_and_property_it_could_not_place(tmp_path:
 
 
 def test_ftm_sensitive_properties_stay_in_sensitive_and_only_when_asked(tmp_path: Path) -> None:
-    secrets = ("1970-05-04", "none stated", "Jan Jansen", "Jansen", "person-jan", "not recorded")
+    secrets = ("1970-05-04", "none stated", "Jan Jansen", "Jansen", "person-jan", "person-ghost", "not recorded")
     plain = tmp_path / "plain"
     _import(["ftm", str(FTM), "--out", str(plain)])
     assert not (plain / "sensitive").exists()
