@@ -147,10 +147,11 @@ def _parse(path: Path, report: ImportReport) -> Entities:
                 raise ValueError("a line must hold one JSON object")
             proxy = model.get_proxy(data, cleaned=False)  # FtM checks and cleans every value by its type
         except (ValueError, InvalidData, TypeError) as exc:
-            report.problem(TABLE, f"line {number}", "", f"not a FollowTheMoney entity: {exc}", line.strip()[:120])
+            # the line's content is not copied: a broken Person line may hold a name
+            report.problem(TABLE, f"line {number}", "", f"not a FollowTheMoney entity: {exc}")
             continue
         if not proxy.id:
-            report.problem(TABLE, f"line {number}", "id", "an entity without an id", line.strip()[:120])
+            report.problem(TABLE, f"line {number}", "id", "an entity without an id")
             continue
         _count_dropped(data, proxy, report)
         if proxy.id in entities.by_id:

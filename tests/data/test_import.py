@@ -101,6 +101,7 @@ def test_ftm_reports_every_line_entity_and_property_it_could_not_place(tmp_path:
     by_key = {(str(r.row_key), str(r.column)): str(r.reason) for r in problems.itertuples()}
     assert by_key[("line 21", "")].startswith("not a FollowTheMoney entity")  # not JSON: the line number
     assert by_key[("line 22", "")].startswith("not a FollowTheMoney entity")  # schema Spaceship
+    assert set(problems[problems.row_key.str.startswith("line ")]["value"]) == {""}  # a broken line is not copied
     assert by_key[("dir-4", "organization")] == "refers to an entity not in the file"
     ghost = problems[problems.row_key == "dir-5"].iloc[0]
     assert ghost["column"] == "director" and ghost["value"] == person("person-ghost")  # never the raw id
