@@ -109,46 +109,59 @@ class Champion:
 
 
 def load_champion() -> Serving:
-    """The registry's ``@champion`` with its card and transparency documents."""
+    """The registry's ``@champion`` with its card and transparency documents, from one read of its run."""
     from training.registry import CHAMPION, load, resolve
 
     version = resolve(f"@{CHAMPION}")
     model = load(version)
-    documents = transparency_documents(version, model)
-    return Serving(model, str(version.version), model_card(version), documents)
+    facts = _facts(version, model)
+    documents = _documents(facts) if facts is not None else None
+    return Serving(model, str(version.version), model_card(version, facts.metrics if facts else None), documents)
 
 
-def transparency_documents(version: Any, model: Any) -> Any | None:
-    """The version's documents as the registry has them now; None (with a warning) when they cannot be made.
+def _facts(version: Any, model: Any) -> Any | None:
+    """What the registry recorded about the version; None (with a warning) when its run cannot be read.
 
-    A model whose run is gone still scores; ``GET /v1/model/documents`` then answers 503 with the reason instead.
+    A model whose run is gone still scores; ``GET /v1/model/documents`` then answers 503 instead.
     """
-    from training.transparency import build
-    from training.transparency.deployer import load as load_deployer
     from training.transparency.facts import gather
 
     try:
-        return build(gather(version, model), load_deployer(settings.DEPLOYER_FILE))
+        return gather(version, model)
     except Exception as exc:  # documents are for people; a failure here must not stop the model from serving
         log.warning("no transparency documents for version %s: %s", version.version, exc)
         return None
 
 
-def model_card(version: Any) -> dict[str, Any]:
+def _documents(facts: Any) -> Any | None:
+    """The documents of the gathered facts, with the deployer's own; None (with a warning) when they fail."""
+    from training.transparency import build
+    from training.transparency.deployer import load as load_deployer
+
+    try:
+        return build(facts, load_deployer(settings.DEPLOYER_FILE))
+    except Exception as exc:  # a bad deployer file must not stop the model from serving either
+        log.warning("no transparency documents for version %s: %s", facts.version, exc)
+        return None
+
+
+def model_card(version: Any, run_metrics: dict[str, float] | None = None) -> dict[str, Any]:
     """What an oversight body first asks about a model, from its registered version and training run.
 
-    The compact card of ``GET /v1/model``; the full documents are served beside it.
+    The compact card of ``GET /v1/model``; the full documents are served beside it. ``run_metrics`` are the run's
+    metrics when the caller has read them already; otherwise the run is read here.
     """
     from training.registry import client
     from training.transparency import text
 
     tags = dict(version.tags or {})
-    metrics: dict[str, float] = {}
-    try:
-        run = client().get_run(version.run_id)
-        metrics = {k: float(v) for k, v in run.data.metrics.items() if k.startswith("test.model.")}
-    except Exception as exc:  # the card is still useful without the run's metrics
-        log.warning("no run metrics for version %s: %s", version.version, exc)
+    if run_metrics is None:
+        try:
+            run_metrics = {k: float(v) for k, v in client().get_run(version.run_id).data.metrics.items()}
+        except Exception as exc:  # the card is still useful without the run's metrics
+            log.warning("no run metrics for version %s: %s", version.version, exc)
+            run_metrics = {}
+    metrics = {k: v for k, v in run_metrics.items() if k.startswith("test.model.")}
     windows = {k: v for k, v in tags.items() if k.endswith("_as_of") or k in ("horizon_months", "label_definition")}
     return {
         "name": version.name,

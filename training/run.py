@@ -348,9 +348,9 @@ def _log_documents(version: str, deployer: Any) -> None:
 
     documents = generate(version, deployer)
     with tempfile.TemporaryDirectory() as tmp:
-        write(documents, Path(tmp) / "transparency")
+        written = write(documents, Path(tmp) / "transparency")
+        digest = hashlib.sha256(written["model_card.json"].read_bytes()).hexdigest()
         mlflow.log_artifacts(str(Path(tmp) / "transparency"), TRANSPARENCY_DIR)
-    digest = hashlib.sha256(documents.files()["model_card.json"].encode("utf-8")).hexdigest()
     client().set_model_version_tag(settings.MODEL_NAME, version, "transparency.card_sha256", digest)
 
 

@@ -134,10 +134,11 @@ def read_csv(files: list[Path], mapping: Mapping, pseudonyms: Pseudonymiser, pla
     """Every mapped table from its file; rows with values that cannot be typed go to the import quarantine."""
     report = ImportReport(source=", ".join(str(f) for f in files))
     tables: dict[str, pd.DataFrame] = {}
+    raws: dict[Path, pd.DataFrame] = {}  # a file two tables read (persons and officers, say) is read once
     read: dict[Path, set[str]] = {}
     for tm in mapping.tables:
         path = _file_for(tm, files)
-        raw = _read(path, mapping)
+        raw = raws[path] if path in raws else raws.setdefault(path, _read(path, mapping))
         read.setdefault(path, set()).update(s.column for s in tm.columns.values() if s.column)
         table = _convert(tm, raw, path.name, mapping, places, report)
         tables[tm.table] = _without_duplicates(_pseudonymised(tm.table, table, pseudonyms), tm.table, report)
@@ -145,7 +146,7 @@ def read_csv(files: list[Path], mapping: Mapping, pseudonyms: Pseudonymiser, pla
         if path not in read:
             report.skipped[f"{path.name} (no table in the mapping reads it)"] += 1
             continue
-        for header in _read(path, mapping).columns:
+        for header in raws[path].columns:
             if header not in read[path]:
                 why = "sensitive: never imported" if is_sensitive_name(header) else "no place in the schemas"
                 report.unmapped[f"{path.name}.{header} ({why})"] += 1

@@ -187,6 +187,7 @@ class _Mapper:
             entities, pseudonyms, places, options, report)  # fmt: skip
         self.kvk: dict[str, str | None] = {}
         self.multi: set[tuple[str, str]] = set()
+        self.handlers = self._handlers()
 
     def tables(self) -> dict[str, pd.DataFrame]:
         rows: dict[str, list[dict[str, Any]]] = {"companies": [], "persons": [], "addresses": [], "officers": [],
@@ -195,7 +196,7 @@ class _Mapper:
         for entity in self.entities.by_id.values():
             schema = entity.schema
             schemata[schema.name] += 1
-            found = next(((kind, table, make) for kind, table, make in self._handlers() if schema.is_a(kind)), None)
+            found = next(((kind, table, make) for kind, table, make in self.handlers if schema.is_a(kind)), None)
             if found is None:
                 self.report.skipped[f"{schema.name} (no place in the schemas)"] += 1
                 continue

@@ -114,7 +114,10 @@ def municipalities(path: Path | None = None) -> Municipalities:
 
         rows = [(m.name, m.cbs_code, m.region) for m in MUNICIPALITIES]
     else:
-        table = pd.read_csv(path, dtype=str)
+        try:
+            table = pd.read_csv(path, dtype=str)
+        except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+            raise ValueError(f"{path}: the municipality list cannot be read: {exc}") from exc
         missing = {"name", "code", "riec_region"} - set(table.columns)
         if missing:
             raise ValueError(f"{path}: the municipality list lacks column(s) {sorted(missing)}")

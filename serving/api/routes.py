@@ -373,10 +373,8 @@ async def model_document(
     if docs is None:
         raise ProblemError(503, f"no transparency documents could be made for model version {serving.version}; "
                                 "see the service log, or run `tegenkracht model-card`")  # fmt: skip
-    if format == "json":
-        return Response(orjson.dumps(docs.data(name, lang)), media_type="application/json")
-    body = await run_in_threadpool(docs.markdown, name, lang)  # the first render imports the report's words
-    return Response(body, media_type="text/markdown; charset=utf-8")
+    body, media = await run_in_threadpool(docs.body, name, format, lang)  # a first render imports the report words
+    return Response(body, media_type=media)
 
 
 def _report(folder: str | None, name: str, what: str) -> Path:

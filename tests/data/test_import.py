@@ -274,3 +274,11 @@ def test_no_importer_can_write_a_sensitive_column_into_a_record_table(tmp_path: 
     with pytest.raises(RecordsImportError, match="gender"):
         write(leaking, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_municipality_list_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["import", "ftm", str(FTM), "--out", str(tmp_path / "a"),
+                                 "--municipalities", str(tmp_path / "none.csv")])  # fmt: skip
+    assert result.exit_code == 2 and "municipality list cannot be read" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not (tmp_path / "a").exists()

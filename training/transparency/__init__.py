@@ -60,6 +60,12 @@ class Documents:
             self._markdown[key] = self._render(name, lang)
         return self._markdown[key]
 
+    def body(self, name: str, format: str, lang: Lang) -> tuple[str, str]:
+        """A document as served (API and pages alike): its text, the same bytes as the file, and media type."""
+        if format == "json":
+            return _json(self.data(name, lang)), "application/json"
+        return self.markdown(name, lang), "text/markdown; charset=utf-8"
+
     def _render(self, name: str, lang: Lang) -> str:
         marker = text.MARKER[lang]
         if name == "model-card":

@@ -311,10 +311,7 @@ def model_document(
     lang = "en" if name == "technical-documentation" else lang  # written in English only
     suffix = "json" if format == "json" else "md"
     filename = f"{name}-v{serving.version}.{lang}.{suffix}"
-    if format == "json":
-        body, media = json.dumps(serving.documents.data(name, lang), ensure_ascii=False, indent=1), "application/json"
-    else:
-        body, media = serving.documents.markdown(name, lang), "text/markdown; charset=utf-8"
+    body, media = serving.documents.body(name, format, lang)
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
