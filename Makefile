@@ -43,6 +43,8 @@ bench: $(STAMP) ## Run the benchmarks at three sizes and print their tables (see
 	$(BIN)/python bench/shap_throughput.py
 	$(BIN)/python bench/bench_scoring.py
 	$(BIN)/python bench/bench_fairness.py
+	$(BIN)/python bench/bench_dask.py
+	$(BIN)/python bench/bench_training_sample.py
 	$(BIN)/python bench/bench_service.py  # drives the API with wrk: apt-get install wrk
 
 docs: $(STAMP) ## Regenerate docs/data.md, docs/indicators.md and the measured figures in docs/

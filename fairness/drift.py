@@ -224,7 +224,11 @@ def psi_status(value: float, settings: DriftSettings) -> str:
 
 def column_drift(reference: np.ndarray, current: np.ndarray, settings: DriftSettings) -> dict[str, float | str]:
     """PSI, KS and missing shares of one column, from a single sort of each side."""
-    r, c = sort_column(reference), sort_column(current)
+    return sorted_drift(sort_column(reference), sort_column(current), settings)
+
+
+def sorted_drift(r: SortedColumn, c: SortedColumn, settings: DriftSettings) -> dict[str, float | str]:
+    """:func:`column_drift` of two sorted columns."""
     value = psi_sorted(r, c, settings.bins, settings.psi_floor)
     ks, pvalue = ks_sorted(r, c)
     miss_r = r.missing / r.total if r.total else math.nan
@@ -281,7 +285,15 @@ def explanation_drift(
     The judgement is on the *share* of total mean |SHAP| rather than the raw ratio: a model that leans twice as
     hard on everything has not changed what it looks at, while one indicator taking over a larger share has.
     """
-    ref, cur = mean_abs_shap(reference, indicators), mean_abs_shap(current, indicators)
+    return explanation_table(
+        indicators, mean_abs_shap(reference, indicators), mean_abs_shap(current, indicators), settings
+    )
+
+
+def explanation_table(
+    indicators: Sequence[str], ref: np.ndarray, cur: np.ndarray, settings: DriftSettings
+) -> pd.DataFrame:
+    """The explanation check from each side's mean |SHAP| per indicator (shared with the Dask path)."""
     share_ref = ref / ref.sum() if ref.sum() > 0 else np.full(len(ref), np.nan)
     share_cur = cur / cur.sum() if cur.sum() > 0 else np.full(len(cur), np.nan)
     change = share_cur - share_ref
@@ -387,7 +399,11 @@ def attribute_composition(
     The reference group is the largest one in the reference snapshot (the largest now if it has vanished), held
     fixed so both disparities are measured against the same yardstick.
     """
-    ref_counts, cur_counts = group_counts(ref_values, ref_selected), group_counts(cur_values, cur_selected)
+    return composition_table(group_counts(ref_values, ref_selected), group_counts(cur_values, cur_selected), settings)
+
+
+def composition_table(ref_counts: pd.DataFrame, cur_counts: pd.DataFrame, settings: DriftSettings) -> pd.DataFrame:
+    """One attribute's composition check from each side's ``group_counts`` (shared with the Dask path)."""
     pool = ref_counts if len(ref_counts) else cur_counts
     reference_group = str(pool["n"].idxmax())
     if reference_group not in cur_counts.index and len(cur_counts):
@@ -444,10 +460,13 @@ def expected_confusion(probability: np.ndarray, selected: np.ndarray) -> dict[st
     E[FP] = Σ(1 − p) over it, E[FN] = Σp over the rest.
     """
     p = np.nan_to_num(probability, nan=0.0)
-    tp = float(p[selected].sum())
-    fp = float((1.0 - p[selected]).sum())
-    fn = float(p[~selected].sum())
-    chosen = int(selected.sum())
+    return confusion_from_sums(
+        float(p[selected].sum()), float((1.0 - p[selected]).sum()), float(p[~selected].sum()), int(selected.sum())
+    )
+
+
+def confusion_from_sums(tp: float, fp: float, fn: float, chosen: int) -> dict[str, float]:
+    """The expected confusion matrix from its sums (shared with the Dask path, which adds them per partition)."""
     return {
         "selected": float(chosen),
         "expected_tp": tp,
@@ -482,6 +501,11 @@ def performance_estimate(
     cur = expected_confusion(as_float(current["probability"]), sel_cur)
     if "label" in reference:
         ref["realised_precision"] = realised_precision(as_float(reference["label"]), sel_ref)
+    return performance_table(ref, cur, settings)
+
+
+def performance_table(ref: dict[str, float], cur: dict[str, float], settings: DriftSettings) -> dict[str, Any]:
+    """The performance check from both sides' expected confusion (shared with the Dask path)."""
     before, after = ref["expected_precision"], cur["expected_precision"]
     change = (after - before) / before if before > 0 else math.nan
     dropped = math.isfinite(change) and change < -settings.precision_drop

@@ -213,14 +213,42 @@ def run_monitor(
         settings=settings or DriftSettings(),
         progress=step,
     )
+    return report_and_log(
+        result,
+        reference,
+        current,
+        out_dir=out_dir,
+        evidently=evidently,
+        sample_rows=sample_rows,
+        log_to_mlflow=log_to_mlflow,
+        metadata=(reference_meta or {}, current_meta or {}),
+        run_name=run_name,
+        progress=step,
+    )
+
+
+def report_and_log(
+    result: MonitorResult,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    *,
+    out_dir: Path,
+    evidently: bool,
+    sample_rows: int,
+    log_to_mlflow: bool,
+    metadata: tuple[Mapping[str, str], Mapping[str, str]],
+    run_name: str | None,
+    progress: Progress,
+) -> MonitorResult:
+    """Write the report and log the run; ``current`` may be a sample (the Dask path), its row count is kept."""
     result.settings["sample_rows"] = sample_rows
-    result.metadata["reference"].update({**(reference_meta or {}), "rows": len(reference)})
-    result.metadata["current"].update({**(current_meta or {}), "rows": len(current)})
-    step("report")
+    result.metadata["reference"].update({**metadata[0], "rows": len(reference)})
+    result.metadata["current"].update({**metadata[1], "rows": result.metadata["current"]["rows"]})
+    progress("report")
     if not evidently:
         result.skipped["evidently"] = "not asked for (evidently=False)"
     write_report(result, reference, current, out_dir, evidently=evidently, sample_rows=sample_rows)
-    step("mlflow")
+    progress("mlflow")
     if log_to_mlflow:
         result.run_id = log_run(result, out_dir, run_name or _run_name(result))
     acts = sum(a.level == ACT for a in result.alerts)

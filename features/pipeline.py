@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +19,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from features import partitioned
 from features._address import address
-from features._context import build_context
+from features._context import Context, build_context
 from features._filing import filing
 from features._financial import financial
 from features._network import network
@@ -31,7 +32,6 @@ from features._realestate import realestate
 from features.catalogue import CATALOGUE, CATALOGUE_VERSION, IDENTIFIERS, catalogue_hash, check_catalogue
 from features.peers import PeerStats
 from features.schemas import SCHEMAS, is_sensitive_name
-from synth._io import file_sha256
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -68,7 +68,7 @@ def input_fingerprint(folder: Path) -> str:
     """SHA-256 over the record files' hashes, in table order: the exact input of a run."""
     h = hashlib.sha256()
     for schema in SCHEMAS:
-        h.update(f"{schema.name}:{file_sha256(folder / f'{schema.name}.parquet')}\n".encode())
+        h.update(f"{schema.name}:{partitioned.sha256(folder / f'{schema.name}.parquet')}\n".encode())
     return h.hexdigest()
 
 
@@ -91,21 +91,42 @@ def compute_indicators(
             raise IndicatorError(f"input table {name} carries sensitive column(s) {bad}; refusing to compute")
     step("point-in-time view")
     ctx = build_context(tables, as_of, consume=consume)
+    values, peers = family_values(ctx, [name for name, _ in FAMILIES], peers, step)
+    return indicator_frame(ctx, values), peers
+
+
+#: The indicator families in computing order. Each maps the point-in-time view to arrays over its companies.
+FAMILIES: tuple[tuple[str, Callable[[Context], dict[str, np.ndarray]]], ...] = (
+    ("profile", profile),
+    ("address", address),
+    ("officers", officers),
+    ("ownership", ownership),
+    ("filing", filing),
+    ("real estate", realestate),
+    ("network", network),
+)
+#: Families whose value for one company depends on the whole register, not on a bounded neighbourhood:
+#: personalised PageRank runs over the whole graph. The Dask path computes them once, globally.
+GLOBAL_FAMILIES = frozenset({"network"})
+
+
+def family_values(
+    ctx: Context, names: Collection[str], peers: PeerStats | None, step: Progress
+) -> tuple[dict[str, np.ndarray], PeerStats]:
+    """The named families' arrays (over ``ctx.companies``), then the financial ones against peers."""
     values: dict[str, np.ndarray] = {}
-    for name, fn in (
-        ("profile", profile),
-        ("address", address),
-        ("officers", officers),
-        ("ownership", ownership),
-        ("filing", filing),
-        ("real estate", realestate),
-        ("network", network),
-    ):
-        step(name)
-        values.update(fn(ctx))
+    for name, fn in FAMILIES:
+        if name in names:
+            step(name)
+            values.update(fn(ctx))
     step("financial (peers)")
     fin, peers = financial(ctx, peers)
     values.update(fin)
+    return values, peers
+
+
+def indicator_frame(ctx: Context, values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One row per active company, identifiers then every catalogued indicator, sorted by company id."""
     expected = [i.id for i in CATALOGUE]
     if set(values) != set(expected):
         raise IndicatorError(f"computed {sorted(set(values) ^ set(expected))} differ from the catalogue")
@@ -114,7 +135,7 @@ def compute_indicators(
     frame = pd.DataFrame({c: co["section" if c == "sbi_section" else c].to_numpy() for c in IDENTIFIERS})
     for ind in expected:
         frame[ind] = np.asarray(values[ind], dtype=np.float64)[act]
-    return frame.sort_values("company_id").reset_index(drop=True), peers
+    return frame.sort_values("company_id").reset_index(drop=True)
 
 
 def write_indicators(table: IndicatorTable, out: Path) -> None:
@@ -141,7 +162,7 @@ def peers_file(out: Path) -> Path:
 
 def read_metadata(path: Path) -> dict[str, str]:
     """The run metadata stored with an indicator table."""
-    meta = pq.read_schema(path).metadata or {}
+    meta = partitioned.read_schema(path).metadata or {}
     return {
         k.decode().removeprefix("tegenkracht."): v.decode() for k, v in meta.items() if k.startswith(b"tegenkracht.")
     }

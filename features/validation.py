@@ -17,8 +17,8 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pa_types
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from features import partitioned
 from features.schemas import SCHEMA_BY_NAME, SCHEMAS, Column, TableSchema, is_sensitive_name
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,6 @@ _STRING = pd.StringDtype("pyarrow")
 #: Plausible dates in a company register; outside them a date is a typo (and pandas can't hold it anyway).
 DATE_MIN = pd.Timestamp("1800-01-01")
 DATE_MAX = pd.Timestamp("2199-12-31")
-_STRINGS = {pa_types.string(): _STRING, pa_types.large_string(): _STRING}
 
 
 class RecordsError(Exception):
@@ -62,10 +61,10 @@ def check_table(folder: Path, schema: TableSchema) -> None:
     Run for every table before any row is read, so a bad extract fails in seconds rather than after minutes.
     """
     path = folder / f"{schema.name}.parquet"
-    if not path.exists():
-        raise RecordsError(f"table '{schema.name}' is missing: expected {path}")
+    if not partitioned.exists(path):
+        raise RecordsError(f"table '{schema.name}' is missing: expected {path} (a file or a folder of part files)")
     try:
-        names = pq.read_schema(path).names
+        names = partitioned.read_schema(path).names
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise RecordsError(f"table '{schema.name}' is unreadable ({path}): {exc}") from exc
     sensitive = [c for c in names if is_sensitive_name(str(c))]
@@ -87,9 +86,8 @@ def read_table(folder: Path, schema: TableSchema) -> pd.DataFrame:
     check_table(folder, schema)
     path = folder / f"{schema.name}.parquet"
     try:
-        arrow = pq.read_table(path, columns=list(schema.column_names))
         # Arrow-backed strings: no Python object per value, and vectorised regex checks.
-        return arrow.to_pandas(date_as_object=False, types_mapper=_STRINGS.get)
+        return partitioned.read_frame(path, list(schema.column_names))
     except Exception as exc:
         raise RecordsError(f"table '{schema.name}' is unreadable ({path}): {exc}") from exc
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from features import partitioned
 from features.pipeline import read_metadata
 from models.reasons import sector_reference
 from models.risk import ModelInputError, RiskModel
@@ -58,26 +59,21 @@ def score_file(
 ) -> ScoreRun:
     """Score every row of ``features`` with ``model``; see the module docstring for the guarantees."""
     step = progress or (lambda _name: None)
-    meta = _check(model, features, out)
-    footer = {
-        **{f"tegenkracht.{k}".encode(): v.encode() for k, v in meta.items()},
-        b"tegenkracht.model_version": model_version.encode(),
-    }
+    meta = check_input(model, features, out)
+    footer_ = footer(meta, model_version)
     ref_path = reference_file(out)
     tmp, tmp_ref = _temporary(out), _temporary(ref_path)
     rows = 0
     writer: pq.ParquetWriter | None = None
     try:
-        for batch in pq.ParquetFile(features).iter_batches(
-            batch_size=chunk_rows, columns=["company_id", *model.features]
-        ):
+        for batch in _batches(features, chunk_rows, ["company_id", *model.features]):
             frame = batch.to_pandas()
             scored = model.predict_frame(frame)
             scored.insert(0, "company_id", frame["company_id"].to_numpy())
             scored["model_version"] = model_version
             table = pa.Table.from_pandas(scored, preserve_index=False)
             if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema.with_metadata(footer), compression="zstd")
+                writer = pq.ParquetWriter(tmp, table.schema.with_metadata(footer_), compression="zstd")
             writer.write_table(table)
             rows += len(frame)
             step(f"{rows:,} rows")
@@ -85,8 +81,7 @@ def score_file(
             raise ScoringError(f"{features} holds no rows")
         writer.close()
         writer = None
-        reference = pa.Table.from_pandas(_reference(features, model), preserve_index=False)
-        pq.write_table(reference.replace_schema_metadata(footer), tmp_ref)
+        write_reference(features, model, footer_, tmp_ref)
         tmp.replace(out)  # the scores first: a reference never describes scores that are not there
         tmp_ref.replace(ref_path)
     except (OSError, pa.ArrowException) as exc:
@@ -100,21 +95,37 @@ def score_file(
     return ScoreRun(out, ref_path, rows, model_version, meta.get("catalogue_hash", ""))
 
 
+def _batches(features: Path, chunk_rows: int, columns: list[str]) -> Iterator[pa.RecordBatch]:
+    for part in partitioned.parts(features):
+        yield from pq.ParquetFile(part).iter_batches(batch_size=chunk_rows, columns=columns)
+
+
+def footer(meta: dict[str, str], model_version: str) -> dict[bytes, bytes]:
+    """The score file's metadata: the indicator table's, and the model version."""
+    return {
+        **{f"tegenkracht.{k}".encode(): v.encode() for k, v in meta.items()},
+        b"tegenkracht.model_version": model_version.encode(),
+    }
+
+
 def _temporary(path: Path) -> Path:
     """A hidden name beside ``path``, unique to this process, so two runs never share a temporary file."""
     return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
 
 
-def _check(model: RiskModel, features: Path, out: Path) -> dict[str, str]:
-    """The indicator table must come from the catalogue the model was trained on and hold its columns."""
-    if not features.is_file():
-        raise ScoringError(f"{features} is not a file")
-    if out.is_dir():
+def check_input(model: RiskModel, features: Path, out: Path, folder_out: bool = False) -> dict[str, str]:
+    """The indicator table must come from the catalogue the model was trained on and hold its columns.
+
+    ``features`` may be a file or a folder of part files; ``out`` is a file unless ``folder_out`` (Dask).
+    """
+    if not partitioned.exists(features):
+        raise ScoringError(f"{features} is not a Parquet file or a folder of part files")
+    if out.is_dir() and not folder_out:
         raise ScoringError(f"--out {out} is a folder; give a file name")
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
         meta = read_metadata(features)
-        names = set(pq.read_schema(features).names)
+        names = set(partitioned.read_schema(features).names)
     except (OSError, pa.ArrowException) as exc:
         raise ScoringError(f"{features} is not a readable Parquet file: {exc}") from exc
     trained, given = model.metadata.get("catalogue_hash"), meta.get("catalogue_hash")
@@ -129,12 +140,18 @@ def _check(model: RiskModel, features: Path, out: Path) -> dict[str, str]:
     return meta
 
 
+def write_reference(features: Path, model: RiskModel, footer_: dict[bytes, bytes], path: Path) -> None:
+    """The sector reference reason codes quote, with the scores' footer."""
+    reference = pa.Table.from_pandas(_reference(features, model), preserve_index=False)
+    pq.write_table(reference.replace_schema_metadata(footer_), path)
+
+
 def _reference(features: Path, model: RiskModel) -> pd.DataFrame:
     """Sector medians, read one indicator column at a time so memory stays at a column, not the table."""
-    section = pq.read_table(features, columns=["sbi_section"]).column(0).to_pandas()
+    section = partitioned.read_table(features, ["sbi_section"]).column(0).to_pandas()
     columns = {}
     for name in model.features:
-        values = pq.read_table(features, columns=[name]).column(0).to_pandas()
+        values = partitioned.read_table(features, [name]).column(0).to_pandas()
         columns[name] = sector_reference(pd.DataFrame({"sbi_section": section, name: values}), (name,))[name]
     return pd.DataFrame(columns).rename_axis("sbi_section").reset_index()
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from tegenkracht import fairness_verbs, import_verbs, model_verbs, service_verbs, settings
+from tegenkracht.cluster import PartitionsOption, SchedulerOption
 from tegenkracht.console import EXIT_BAD_INPUT, EXIT_PROBLEMS, setup_logging, stderr
 from tegenkracht.console import emit as _emit
 
@@ -83,6 +84,10 @@ def validate(
         typer.Option(help="Where to write rejected rows (.parquet or .csv). Default: DATA/quarantine.parquet."),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the valid rows of every table here.")] = None,
+    partitions: Annotated[
+        int | None,
+        typer.Option(min=1, help="With --out: write each table as this many part files, bucketed by company (Dask)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Check every record table against its schema; bad rows go to quarantine with their reason.
@@ -90,7 +95,10 @@ def validate(
     Exits 0 when every row is valid, 1 when rows were quarantined, 2 when a table is missing or unusable.
     """
     setup_logging()
-    report = run_validate(data, quarantine, out)
+    if partitions is not None and out is None:
+        stderr.print("[red]error:[/red] --partitions needs --out: the valid rows are what gets partitioned")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    report = run_validate(data, quarantine, out, partitions)
     counts = report.quarantined_rows()
     _emit(
         {
@@ -118,13 +126,17 @@ def _validated(data: Path) -> Any:
         raise typer.Exit(EXIT_BAD_INPUT) from exc
 
 
-def run_validate(data: Path, quarantine: Path | None, out: Path | None) -> Any:
-    """Validate, write the quarantine (always) and the clean tables (when asked)."""
+def run_validate(data: Path, quarantine: Path | None, out: Path | None, partitions: int | None = None) -> Any:
+    """Validate, write the quarantine (always) and the clean tables (when asked, partitioned when asked)."""
     from features import write_quarantine
 
     report = _validated(data)
     write_quarantine(report, quarantine or data / "quarantine.parquet")
-    if out is not None:
+    if out is not None and partitions is not None:
+        from features.partitioned import write_partitioned
+
+        write_partitioned(report.tables, out, partitions)
+    elif out is not None:
         from synth._io import atomic_dir
 
         with atomic_dir(out) as tmp:
@@ -143,42 +155,65 @@ def features(
         typer.Option(help="Frozen peer statistics to compare against (e.g. the training run's *.peers.parquet)."),
     ] = None,
     track: Annotated[bool, typer.Option(help="Log the run to MLflow (catalogue version, input fingerprint).")] = True,
+    scheduler: SchedulerOption = None,
+    partitions: PartitionsOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Build the indicator table: one row per company active on the as-of date (see docs/indicators.md).
 
-    Bad record rows are quarantined next to the output and the rest go on; a missing table exits 2.
+    Bad record rows are quarantined next to the output and the rest go on; a missing table exits 2. With
+    --scheduler the work runs on Dask (docs/scaling.md) and --out becomes a folder of part files; the records
+    must then be valid already (`tegenkracht validate --out`), and a bad row exits 2.
     """
     setup_logging()
-    meta = run_features(data, as_of, out, peers, track)
+    if scheduler:
+        meta = run_features_dask(data, as_of, out, peers, track, scheduler, partitions)
+    else:
+        meta = run_features(data, as_of, out, peers, track)
     _emit(meta, as_json, "indicators")
+
+
+def _as_of(as_of: str) -> Any:
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(date.fromisoformat(as_of))
+    except ValueError as exc:
+        stderr.print(f"[red]error:[/red] --as-of {as_of!r} is not a date (YYYY-MM-DD)")
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+
+
+def _frozen_peers(peers: Path | None) -> Any:
+    from features.peers import PeerStats
+
+    if peers is not None and not peers.exists():
+        stderr.print(f"[red]error:[/red] --peers {peers} does not exist")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return PeerStats.load(str(peers)) if peers else None
+
+
+def _track(meta: dict[str, Any], metadata: dict[str, str], out: Path, quarantined: int, track: bool) -> None:
+    if track:
+        from features.tracking import log_indicator_run
+
+        meta["mlflow_run_id"] = log_indicator_run(metadata, out, quarantined)
 
 
 def run_features(data: Path, as_of: str, out: Path, peers: Path | None, track: bool) -> dict[str, Any]:
     """Validate, compute, write, track; shared by ``features``, ``demo`` and the MLproject entry point."""
-    import pandas as pd
-
     from features import write_quarantine
-    from features.peers import PeerStats
     from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, write_indicators
     from synth._io import file_sha256
     from tegenkracht.console import steps
 
-    try:
-        when = pd.Timestamp(date.fromisoformat(as_of))
-    except ValueError as exc:
-        stderr.print(f"[red]error:[/red] --as-of {as_of!r} is not a date (YYYY-MM-DD)")
-        raise typer.Exit(EXIT_BAD_INPUT) from exc
-    if peers is not None and not peers.exists():
-        stderr.print(f"[red]error:[/red] --peers {peers} does not exist")
-        raise typer.Exit(EXIT_BAD_INPUT)
+    when = _as_of(as_of)
+    frozen = _frozen_peers(peers)
     report = _validated(data)
     quarantined = sum(report.quarantined_rows().values())
     if quarantined:
         q_path = out.with_name(out.stem + ".quarantine.parquet")
         write_quarantine(report, q_path)
         stderr.print(f"[yellow]{quarantined} bad rows quarantined to {q_path}; the rest go on[/yellow]")
-    frozen = PeerStats.load(str(peers)) if peers else None
     with steps(9, "indicators") as step:
         frame, fitted = compute_indicators(report.tables, when, frozen, step, consume=True)
     source = "fitted" if peers is None else f"frozen:{file_sha256(peers)}"
@@ -187,11 +222,47 @@ def run_features(data: Path, as_of: str, out: Path, peers: Path | None, track: b
     )
     write_indicators(table, out)
     meta: dict[str, Any] = {**table.metadata, "out": str(out), "quarantined_rows": quarantined}
-    if track:
-        from features.tracking import log_indicator_run
-
-        meta["mlflow_run_id"] = log_indicator_run(table.metadata, out, quarantined)
+    _track(meta, table.metadata, out, quarantined, track)
     return meta
+
+
+def run_features_dask(
+    data: Path, as_of: str, out: Path, peers: Path | None, track: bool, scheduler: str, partitions: int | None
+) -> dict[str, Any]:
+    """The same indicators on Dask, written as a folder of part files that replaces ``out`` atomically."""
+    from features import RecordsError, partitioned
+    from features.distributed import compute_indicators_dask, write_peers
+    from features.pipeline import IndicatorError, input_fingerprint
+    from synth._io import atomic_dir
+    from tegenkracht.cluster import SchedulerError, connect
+    from tegenkracht.console import steps
+
+    when = _as_of(as_of)
+    frozen = _frozen_peers(peers)
+    metadata = {
+        "as_of": when.date().isoformat(),
+        **_catalogue_metadata(),
+        "input_fingerprint": "",
+        "peers": "fitted" if peers is None else f"frozen:{partitioned.sha256(peers)}",
+    }
+    try:
+        metadata["input_fingerprint"] = input_fingerprint(data)
+        with connect(scheduler) as client, atomic_dir(out) as tmp, steps(4, "indicators (dask)") as step:
+            rows, fitted = compute_indicators_dask(client, data, when, tmp, metadata, frozen, partitions, step)
+    except (SchedulerError, RecordsError, IndicatorError, FileNotFoundError) as exc:
+        stderr.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    write_peers(fitted, out)
+    metadata["rows"] = str(rows)
+    meta: dict[str, Any] = {**metadata, "out": str(out), "quarantined_rows": 0, "scheduler": scheduler}
+    _track(meta, metadata, out, 0, track)
+    return meta
+
+
+def _catalogue_metadata() -> dict[str, str]:
+    from features.catalogue import CATALOGUE_VERSION, catalogue_hash
+
+    return {"catalogue_version": CATALOGUE_VERSION, "catalogue_hash": catalogue_hash()}
 
 
 @app.command()

@@ -13,9 +13,13 @@ from typing import Annotated, Any
 import typer
 
 from tegenkracht import settings
+from tegenkracht.cluster import SchedulerOption
 from tegenkracht.console import EXIT_BAD_INPUT, EXIT_PROBLEMS, emit, setup_logging, stderr, steps
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+SAMPLE_ROWS = 5000  # rows of the current snapshot behind the report's pictures and Evidently's page
 
 
 def _errors(*extra: type[Exception]) -> tuple[type[Exception], ...]:
@@ -122,16 +126,18 @@ def monitor(
     log_mlflow: Annotated[
         bool, typer.Option(help="Log reports and metrics as a run in tegenkracht-monitoring.")
     ] = True,
+    scheduler: SchedulerOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Compare production with the training reference, and exit 1 when an alert at level "act" fires.
 
     Indicator, score and explanation drift, the shortlist's make-up by group, and a label-free performance
-    estimate.
+    estimate. With --scheduler the current snapshot (--current indicators and --current-scores, files or folders
+    of part files) is reduced partition by partition on Dask (docs/scaling.md).
     """
     setup_logging()
     payload = run_monitor_verb(
-        reference, current, current_scores, reference_scores, data, top_k, out, evidently, log_mlflow
+        reference, current, current_scores, reference_scores, data, top_k, out, evidently, log_mlflow, scheduler
     )
     emit({k: v for k, v in payload.items() if k != "alerts"} | {"alerts": len(payload["alerts"])}, as_json, "monitor")
     for a in payload["alerts"]:
@@ -150,13 +156,24 @@ def run_monitor_verb(
     out: Path | None,
     evidently: bool,
     log_mlflow: bool,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Shared by ``monitor`` and ``demo``."""
     import pandas as pd
 
     from fairness.groups import GroupDataError, company_groups
     from fairness.monitor import STEPS, MonitorInputError, load_snapshot, run_monitor
+    from tegenkracht.cluster import SchedulerError
 
+    if scheduler:
+        try:
+            ref_frame, ref_meta = _reference(reference, reference_scores)
+            result = _monitor_dask(
+                ref_frame, ref_meta, current, current_scores, data, top_k, out, evidently, log_mlflow, scheduler
+            )
+        except _errors(GroupDataError, MonitorInputError, BaselineError, KeyError, SchedulerError) as exc:
+            raise _fail(exc) from exc
+        return _monitor_payload(result, out or settings.VAR_DIR / "monitoring" / current.stem)
     try:
         ref_frame, ref_meta = _reference(reference, reference_scores)
         cur_frame, cur_meta = load_snapshot(_indicator_part(current), current_scores or _score_part(current))
@@ -181,6 +198,70 @@ def run_monitor_verb(
             )
     except _errors(GroupDataError, MonitorInputError, BaselineError, KeyError) as exc:
         raise _fail(exc) from exc
+    return _monitor_payload(result, folder)
+
+
+def _monitor_dask(
+    ref_frame: Any,
+    ref_meta: dict[str, str],
+    current: Path,
+    current_scores: Path | None,
+    data: Path | None,
+    top_k: int,
+    out: Path | None,
+    evidently: bool,
+    log_mlflow: bool,
+    scheduler: str,
+) -> Any:
+    """The monitor with the current snapshot reduced on Dask; the reference side as on one machine."""
+    import pandas as pd
+
+    from fairness.distributed_monitor import compare_dask
+    from fairness.drift import DriftSettings
+    from fairness.groups import company_groups
+    from fairness.monitor import STEPS, MonitorInputError, _with_region, report_and_log
+    from features.pipeline import read_metadata
+    from tegenkracht.cluster import connect
+
+    if current_scores is None or _indicator_part(current) is None:
+        raise MonitorInputError(
+            "with --scheduler, give the indicator table as --current and the scores as --current-scores"
+        )
+    groups_ref = None
+    if data is not None and "company_id" in ref_frame:
+        groups_ref = company_groups(data, ref_frame["company_id"], pd.Timestamp(ref_meta["as_of"]))
+    ref_frame = _with_region(ref_frame, groups_ref)
+    cur_meta = {**read_metadata(current_scores), **read_metadata(current)}
+    folder = out or settings.VAR_DIR / "monitoring" / current.stem
+    with steps(STEPS, "monitor (dask)") as step:
+        with connect(scheduler) as client:
+            result, sample = compare_dask(
+                client,
+                ref_frame,
+                current,
+                current_scores,
+                groups_reference=groups_ref,
+                data=data,
+                top_k=top_k,
+                settings=DriftSettings(),
+                sample_rows=SAMPLE_ROWS,
+                progress=step,
+            )
+        return report_and_log(
+            result,
+            ref_frame,
+            sample,
+            out_dir=folder,
+            evidently=evidently,
+            sample_rows=SAMPLE_ROWS,
+            log_to_mlflow=log_mlflow,
+            metadata=(ref_meta, cur_meta),
+            run_name=None,
+            progress=step,
+        )
+
+
+def _monitor_payload(result: Any, folder: Path) -> dict[str, Any]:
     return {
         "alert": result.alert,
         "alerts": result.alerts,
@@ -196,17 +277,16 @@ class BaselineError(ValueError):
 
 
 def _is_scores(path: Path) -> bool:
-    import pyarrow.parquet as pq
+    from features import partitioned
 
-    return "score" in pq.read_schema(path).names
+    return "score" in partitioned.read_schema(path).names
 
 
 def _indicator_part(path: Path) -> Path | None:
-    import pyarrow.parquet as pq
-
+    from features import partitioned
     from training.dataset import FEATURES
 
-    return path if FEATURES[0] in pq.read_schema(path).names else None
+    return path if FEATURES[0] in partitioned.read_schema(path).names else None
 
 
 def _score_part(path: Path) -> Path | None:

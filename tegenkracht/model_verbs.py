@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from tegenkracht import settings
+from tegenkracht.cluster import SchedulerOption
 from tegenkracht.console import EXIT_BAD_INPUT, EXIT_PROBLEMS, emit, setup_logging, stderr, stdout, steps
 
 DataOption = Annotated[Path, typer.Option(help="Folder with the record tables (Parquet).")]
@@ -60,6 +61,12 @@ def train(
     pos_weight: Annotated[str, typer.Option(help="Positive weight: none, sqrt or balanced.")] = "none",
     calibration: Annotated[str, typer.Option(help="auto, platt or isotonic.")] = "auto",
     seed: Annotated[int, typer.Option(help="Same data and seed give the same model.")] = settings.DEMO_SEED,
+    negative_share: Annotated[
+        float,
+        typer.Option(
+            min=0.001, max=1.0, help="Share of negative training rows kept (weighted back): see docs/scaling.md."
+        ),
+    ] = 1.0,
     exclude_indicator: Annotated[
         list[str] | None,
         typer.Option(help="Indicator the model may not use (repeat): a mitigation for a proxy the audit named."),
@@ -80,6 +87,7 @@ def train(
         "pos_weight": pos_weight,
         "calibration": calibration,
         "seed": seed,
+        "negative_share": negative_share,
         "exclude": tuple(exclude_indicator or ()),
         "register": register,
     }
@@ -124,7 +132,17 @@ def run_train(
         raise _fail(exc) from exc
 
 
-_HP = ("max_depth", "num_leaves", "learning_rate", "max_rounds", "pos_weight", "calibration", "seed", "exclude")
+_HP = (
+    "max_depth",
+    "num_leaves",
+    "learning_rate",
+    "max_rounds",
+    "pos_weight",
+    "calibration",
+    "seed",
+    "negative_share",
+    "exclude",
+)
 
 
 def evaluate(
@@ -207,16 +225,18 @@ def score(
     records: Annotated[
         Path | None, typer.Option(help="With --load: the records folder, for company names on shortlists.")
     ] = None,
+    scheduler: SchedulerOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Score every company in an indicator table: raw score, calibrated probability and exact SHAP per indicator.
 
     A score is a signal for human review, never a decision. Output columns: company_id, score, probability,
     base_value, shap__<indicator> for every indicator, model_version. With ``--load`` the service serves them
-    (shortlists, signals, the regional picture) once every row is in the store.
+    (shortlists, signals, the regional picture) once every row is in the store. With --scheduler each row group
+    is scored on Dask and --out becomes a folder of part files (docs/scaling.md).
     """
     setup_logging()
-    payload = run_score(features, out, model, chunk_rows, explain or [])
+    payload = run_score(features, out, model, chunk_rows, explain or [], scheduler)
     if load:
         from tegenkracht.service_verbs import run_load
 
@@ -227,20 +247,26 @@ def score(
         _print_explanations(payload)
 
 
-def run_score(features: Path, out: Path, model: str, chunk_rows: int, explain: list[str]) -> dict[str, Any]:
+def run_score(
+    features: Path, out: Path, model: str, chunk_rows: int, explain: list[str], scheduler: str | None = None
+) -> dict[str, Any]:
     """Resolve the model, score in chunks with a progress bar, explain on request; shared by ``score`` and ``demo``."""
     from models.risk import ModelInputError
     from serving.scoring import ScoringError, score_file
     from serving.scoring import explain as explain_companies
+    from tegenkracht.cluster import SchedulerError
     from training.registry import RegistryError, load, resolve
 
     try:
         version = resolve(model)
         risk_model = load(version)
-        with steps(_chunks(features, chunk_rows), "score") as step:
-            run = score_file(risk_model, features, out, str(version.version), chunk_rows, step)
+        if scheduler:
+            run = _score_dask(risk_model, features, out, str(version.version), scheduler)
+        else:
+            with steps(_chunks(features, chunk_rows), "score") as step:
+                run = score_file(risk_model, features, out, str(version.version), chunk_rows, step)
         explained = explain_companies(out, features, explain) if explain else []
-    except _input_errors(RegistryError, ScoringError, ModelInputError) as exc:
+    except _input_errors(RegistryError, ScoringError, ModelInputError, SchedulerError) as exc:
         raise _fail(exc) from exc
     return {
         "out": str(run.out),
@@ -252,12 +278,26 @@ def run_score(features: Path, out: Path, model: str, chunk_rows: int, explain: l
     }
 
 
-def _chunks(features: Path, chunk_rows: int) -> int:
-    """How many chunks the progress bar counts (1 when the file cannot be read yet: scoring says why)."""
-    import pyarrow.parquet as pq
+def _score_dask(model: Any, features: Path, out: Path, version: str, scheduler: str) -> Any:
+    """Score on the cluster, with one progress step per row group."""
+    from features import partitioned
+    from serving.distributed_scoring import score_dask
+    from tegenkracht.cluster import connect
 
     try:
-        return max(1, -(-pq.read_metadata(features).num_rows // chunk_rows))
+        count = len(partitioned.pieces(features))
+    except Exception:  # an unreadable part is reported by score_dask with its reason
+        count = 1
+    with connect(scheduler) as client, steps(max(1, count), "score (dask)") as step:
+        return score_dask(client, model, features, out, version, step)
+
+
+def _chunks(features: Path, chunk_rows: int) -> int:
+    """How many chunks the progress bar counts (1 when the file cannot be read yet: scoring says why)."""
+    from features import partitioned
+
+    try:
+        return max(1, -(-partitioned.num_rows(features) // chunk_rows))
     except Exception:  # an unreadable file is reported by score_file with its reason
         return 1
 

@@ -55,6 +55,9 @@ class Hyperparameters:
     calibration: Literal["auto", "platt", "isotonic"] = "auto"
     seed: int = 20261128
     num_threads: int = 0
+    # Share of the negative training rows kept (every positive is kept; kept negatives weigh 1/share). Below 1 it
+    # is how a register too large for one node's memory still trains on one node: docs/scaling.md measures it.
+    negative_share: float = 1.0
     # Indicators the model may not use (a mitigation for a proxy the fairness audit named). They stay in the
     # model's signature, so scoring and explanations need no change, but never reach a split: their SHAP is 0.
     exclude: tuple[str, ...] = ()
@@ -69,6 +72,8 @@ class Hyperparameters:
             raise ValueError(f"pos_weight must be none, sqrt or balanced, not {self.pos_weight!r}")
         if self.calibration not in ("auto", "platt", "isotonic"):
             raise ValueError(f"calibration must be auto, platt or isotonic, not {self.calibration!r}")
+        if not 0.0 < self.negative_share <= 1.0:
+            raise ValueError(f"negative_share must be in (0, 1], not {self.negative_share}")
         if self.num_leaves > 2**self.max_depth:
             raise ValueError(f"num_leaves {self.num_leaves} exceeds 2**max_depth = {2**self.max_depth}")
 
@@ -85,6 +90,21 @@ def stack(folds: list[Fold]) -> tuple[pd.DataFrame, np.ndarray]:
     x = pd.concat([feature_matrix(f) for f in frames], ignore_index=True)
     y = np.concatenate([f["label"].to_numpy() for f in frames])
     return x, y
+
+
+def stratified_sample(
+    x: pd.DataFrame, y: np.ndarray, share: float, seed: int
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
+    """Every positive and a seeded ``share`` of the negatives, weighted 1/share so the loss keeps its balance.
+
+    Validation, early stopping and calibration still see the whole validation fold, so probabilities stay
+    calibrated to the register as it is, not to the sample.
+    """
+    if share >= 1.0:
+        return x, y, None
+    keep = (y == 1) | (np.random.default_rng(seed).random(len(y)) < share)
+    weight = np.where(y[keep] == 1, 1.0, 1.0 / share)
+    return x[keep].reset_index(drop=True), y[keep], weight
 
 
 def positive_weight(y: np.ndarray, how: PosWeight) -> float:
@@ -121,12 +141,13 @@ def fit_booster(train: list[Fold], validation: Fold, hp: Hyperparameters) -> tup
     x, y = stack(train)
     if y.sum() == 0:
         raise ValueError("the training folds hold no confirmed case: nothing to learn from")
+    params = lgb_params(hp, y)  # the positive weight from the register's balance, not the sample's
+    x, y, weight = stratified_sample(x, y, hp.negative_share, hp.seed)
     xv, yv = stack([validation])
     for name in hp.exclude:  # unknown everywhere: LightGBM finds no split on a column without values
         x[name] = np.nan
         xv[name] = np.nan
-    params = lgb_params(hp, y)
-    dtrain = lgb.Dataset(x, label=y, feature_name=list(FEATURES), free_raw_data=True)
+    dtrain = lgb.Dataset(x, label=y, weight=weight, feature_name=list(FEATURES), free_raw_data=True)
     dvalid = lgb.Dataset(xv, label=yv, reference=dtrain)
     callbacks: list[Callable[..., Any]] = (
         [lgb.early_stopping(hp.early_stopping_rounds, verbose=False)] if yv.sum() > 0 else []

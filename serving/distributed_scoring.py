@@ -1,0 +1,94 @@
+"""Batch scoring on Dask: each row group of the indicator table is scored, explained and written by a worker.
+
+A score and its exact SHAP values depend on the company's own row only, so scoring is embarrassingly parallel:
+the model goes to every worker once (``scatter``), each task reads one row group, runs the same
+``RiskModel.predict_frame`` as the single-machine path and writes one part file. The parts land in a hidden
+folder that replaces ``--out`` only when every part is written; a failed task leaves the earlier output as it was.
+The sector reference is read one column at a time on the client, as the single-machine path does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from features import partitioned
+from models.risk import RiskModel
+from serving.scoring import ScoreRun, ScoringError, _temporary, check_input, footer, reference_file, write_reference
+from synth._io import atomic_dir
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+
+def score_piece(
+    piece: partitioned.Piece,
+    index: int,
+    model: RiskModel,
+    folder: str,
+    footer_: dict[bytes, bytes],
+    model_version: str,
+) -> int:
+    """Score one row group into ``part-<index>.parquet``; returns its rows."""
+    frame = pq.ParquetFile(piece.path).read_row_group(piece.row_group, ["company_id", *model.features]).to_pandas()
+    scored = model.predict_frame(frame)
+    scored.insert(0, "company_id", frame["company_id"].to_numpy())
+    scored["model_version"] = model_version
+    table = pa.Table.from_pandas(scored, preserve_index=False)
+    pq.write_table(table.replace_schema_metadata(footer_), Path(folder) / f"part-{index:05d}.parquet")
+    return len(frame)
+
+
+def score_dask(
+    client: Client,
+    model: RiskModel,
+    features: Path,
+    out: Path,
+    model_version: str,
+    progress: Progress | None = None,
+) -> ScoreRun:
+    """Score every row of ``features`` on the cluster into the folder ``out`` (see the module docstring)."""
+    from distributed import as_completed
+
+    step = progress or (lambda _name: None)
+    meta = check_input(model, features, out, folder_out=True)
+    footer_ = footer(meta, model_version)
+    try:
+        pieces = [p for p in partitioned.pieces(features) if p.rows]
+    except (OSError, pa.ArrowException) as exc:
+        raise ScoringError(f"{features} has an unreadable part file: {exc}") from exc
+    if not pieces:
+        raise ScoringError(f"{features} holds no rows")
+    ref_path = reference_file(out)
+    tmp_ref = _temporary(ref_path)
+    rows = 0
+    try:
+        with atomic_dir(out) as tmp:
+            shared = client.scatter(model, broadcast=True)
+            futures = [
+                client.submit(score_piece, piece, i, shared, str(tmp), footer_, model_version, pure=False)
+                for i, piece in enumerate(pieces)
+            ]
+            try:
+                for future in as_completed(futures):
+                    rows += int(future.result())
+                    step(f"{rows:,} rows")
+            except BaseException:
+                client.cancel(futures)  # no task may write into the folder being removed
+                raise
+            write_reference(features, model, footer_, tmp_ref)
+        tmp_ref.replace(ref_path)  # after the scores, as on one machine
+    except (OSError, pa.ArrowException) as exc:
+        raise ScoringError(f"scoring {features} into {out} failed: {exc}") from exc
+    finally:
+        tmp_ref.unlink(missing_ok=True)
+    log.info("scored %d companies with model version %s into %s (%d parts)", rows, model_version, out, len(pieces))
+    return ScoreRun(out, ref_path, rows, model_version, meta.get("catalogue_hash", ""))
