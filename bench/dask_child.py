@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from features import partitioned, validate_records
+from features.catalogue import catalogue_hash
 from features.distributed import compute_indicators_dask
 from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, write_indicators
 from models.risk import RiskModel
@@ -57,7 +58,8 @@ def _on_cluster(
         out.mkdir()
         with get_task_stream(client) as ts:
             t1 = time.perf_counter()
-            rows, _ = compute_indicators_dask(client, data, as_of, out, {"as_of": str(as_of.date())}, None, parts)
+            meta = {"as_of": str(as_of.date()), "catalogue_hash": catalogue_hash()}
+            rows, _ = compute_indicators_dask(client, data, as_of, out, meta, None, parts)
             t2 = time.perf_counter()
         tasks = _task_seconds(ts.data)
         t3 = time.perf_counter()

@@ -273,9 +273,11 @@ def compare_dask(
     import dask
 
     joined = read_snapshot(indicators, scores).persist()
-    rows = int(joined.map_partitions(len).sum().compute())
+    rows, distinct = (int(x) for x in dask.compute(joined.map_partitions(len).sum(), joined["company_id"].nunique()))
     if rows == 0:
         raise MonitorInputError("the indicator table and the score file share no company")
+    if rows != distinct:
+        raise MonitorInputError(f"company_id is not unique: {rows - distinct} companies appear more than once")
     plan = make_plan(reference, list(joined.columns), top_k, min(1.0, sample_rows / rows), settings)
     progress("indicators")
     parts = joined.to_delayed()

@@ -7,7 +7,8 @@ three families read (a halo, as in distributed graph and stencil codes). The hal
 - **address** — the companies registered at the same address (a join on ``address_id``);
 - **officers** — every company any of its officers ever served (a join on ``person_id``): mandates, sector
   spread, insolvency history and phoenix patterns read those companies' rows and insolvencies;
-- **ownership** — the owners up the chain, five layers (five joins on ``owner_id``), with their own owners' rows.
+- **ownership** — the owners up the chain, five layers and the owners of the fifth (six joins on ``owner_id``),
+  with their ownership rows.
 
 Every table is then joined to the halo and shuffled on the partition number, and each partition runs the
 single-machine code (:func:`features.pipeline.family_values`) on its sub-register and keeps its own companies.
@@ -85,7 +86,10 @@ def _load(piece: partitioned.Piece, schema_name: str, keep: Sequence[str] | None
     this per-row check guards against a folder that changed since, at the cost of one pass over the rows.
     """
     schema = SCHEMA_BY_NAME[schema_name]
-    raw = partitioned.read_piece(piece, list(schema.column_names))
+    try:
+        raw = partitioned.read_piece(piece, list(schema.column_names))
+    except (OSError, pa.ArrowException) as exc:
+        raise RecordsError(f"{schema_name}: {piece.path} row group {piece.row_group} is unreadable: {exc}") from exc
     typed, quarantine = validate_table(raw.drop(columns=partitioned.ROW), schema)
     if len(quarantine):
         first = quarantine.iloc[0]
@@ -102,8 +106,9 @@ def read_records(folder: Path, name: str, columns: Sequence[str] | None = None) 
     import dask.dataframe as dd
 
     pieces = partitioned.pieces(folder / f"{name}.parquet")
-    if not pieces:
-        raise RecordsError(f"table '{name}' has no rows to partition: {folder / f'{name}.parquet'}")
+    if not pieces:  # a table with no rows (no insolvencies in an extract, say) has no row group either
+        empty = empty_table(SCHEMA_BY_NAME[name]).assign(**{partitioned.ROW: pd.Series(dtype="int64")})
+        return dd.from_pandas(empty if columns is None else empty[[*columns, partitioned.ROW]], npartitions=1)
     meta = _load(pieces[0], name, columns).iloc[:0]
     return dd.from_map(_load, pieces, schema_name=name, keep=columns, meta=meta, enforce_metadata=False)
 
@@ -125,7 +130,9 @@ def halo(companies: dd.DataFrame, officers: dd.DataFrame, ownerships: dd.DataFra
     edges = ownerships[ownerships.owner_type == "company"][["company_id", "owner_id"]]
     found = [own, neighbours[[PART, "company_id"]], colleagues[[PART, "company_id"]]]
     frontier = own
-    for _ in range(MAX_LAYERS):
+    # One layer beyond the walk's five: whether a fifth-layer owner is itself owned by a foundation reads the
+    # legal form of its own owner.
+    for _ in range(MAX_LAYERS + 1):
         frontier = (
             frontier.merge(edges, on="company_id")[[PART, "owner_id"]]
             .rename(columns={"owner_id": "company_id"})
@@ -218,7 +225,12 @@ def partition_indicators(
 
 
 def write_part(frame: pd.DataFrame, folder: Path, part: int, metadata: dict[str, str]) -> int:
-    """One part file of the indicator table, with the run's metadata in its footer; returns its rows."""
+    """One part file of the indicator table, with the run's metadata in its footer; returns its rows.
+
+    A partition without active companies writes nothing: an empty frame has no column types to write.
+    """
+    if frame.empty:
+        return 0
     arrow = pa.Table.from_pandas(frame, preserve_index=False)
     meta = {
         **(arrow.schema.metadata or {}),
@@ -226,6 +238,19 @@ def write_part(frame: pd.DataFrame, folder: Path, part: int, metadata: dict[str,
     }
     pq.write_table(arrow.replace_schema_metadata(meta), folder / f"part-{part:05d}.parquet", compression="zstd")
     return len(frame)
+
+
+def _check_unique(frame: dd.DataFrame, name: str, key: str) -> None:
+    """A key that two row groups share would be one company twice: refused, as validation would."""
+    rows, distinct = frame[key].count(), frame[key].nunique()
+    import dask
+
+    rows, distinct = dask.compute(rows, distinct)
+    if rows != distinct:
+        raise RecordsError(
+            f"{name}: {rows - distinct} duplicate {key}(s) across part files; run `tegenkracht validate` and use the "
+            "valid rows it writes (--out)"
+        )
 
 
 def check_records(folder: Path) -> None:
@@ -258,6 +283,8 @@ def compute_indicators_dask(
     step("halo joins")
     # Read and checked once, held in the workers' memory: the joins below read most tables twice.
     read = {name: read_records(folder, name).persist() for name in (*HALO_TABLES, *OWN_TABLES, "addresses")}
+    _check_unique(read["companies"], "companies", "company_id")
+    _check_unique(read["addresses"], "addresses", "address_id")
     jurisdictions = read_records(folder, "jurisdictions").compute().drop(columns=partitioned.ROW)
     reach = halo(read["companies"], read["officers"], read["ownerships"], n).persist()
     own = read["companies"][["company_id"]].map_partitions(_tag, "company_id", n)
@@ -283,7 +310,7 @@ def compute_indicators_dask(
     writes = []
     for p in range(n):
         frame = dask.delayed(partition_indicators)(p, n, parts[p], jurisdictions, as_of, peers_d, shares[p])
-        writes.append(dask.delayed(write_part)(frame, out_folder, p, {**metadata, "partition": f"{p + 1}/{n}"}))
+        writes.append(dask.delayed(write_part)(frame, out_folder, p, metadata))
     rows, fitted = dask.compute(writes, peers_d)
     return int(sum(rows)), fitted
 

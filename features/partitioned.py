@@ -101,14 +101,15 @@ class Piece:
 
 
 def pieces(path: Path) -> list[Piece]:
-    """Every row group of a table, with its rows' positions in the single-machine reading order."""
+    """Every row group of a table that holds rows, with its rows' positions in the single-machine reading order."""
     out: list[Piece] = []
     offset = 0
     for p in parts(path):
         meta = pq.read_metadata(p)
         for rg in range(meta.num_row_groups):
             rows = meta.row_group(rg).num_rows
-            out.append(Piece(str(p), rg, offset, rows))
+            if rows:
+                out.append(Piece(str(p), rg, offset, rows))
             offset += rows
     return out
 

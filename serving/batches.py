@@ -23,13 +23,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 from sqlalchemy import delete, insert, select, update
 
+from features import partitioned
 from features.pipeline import read_metadata
 from models.reasons import top_raises
 from models.risk import SHAP_PREFIX
 from serving.scoring import reference_file, same_snapshot
 from serving.store import Store
 from serving.store.tables import AuditHead, Batch, Signal
-from synth._io import file_sha256
 from tegenkracht import settings
 from training.evaluation import rank_in_region, tiebreak
 
@@ -101,7 +101,7 @@ def load_batch(
             input_fingerprint=meta.get("input_fingerprint", "")[:80],
             rows=len(frame),
             folder="",
-            scores_sha256=file_sha256(scores),
+            scores_sha256=partitioned.sha256(scores),
             fairness_dir=str(fairness_dir) if fairness_dir else None,
             drift_dir=str(drift_dir) if drift_dir else None,
             current=False,
@@ -155,7 +155,7 @@ def _names(records: Path | None, company_ids: pd.Series) -> tuple[np.ndarray, in
         log.warning("no records folder given: shortlists will show company ids without names")
         return np.full(len(company_ids), "", dtype=object), len(company_ids)
     path = records / "companies.parquet"
-    if not path.is_file():
+    if not partitioned.exists(path):
         raise LoadError(f"{path} does not exist; give the records folder the scores came from")
     table = pd.read_parquet(path, columns=["company_id", "name"]).drop_duplicates("company_id")
     names = table.set_index("company_id")["name"].reindex(company_ids.to_numpy())

@@ -38,13 +38,29 @@ def score_piece(
     model_version: str,
 ) -> int:
     """Score one row group into ``part-<index>.parquet``; returns its rows."""
+    threads = _worker_threads()
     frame = pq.ParquetFile(piece.path).read_row_group(piece.row_group, ["company_id", *model.features]).to_pandas()
-    scored = model.predict_frame(frame)
+    scored = model.predict_frame(frame, num_threads=threads)
     scored.insert(0, "company_id", frame["company_id"].to_numpy())
     scored["model_version"] = model_version
     table = pa.Table.from_pandas(scored, preserve_index=False)
-    pq.write_table(table.replace_schema_metadata(footer_), Path(folder) / f"part-{index:05d}.parquet")
+    pq.write_table(
+        table.replace_schema_metadata(footer_), Path(folder) / f"part-{index:05d}.parquet", compression="zstd"
+    )
     return len(frame)
+
+
+def _worker_threads() -> int:
+    """The worker's thread count, also for numba's exact SHAP: N workers on N cores must not run N² threads."""
+    import numba
+    from distributed import get_worker
+
+    try:
+        threads = int(get_worker().state.nthreads)
+    except (ValueError, AttributeError):  # not on a worker (a direct call): leave numba as it is
+        return 0
+    numba.set_num_threads(max(1, min(threads, int(getattr(numba.config, "NUMBA_NUM_THREADS", threads)))))
+    return threads
 
 
 def score_dask(
@@ -56,7 +72,7 @@ def score_dask(
     progress: Progress | None = None,
 ) -> ScoreRun:
     """Score every row of ``features`` on the cluster into the folder ``out`` (see the module docstring)."""
-    from distributed import as_completed
+    from distributed import as_completed, wait
 
     step = progress or (lambda _name: None)
     meta = check_input(model, features, out, folder_out=True)
@@ -82,7 +98,8 @@ def score_dask(
                     rows += int(future.result())
                     step(f"{rows:,} rows")
             except BaseException:
-                client.cancel(futures)  # no task may write into the folder being removed
+                client.cancel(futures)
+                wait(futures)  # no task may still be writing into the folder about to be removed
                 raise
             write_reference(features, model, footer_, tmp_ref)
         tmp_ref.replace(ref_path)  # after the scores, as on one machine

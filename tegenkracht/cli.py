@@ -168,6 +168,9 @@ def features(
     setup_logging()
     if scheduler:
         meta = run_features_dask(data, as_of, out, peers, track, scheduler, partitions)
+    elif partitions is not None:
+        stderr.print("[red]error:[/red] --partitions only applies with --scheduler")
+        raise typer.Exit(EXIT_BAD_INPUT)
     else:
         meta = run_features(data, as_of, out, peers, track)
     _emit(meta, as_json, "indicators")
@@ -208,6 +211,9 @@ def run_features(data: Path, as_of: str, out: Path, peers: Path | None, track: b
 
     when = _as_of(as_of)
     frozen = _frozen_peers(peers)
+    if out.is_dir():
+        stderr.print(f"[red]error:[/red] --out {out} is a folder (a Dask run's?): give a file name")
+        raise typer.Exit(EXIT_BAD_INPUT)
     report = _validated(data)
     quarantined = sum(report.quarantined_rows().values())
     if quarantined:
@@ -230,6 +236,8 @@ def run_features_dask(
     data: Path, as_of: str, out: Path, peers: Path | None, track: bool, scheduler: str, partitions: int | None
 ) -> dict[str, Any]:
     """The same indicators on Dask, written as a folder of part files that replaces ``out`` atomically."""
+    import pyarrow as pa
+
     from features import RecordsError, partitioned
     from features.distributed import compute_indicators_dask, write_peers
     from features.pipeline import IndicatorError, input_fingerprint
@@ -239,6 +247,7 @@ def run_features_dask(
 
     when = _as_of(as_of)
     frozen = _frozen_peers(peers)
+    data, out = data.resolve(), out.resolve()  # workers may start elsewhere: they get absolute paths
     metadata = {
         "as_of": when.date().isoformat(),
         **_catalogue_metadata(),
@@ -247,12 +256,14 @@ def run_features_dask(
     }
     try:
         metadata["input_fingerprint"] = input_fingerprint(data)
-        with connect(scheduler) as client, atomic_dir(out) as tmp, steps(4, "indicators (dask)") as step:
-            rows, fitted = compute_indicators_dask(client, data, when, tmp, metadata, frozen, partitions, step)
-    except (SchedulerError, RecordsError, IndicatorError, FileNotFoundError) as exc:
+        # The folder is replaced only after the cluster is gone: no task can still be writing into it.
+        with atomic_dir(out) as tmp, steps(4, "indicators (dask)") as step:
+            with connect(scheduler) as client:
+                rows, fitted = compute_indicators_dask(client, data, when, tmp, metadata, frozen, partitions, step)
+            write_peers(fitted, out)  # just before the table, as on one machine
+    except (SchedulerError, RecordsError, IndicatorError, OSError, pa.ArrowException) as exc:
         stderr.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_BAD_INPUT) from exc
-    write_peers(fitted, out)
     metadata["rows"] = str(rows)
     meta: dict[str, Any] = {**metadata, "out": str(out), "quarantined_rows": 0, "scheduler": scheduler}
     _track(meta, metadata, out, 0, track)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tegenkracht import settings
+
 if TYPE_CHECKING:
     from distributed import Client
 
@@ -25,6 +27,7 @@ SchedulerOption = Annotated[
 PartitionsOption = Annotated[
     int | None, typer.Option(min=1, help="With --scheduler: partitions (default: 2 per worker, ≤250k companies each).")
 ]
+log = logging.getLogger(__name__)
 LOCAL = re.compile(r"^local:(\d+)$")
 
 
@@ -63,14 +66,17 @@ def connect(spec: str, memory_limit: str = "auto") -> Iterator[Client]:
                 processes=True,
                 dashboard_address=None,
                 memory_limit=memory_limit,
+                security=settings.DASK_LOCAL_TLS or None,  # temporary TLS: no other account can join or read
             ) as cluster,
             Client(cluster) as client,
         ):
             yield client
         return
+    if target.startswith("tcp://"):
+        log.warning("--scheduler %s: records travel unencrypted; use tls:// with Dask's TLS settings", target)
     try:
         client = Client(target, timeout="20s")
-    except OSError as exc:
+    except (OSError, ValueError, TimeoutError) as exc:
         raise SchedulerError(f"--scheduler {spec!r}: no Dask scheduler answered ({exc})") from exc
     with client:
         yield client

@@ -232,6 +232,8 @@ def _monitor_dask(
         groups_ref = company_groups(data, ref_frame["company_id"], pd.Timestamp(ref_meta["as_of"]))
     ref_frame = _with_region(ref_frame, groups_ref)
     cur_meta = {**read_metadata(current_scores), **read_metadata(current)}
+    current, current_scores = current.resolve(), current_scores.resolve()  # workers may start elsewhere
+    data = data.resolve() if data is not None else None
     folder = out or settings.VAR_DIR / "monitoring" / current.stem
     with steps(STEPS, "monitor (dask)") as step:
         with connect(scheduler) as client:

@@ -284,6 +284,7 @@ def _score_dask(model: Any, features: Path, out: Path, version: str, scheduler: 
     from serving.distributed_scoring import score_dask
     from tegenkracht.cluster import connect
 
+    features, out = features.resolve(), out.resolve()  # workers may start elsewhere
     try:
         count = len(partitioned.pieces(features))
     except Exception:  # an unreadable part is reported by score_dask with its reason

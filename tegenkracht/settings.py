@@ -135,3 +135,6 @@ UI_SESSION_HOURS: int = int(_env("UI_SESSION_HOURS", "8"))
 # Session cookies are marked Secure whenever the request came over TLS (directly, or through a proxy uvicorn
 # trusts with --forwarded-allow-ips). Set this to mark them Secure always, e.g. behind a TLS proxy not trusted.
 COOKIE_SECURE: bool = _flag("COOKIE_SECURE", False)
+#: A ``--scheduler local:N`` cluster talks TLS with temporary certificates, so no other account on the machine can
+#: join it and read the records. Off only where the machine has one user and the handshakes' cost matters (tests).
+DASK_LOCAL_TLS: bool = _flag("DASK_LOCAL_TLS", True)

@@ -32,6 +32,14 @@ AS_OF = "2023-12-31"
 runner = CliRunner()
 
 
+@pytest.fixture
+def plain_tcp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A local cluster without TLS: half a minute less per cluster here. The flows keep the default (TLS)."""
+    from tegenkracht import settings
+
+    monkeypatch.setattr(settings, "DASK_LOCAL_TLS", False)
+
+
 def _ok(*args: str) -> dict[str, Any]:
     result = runner.invoke(app, [*args, "--json"])
     assert result.exit_code in (0, 1), result.output
@@ -55,7 +63,11 @@ def flows(parts: Path, trained: Trained, tmp_path_factory: pytest.TempPathFactor
         from .conftest import _point_at
 
         _point_at(mp, trained.var, trained.var / "mlflow.db")
-        runs = (("reference", "2022-12-31", []), ("single", AS_OF, []), ("dask", AS_OF, ["--scheduler", "local:2"]))
+        runs: tuple[tuple[str, str, list[str]], ...] = (
+            ("reference", "2022-12-31", []),
+            ("single", AS_OF, []),
+            ("dask", AS_OF, ["--scheduler", "local:2"]),
+        )
         for name, as_of, extra in runs:
             ind = root / name / "ind.parquet"
             _ok("features", "--data", str(parts), "--as-of", as_of, "--out", str(ind), "--no-track", *extra)
@@ -99,16 +111,26 @@ def test_indicators_on_dask_are_identical_to_one_machine(flows: dict[str, Path])
         assert meta_one[key] == meta_many[key]
 
 
-def test_frozen_peers_give_identical_indicators(parts: Path, tmp_path: Path) -> None:
-    """The scoring path: peers frozen from another date, on the cluster and on one machine."""
+@pytest.mark.usefixtures("plain_tcp")
+def test_frozen_peers_and_an_empty_table_give_identical_indicators(parts: Path, tmp_path: Path) -> None:
+    """The scoring path (peers frozen from another date) on an extract without insolvencies, both ways."""
+    records = tmp_path / "records"
+    shutil.copytree(parts, records)
+    for part in partitioned.parts(records / "insolvencies.parquet"):
+        pq.write_table(pq.read_table(part).slice(0, 0), part)
+    assert partitioned.pieces(records / "insolvencies.parquet") == []
+    parts = records
     tables = validate_records(parts).tables
     _, frozen = compute_indicators(dict(tables), pd.Timestamp("2022-12-31"))
     one, _ = compute_indicators(tables, pd.Timestamp(AS_OF), frozen)
     with connect("local:2") as client:
-        rows, used = compute_indicators_dask(client, parts, pd.Timestamp(AS_OF), tmp_path, {}, frozen, partitions=5)
+        out = tmp_path / "out"
+        out.mkdir()
+        rows, used = compute_indicators_dask(client, parts, pd.Timestamp(AS_OF), out, {}, frozen, partitions=5)
     assert rows == len(one)
     pd.testing.assert_frame_equal(used.table, frozen.table)  # frozen peers are used, not refitted
-    pd.testing.assert_frame_equal(one, _sorted(tmp_path), check_exact=True)
+    pd.testing.assert_frame_equal(one, _sorted(out), check_exact=True)
+    assert one["officer_prior_insolvencies"].eq(0).all()  # the empty table reached the indicators
 
 
 def test_scores_and_shap_on_dask_equal_one_machine(flows: dict[str, Path]) -> None:
@@ -184,6 +206,7 @@ def test_a_bad_scheduler_is_refused_with_exit_2(parts: Path, tmp_path: Path) -> 
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.usefixtures("plain_tcp")
 def test_a_bad_row_stops_the_dask_run_and_leaves_the_earlier_output(parts: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken"
     shutil.copytree(parts, broken)
@@ -195,8 +218,19 @@ def test_a_bad_row_stops_the_dask_run_and_leaves_the_earlier_output(parts: Path,
     out.mkdir()
     (out / "part-00000.parquet").write_bytes(b"earlier")
     result = runner.invoke(
-        app, ["features", "--data", str(broken), "--as-of", AS_OF, "--out", str(out), "--no-track",
-              "--scheduler", "local:2"],  # fmt: skip
+        app,
+        [
+            "features",
+            "--data",
+            str(broken),
+            "--as-of",
+            AS_OF,
+            "--out",
+            str(out),
+            "--no-track",
+            "--scheduler",
+            "local:2",
+        ],
     )
     assert result.exit_code == 2, result.output
     assert "filings" in result.output and "tegenkracht validate" in result.output
@@ -204,6 +238,7 @@ def test_a_bad_row_stops_the_dask_run_and_leaves_the_earlier_output(parts: Path,
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no half-written folder left
 
 
+@pytest.mark.usefixtures("plain_tcp")
 def test_a_broken_part_stops_dask_scoring_and_leaves_the_earlier_scores(
     flows: dict[str, Path], registry: Trained, tmp_path: Path
 ) -> None:
@@ -227,10 +262,20 @@ def test_validate_writes_the_valid_rows_as_bucketed_parts(small_world: Path, tmp
     assert refused.exit_code == 2 and "--partitions needs --out" in refused.output
     out = tmp_path / "clean"
     result = runner.invoke(
-        app, ["validate", str(small_world), "--quarantine", str(tmp_path / "q.parquet"), "--out", str(out),
-              "--partitions", "3"],  # fmt: skip
+        app,
+        [
+            "validate",
+            str(small_world),
+            "--quarantine",
+            str(tmp_path / "q.parquet"),
+            "--out",
+            str(out),
+            "--partitions",
+            "3",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert [p.name for p in partitioned.parts(out / "officers.parquet")] == [f"part-{i:05d}.parquet" for i in range(3)]
     for name in ("companies", "officers", "cash_flows"):
-        assert partitioned.num_rows(out / f"{name}.parquet") == pq.read_metadata(small_world / f"{name}.parquet").num_rows
+        rows = pq.read_metadata(small_world / f"{name}.parquet").num_rows
+        assert partitioned.num_rows(out / f"{name}.parquet") == rows

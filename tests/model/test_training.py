@@ -226,3 +226,23 @@ def test_in_sample_evaluations_are_flagged() -> None:
     assert in_sample_note(tags, pd.Timestamp("2021-12-31")) is None, "the first unseen day is out of sample"
     assert "in-sample" in (in_sample_note(tags, pd.Timestamp("2020-12-31")) or "")
     assert "unknown" in (in_sample_note({}, pd.Timestamp("2021-12-31")) or "")
+
+
+def test_a_stratified_sample_keeps_every_positive_and_weighs_the_negatives_back() -> None:
+    from training.fit import Hyperparameters, stratified_sample
+
+    rng = np.random.default_rng(3)
+    y = (rng.random(200_000) < 0.004).astype(np.int64)
+    x = pd.DataFrame({"a": rng.random(len(y))})
+    xs, ys, weight = stratified_sample(x, y, 0.1, seed=5)
+    assert weight is not None
+    assert ys.sum() == y.sum() and len(xs) == len(ys) == len(weight)
+    negatives = int((ys == 0).sum())
+    assert abs(negatives / (y == 0).sum() - 0.1) < 0.005
+    assert set(weight[ys == 1]) == {1.0} and set(weight[ys == 0]) == {10.0}
+    assert abs(weight.sum() - len(y)) / len(y) < 0.02  # the weighted sample stands for the whole set
+    same = stratified_sample(x, y, 0.1, seed=5)
+    assert (same[1] == ys).all()  # seeded: the same rows every run
+    assert stratified_sample(x, y, 1.0, seed=5)[2] is None
+    with pytest.raises(ValueError, match="negative_share"):
+        Hyperparameters(negative_share=0.0)
