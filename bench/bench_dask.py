@@ -51,8 +51,12 @@ def main() -> None:
             row["features_speedup"] = row[f"w{a}_features_s"] / row[f"w{b}_features_s"]
             row["score_speedup"] = row[f"w{a}_score_s"] / row[f"w{b}_score_s"]
         row["partition_us_per_company"] = row[f"w{workers[0]}_partition_task_s"] * args.partitions / n * 1e6
-        row["global_us_per_company"] = row[f"w{workers[0]}_global_task_s"] / n * 1e6
+        row["measures_us_per_company"] = r[f"w{workers[0]}"]["measures_task_s"] * args.partitions / n * 1e6
+        row["global_us_per_company"] = r["global_s"] / n * 1e6
+        row["halo_factor"] = r[f"w{workers[0]}"]["halo_factor"]
         row["one_machine_peak_gib"] = r["one_machine_peak_gib"]
+        row["global_s"] = r["global_s"]
+        row["global_gib"] = r["global_traced_peak_gib"] + r["graph_input_gib"]
         rows.append(row)
     extra = {
         "anchor": "the single-machine path (validation + indicators; score_file) on the same records, same process",
@@ -72,8 +76,11 @@ def main() -> None:
         "one_score_s",
         *[f"w{w}_score_ratio" for w in workers],
         *(["features_speedup", "score_speedup"] if len(workers) >= 2 else []),
+        "halo_factor",
         "partition_us_per_company",
+        "measures_us_per_company",
         "global_us_per_company",
+        "global_gib",
         *[f"w{w}_peak_gib" for w in workers],
     ]
     report("dask", cols, rows, extra)

@@ -39,11 +39,31 @@ def _task_seconds(stream: list[dict[str, Any]]) -> dict[str, float]:
     out: dict[str, float] = defaultdict(float)
     for task in stream:
         key = task["key"][0] if isinstance(task["key"], tuple) else task["key"]
-        kind = str(key).rsplit("-", 1)[0] if "-" in str(key) else str(key)
+        kind = str(key).split("-", 1)[0]  # "partition_indicators-<token>": our names use underscores only
         for ss in task["startstops"]:
             if ss["action"] == "compute":
                 out[kind] += ss["stop"] - ss["start"]
     return dict(out)
+
+
+def _global_step(data: Path, as_of: pd.Timestamp) -> dict[str, float]:
+    """The network family's global task alone: its time and the memory numpy and pandas allocate for it."""
+    import tracemalloc
+
+    from features.distributed import GRAPH_COLUMNS, global_values
+
+    graph = {name: partitioned.read_frame(data / f"{name}.parquet", cols) for name, cols in GRAPH_COLUMNS.items()}
+    graph = {name: frame.assign(_row=range(len(frame))) for name, frame in graph.items()}
+    jurisdictions = partitioned.read_frame(data / "jurisdictions.parquet")
+    t0 = time.perf_counter()
+    global_values(graph, jurisdictions, as_of)
+    seconds = time.perf_counter() - t0  # untraced: tracemalloc slows allocation-heavy code severalfold
+    tracemalloc.start()
+    global_values(graph, jurisdictions, as_of)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    inputs = sum(int(f.memory_usage(deep=True).sum()) for f in graph.values())
+    return {"global_s": seconds, "global_traced_peak_gib": peak / 2**30, "graph_input_gib": inputs / 2**30}
 
 
 def _on_cluster(
@@ -59,13 +79,14 @@ def _on_cluster(
         with get_task_stream(client) as ts:
             t1 = time.perf_counter()
             meta = {"as_of": str(as_of.date()), "catalogue_hash": catalogue_hash()}
-            rows, _ = compute_indicators_dask(client, data, as_of, out, meta, None, parts)
+            stats: dict[str, int] = {}
+            rows, _ = compute_indicators_dask(client, data, as_of, out, meta, None, parts, stats=stats)
             t2 = time.perf_counter()
         tasks = _task_seconds(ts.data)
         t3 = time.perf_counter()
         score_dask(client, model, out, tmp / f"scores-{workers}", "bench")
         t4 = time.perf_counter()
-        peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)
+        peaks = client.run(_high_water_gib)
     return {
         "cluster_start_s": started,
         "features_s": t2 - t1,
@@ -75,7 +96,16 @@ def _on_cluster(
         "measures_task_s": tasks.get("partition_measures", 0.0) / parts,
         "global_task_s": tasks.get("global_values", 0.0),
         "worker_peak_gib": max(peaks.values()),
+        "halo_factor": stats["halo_pairs"] / stats["companies"],
     }
+
+
+def _high_water_gib() -> float:
+    """The worker's peak resident memory since it started (VmHWM: ru_maxrss would carry the parent's over exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 2**20
+    return float("nan")
 
 
 def main() -> None:
@@ -101,6 +131,7 @@ def main() -> None:
         "one_machine_peak_gib": _peak_gib(),
     }
     del frame
+    result.update(_global_step(data, as_of))
     for w in workers:
         result[f"w{w}"] = _on_cluster(w, data, model, as_of, parts, tmp)
     shutil.rmtree(tmp, ignore_errors=True)

@@ -56,6 +56,7 @@ from fairness.drift import (
     shap_columns,
     shortlist_of,
 )
+from features import partitioned
 from features.pipeline import read_metadata
 from tegenkracht import settings as app_settings
 from tegenkracht import tracking
@@ -139,7 +140,7 @@ def load_snapshot(indicators: Path | None, scores: Path | None) -> tuple[pd.Data
 
 
 def _read(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
-    if not path.is_file():
+    if not partitioned.exists(path):
         raise MonitorInputError(f"{path} does not exist")
     try:
         return pd.read_parquet(path), read_metadata(path)

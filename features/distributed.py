@@ -272,8 +272,14 @@ def compute_indicators_dask(
     peers: PeerStats | None = None,
     partitions: int | None = None,
     progress: Progress | None = None,
+    stats: dict[str, int] | None = None,
 ) -> tuple[int, PeerStats]:
-    """Write the indicator table into ``out_folder`` as one part file per partition; returns (rows, peers)."""
+    """Write the indicator table into ``out_folder`` as one part file per partition; returns (rows, peers).
+
+    ``stats``, when given, receives the partition count and the halo's size: (partition, company) pairs, of which
+    the companies' own are one per company. Their ratio is how often a company's rows are read, the figure that
+    sizes a cluster (docs/scaling.md).
+    """
     import dask
 
     check_catalogue()
@@ -287,6 +293,8 @@ def compute_indicators_dask(
     _check_unique(read["addresses"], "addresses", "address_id")
     jurisdictions = read_records(folder, "jurisdictions").compute().drop(columns=partitioned.ROW)
     reach = halo(read["companies"], read["officers"], read["ownerships"], n).persist()
+    if stats is not None:
+        stats.update(partitions=n, halo_pairs=len(reach), companies=len(read["companies"]))
     own = read["companies"][["company_id"]].map_partitions(_tag, "company_id", n)
     tagged: dict[str, dd.DataFrame] = {name: read[name].merge(reach, on="company_id") for name in HALO_TABLES}
     for name, key in OWN_TABLES.items():

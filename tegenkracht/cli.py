@@ -259,13 +259,18 @@ def run_features_dask(
         # The folder is replaced only after the cluster is gone: no task can still be writing into it.
         with atomic_dir(out) as tmp, steps(4, "indicators (dask)") as step:
             with connect(scheduler) as client:
-                rows, fitted = compute_indicators_dask(client, data, when, tmp, metadata, frozen, partitions, step)
+                stats: dict[str, int] = {}
+                rows, fitted = compute_indicators_dask(
+                    client, data, when, tmp, metadata, frozen, partitions, step, stats=stats
+                )
             write_peers(fitted, out)  # just before the table, as on one machine
     except (SchedulerError, RecordsError, IndicatorError, OSError, pa.ArrowException) as exc:
         stderr.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_BAD_INPUT) from exc
     metadata["rows"] = str(rows)
     meta: dict[str, Any] = {**metadata, "out": str(out), "quarantined_rows": 0, "scheduler": scheduler}
+    meta["partitions"] = stats["partitions"]
+    meta["halo_factor"] = round(stats["halo_pairs"] / max(stats["companies"], 1), 3)  # reads per company
     _track(meta, metadata, out, 0, track)
     return meta
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +33,24 @@ AS_OF = "2023-12-31"
 runner = CliRunner()
 
 
-@pytest.fixture
-def plain_tcp(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A local cluster without TLS: half a minute less per cluster here. The flows keep the default (TLS)."""
+@pytest.fixture(autouse=True, scope="module")
+def plain_tcp() -> Iterator[None]:
+    """Local clusters without TLS here: half a minute less per cluster. TLS itself has its own test below."""
     from tegenkracht import settings
 
-    monkeypatch.setattr(settings, "DASK_LOCAL_TLS", False)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(settings, "DASK_LOCAL_TLS", False)
+        yield
+
+
+def test_a_local_cluster_talks_tls_by_default() -> None:
+    from tegenkracht import settings
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(settings, "DASK_LOCAL_TLS", True)
+        with connect("local:1") as client:
+            assert client.scheduler.address.startswith("tls://")
+            assert client.submit(sum, [1, 2, 3]).result() == 6
 
 
 def _ok(*args: str) -> dict[str, Any]:
@@ -111,7 +124,6 @@ def test_indicators_on_dask_are_identical_to_one_machine(flows: dict[str, Path])
         assert meta_one[key] == meta_many[key]
 
 
-@pytest.mark.usefixtures("plain_tcp")
 def test_frozen_peers_and_an_empty_table_give_identical_indicators(parts: Path, tmp_path: Path) -> None:
     """The scoring path (peers frozen from another date) on an extract without insolvencies, both ways."""
     records = tmp_path / "records"
@@ -126,7 +138,7 @@ def test_frozen_peers_and_an_empty_table_give_identical_indicators(parts: Path, 
     with connect("local:2") as client:
         out = tmp_path / "out"
         out.mkdir()
-        rows, used = compute_indicators_dask(client, parts, pd.Timestamp(AS_OF), out, {}, frozen, partitions=5)
+        rows, used = compute_indicators_dask(client, parts, pd.Timestamp(AS_OF), out, {}, frozen, partitions=3)
     assert rows == len(one)
     pd.testing.assert_frame_equal(used.table, frozen.table)  # frozen peers are used, not refitted
     pd.testing.assert_frame_equal(one, _sorted(out), check_exact=True)
@@ -206,13 +218,12 @@ def test_a_bad_scheduler_is_refused_with_exit_2(parts: Path, tmp_path: Path) -> 
     assert not (tmp_path / "x").exists()
 
 
-@pytest.mark.usefixtures("plain_tcp")
 def test_a_bad_row_stops_the_dask_run_and_leaves_the_earlier_output(parts: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken"
     shutil.copytree(parts, broken)
-    part = broken / "filings.parquet" / "part-00001.parquet"
+    part = broken / "companies.parquet" / "part-00001.parquet"
     frame = pd.read_parquet(part)
-    frame.loc[frame.index[5], "revenue"] = -1  # revenue may not be negative
+    frame.loc[frame.index[5], "employees"] = -1  # a head count may not be negative
     frame.to_parquet(part, index=False)
     out = tmp_path / "ind.parquet"
     out.mkdir()
@@ -233,12 +244,11 @@ def test_a_bad_row_stops_the_dask_run_and_leaves_the_earlier_output(parts: Path,
         ],
     )
     assert result.exit_code == 2, result.output
-    assert "filings" in result.output and "tegenkracht validate" in result.output
+    assert "companies" in result.output and "tegenkracht validate" in result.output
     assert (out / "part-00000.parquet").read_bytes() == b"earlier"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no half-written folder left
 
 
-@pytest.mark.usefixtures("plain_tcp")
 def test_a_broken_part_stops_dask_scoring_and_leaves_the_earlier_scores(
     flows: dict[str, Path], registry: Trained, tmp_path: Path
 ) -> None:
