@@ -35,7 +35,10 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     if target.exists():
         target.rename(old)
     tmp.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    if old.is_dir():
+        shutil.rmtree(old, ignore_errors=True)
+    else:  # a folder replacing a file (a Dask run's output where one machine's was)
+        old.unlink(missing_ok=True)
 
 
 def write_table(table: pa.Table, path: Path) -> str:
