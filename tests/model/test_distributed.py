@@ -63,7 +63,7 @@ def _ok(*args: str) -> dict[str, Any]:
 def parts(small_world: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small world's valid records as folders of three bucketed part files, several row groups each."""
     out = tmp_path_factory.mktemp("partitioned") / "world"
-    partitioned.write_partitioned(validate_records(small_world).tables, out, buckets=3, row_group_rows=700)
+    partitioned.write_partitioned(validate_records(small_world).tables, out, buckets=3, row_group_rows=3000)
     shutil.copytree(small_world / "sensitive", out / "sensitive")
     return out
 
