@@ -37,26 +37,21 @@ from fairness.drift import (
     _distinct_with_cdf,
     as_float,
     bin_counts,
-    composition_alerts,
     composition_table,
     confusion_from_sums,
     decile_edges,
-    explanation_alerts,
     explanation_table,
-    indicator_alerts,
     ks_pvalue,
     ks_sorted,
     matched_k,
-    performance_alerts,
     performance_table,
     psi_from_counts,
     psi_status,
-    score_alerts,
     shap_columns,
     shortlist_of,
     sort_column,
 )
-from fairness.monitor import REGION, MonitorInputError, MonitorResult, _group_columns
+from fairness.monitor import REGION, Checks, MonitorInputError, MonitorResult, _group_columns, assemble, note_absent
 from features import partitioned
 from features.pipeline import read_metadata
 from models.risk import SHAP_PREFIX
@@ -304,23 +299,12 @@ def compare_dask(
     composition = _composition(reference, groups_reference, sel_ref, second, attributes, settings, skipped, has_region)
     progress("performance")
     performance = _performance(reference, sel_ref, chosen, second, settings, skipped, has_region)
-    alerts = [
-        *indicator_alerts(indicators_table),
-        *score_alerts(score),
-        *composition_alerts(composition, settings),
-        *explanation_alerts(explanations, settings),
-        *performance_alerts(performance, settings),
-    ]
-    result = MonitorResult(
-        indicators=indicators_table,
-        score=score,
-        explanations=explanations,
-        composition=composition,
-        performance=performance,
-        alerts=alerts,
-        skipped=skipped,
-        settings={**settings.as_dict(), "top_k": top_k, "top_k_reference": k_ref},
-        metadata={"reference": {"rows": len(reference)}, "current": {"rows": rows}},
+    result = assemble(
+        Checks(indicators_table, score, explanations, composition, performance),
+        skipped,
+        settings,
+        (top_k, k_ref),
+        (len(reference), rows),
     )
     sample = pd.concat(total.sample, ignore_index=True) if total.sample else joined.head(0)
     return result, sample
@@ -352,11 +336,7 @@ def _indicator_table(
     if not columns:
         skipped["indicators"] = "no catalogued indicator column in both snapshots"
         return pd.DataFrame(columns=list(INDICATOR_COLUMNS))
-    absent = [c for c in FEATURES if c not in columns]
-    if absent:
-        skipped["some indicators"] = (
-            f"{len(absent)} catalogued indicators are not in both snapshots: {', '.join(absent)}"
-        )
+    note_absent(columns, skipped)
     rows = [{"indicator": c, **column_figures(reference[c], c, total, cfg)} for c in columns]
     return pd.DataFrame(rows, columns=list(INDICATOR_COLUMNS))
 

@@ -286,23 +286,51 @@ def compare(
     composition = _composition_check(reference, current, groups, selected, settings, skipped)
     progress("performance")
     performance = _performance_check(reference, current, selected, settings, skipped)
+    return assemble(
+        Checks(indicators, score, explanations, composition, performance),
+        skipped,
+        settings,
+        (top_k, k_ref),
+        (len(reference), len(current)),
+    )
+
+
+@dataclass
+class Checks:
+    """Each check's figures, ``None`` where it was skipped."""
+
+    indicators: pd.DataFrame
+    score: dict[str, Any] | None
+    explanations: pd.DataFrame | None
+    composition: pd.DataFrame | None
+    performance: dict[str, Any] | None
+
+
+def assemble(
+    checks: Checks,
+    skipped: dict[str, str],
+    settings: DriftSettings,
+    ks: tuple[int, int],
+    rows: tuple[int, int],
+) -> MonitorResult:
+    """The alerts and the result from the checks' figures; shared with the Dask path."""
     alerts = [
-        *indicator_alerts(indicators),
-        *score_alerts(score),
-        *composition_alerts(composition, settings),
-        *explanation_alerts(explanations, settings),
-        *performance_alerts(performance, settings),
+        *indicator_alerts(checks.indicators),
+        *score_alerts(checks.score),
+        *composition_alerts(checks.composition, settings),
+        *explanation_alerts(checks.explanations, settings),
+        *performance_alerts(checks.performance, settings),
     ]
     return MonitorResult(
-        indicators=indicators,
-        score=score,
-        explanations=explanations,
-        composition=composition,
-        performance=performance,
+        indicators=checks.indicators,
+        score=checks.score,
+        explanations=checks.explanations,
+        composition=checks.composition,
+        performance=checks.performance,
         alerts=alerts,
         skipped=skipped,
-        settings={**settings.as_dict(), "top_k": top_k, "top_k_reference": k_ref},
-        metadata={"reference": {"rows": len(reference)}, "current": {"rows": len(current)}},
+        settings={**settings.as_dict(), "top_k": ks[0], "top_k_reference": ks[1]},
+        metadata={"reference": {"rows": rows[0]}, "current": {"rows": rows[1]}},
     )
 
 
@@ -316,12 +344,17 @@ def _indicator_check(
             f"{sum(c in reference.columns for c in FEATURES)}, current {sum(c in current.columns for c in FEATURES)})"
         )
         return pd.DataFrame(columns=list(INDICATOR_COLUMNS))
+    note_absent(columns, skipped)
+    return indicator_drift(reference, current, columns, cfg)
+
+
+def note_absent(columns: Sequence[str], skipped: dict[str, str]) -> None:
+    """Name the catalogued indicators that are not in both snapshots (shared with the Dask path)."""
     absent = [c for c in FEATURES if c not in columns]
     if absent:
         skipped["some indicators"] = (
             f"{len(absent)} catalogued indicators are not in both snapshots: {', '.join(absent)}"
         )
-    return indicator_drift(reference, current, columns, cfg)
 
 
 def _score_check(
