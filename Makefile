@@ -5,10 +5,11 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-# Test processes (pytest-xdist). Two fit the 2-core CI machine; each builds its own session fixtures (~1.5 GB).
+# Test processes (pytest-xdist). Two fit the 2-core CI machine; the expensive session fixtures (worlds, the trained
+# registry) are built once per run and shared by both (tests/conftest.py: build_once).
 TEST_WORKERS ?= 2
 
-.PHONY: help install demo test lint format bench docs clean
+.PHONY: help install demo test test-fast lint format bench docs clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -26,6 +27,9 @@ demo: $(STAMP) ## Run the main job on embedded defaults (world … training, pro
 
 test: $(STAMP) ## Run the test suite (TEST_WORKERS processes, one file per worker at a time)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+test-fast: $(STAMP) ## The inner loop: unit and data tests (tests/code, tests/data) without trained models
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow" tests/code tests/data
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .

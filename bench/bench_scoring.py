@@ -21,7 +21,7 @@ TARGET_GIB = 12.0
 def _model() -> Path:
     out = WORLDS / "model"
     if not (out / "model.json").exists():
-        from tegenkracht import settings
+        from core import settings
         from training.run import train
 
         settings.VAR_DIR = (WORLDS / "var-150000").resolve()

@@ -75,8 +75,8 @@ def main() -> None:
     parser.add_argument("--companies", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
+    from core import settings
     from synth import WorldConfig, generate_world
-    from tegenkracht import settings
     from training.fit import Hyperparameters
     from training.run import train
 

@@ -27,7 +27,7 @@ import pandas as pd
 from fairness.groups import INTERSECTIONS, intersection_name
 from fairness.monitor import run_monitor
 from fairness.run import Decision, _proxies, audit_frame
-from training.dataset import FEATURES
+from features.catalogue import FEATURES
 
 REGIONS = [f"RIEC {i}" for i in range(10)]
 SECTIONS = list("ABCDEFGHIJKLMNQRS")

@@ -18,7 +18,7 @@ import uvicorn
 def factory() -> Any:
     """One worker's app: the bench store, the saved model as the champion."""
     from models.risk import RiskModel
-    from serving.api import create_app
+    from serving.api.app import create_app
     from serving.champion import Serving
     from serving.store import open_store
 

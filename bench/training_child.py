@@ -23,7 +23,7 @@ import numpy as np
 
 def main() -> None:
     """argv: world folder, folder for the indicator cache."""
-    from tegenkracht import settings
+    from core import settings
 
     world, var = Path(sys.argv[1]), Path(sys.argv[2])
     tmp = Path(tempfile.mkdtemp())

@@ -19,7 +19,7 @@ from sklearn.metrics import average_precision_score
 
 def main() -> None:
     """argv: world folder, folder for the indicator cache, negative share."""
-    from tegenkracht import settings
+    from core import settings
 
     world, var, share = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
     settings.VAR_DIR = var

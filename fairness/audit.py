@@ -32,7 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairness._io import plain
+from core.io import plain
+from fairness.suppression import suppression_mask
+from models.shortlist import tiebreak, top_k_mask
 
 TAU = 0.8
 HEADLINE: tuple[str, ...] = ("pprev", "fdr", "fpr", "fp_per_size")
@@ -148,8 +150,6 @@ class AuditResult:
         give it away by subtraction, keep their rates' NaN and lose their counts, so the JSON logged to MLflow
         reveals no more than the HTML beside it.
         """
-        from fairness.report import suppression_mask
-
         table = self.groups.copy()
         hidden = suppression_mask(table, int(self.settings.get("min_group_size", 30))).to_numpy(dtype=bool)
         counts = [c for c in COUNT_COLUMNS if c in table]
@@ -312,8 +312,6 @@ def _check(
 
 
 def _ties(frame: pd.DataFrame) -> np.ndarray:
-    from training.evaluation import tiebreak
-
     if "company_id" in frame.columns:
         return tiebreak(frame["company_id"])
     return np.arange(len(frame))
@@ -322,8 +320,6 @@ def _ties(frame: pd.DataFrame) -> np.ndarray:
 def _selection(
     frame: pd.DataFrame, score: str, top_k: int | None, threshold: float | None, within: str | None
 ) -> np.ndarray:
-    from training.evaluation import top_k_mask
-
     s = frame[score].to_numpy(dtype=np.float64)
     if threshold is not None:
         return np.asarray(s >= threshold)

@@ -40,22 +40,27 @@ from fairness.drift import (
     composition_table,
     confusion_from_sums,
     decile_edges,
+    expected_confusion,
     explanation_table,
+    group_counts,
     ks_pvalue,
     ks_sorted,
     matched_k,
+    mean_abs_shap,
     performance_table,
     psi_from_counts,
     psi_status,
+    realised_precision,
     shap_columns,
     shortlist_of,
     sort_column,
 )
+from fairness.groups import company_groups, gating_attributes
 from fairness.monitor import REGION, Checks, MonitorInputError, MonitorResult, _group_columns, assemble, note_absent
 from features import partitioned
+from features.catalogue import FEATURES
 from features.pipeline import read_metadata
 from models.risk import SHAP_PREFIX
-from training.dataset import FEATURES
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -212,8 +217,6 @@ def _read_part(path: Path) -> pd.DataFrame:
 
 def groups_for(frame: pd.DataFrame, data: Path, as_of: pd.Timestamp, attributes: list[str]) -> pd.DataFrame:
     """The partition's companies' groups (each partition reads the sensitive tables for its own companies)."""
-    from fairness.groups import company_groups
-
     groups = company_groups(data, frame["company_id"], as_of)
     return _group_columns(frame, groups, attributes)
 
@@ -222,8 +225,6 @@ def second_pass(
     frame: pd.DataFrame, selected_ids: pd.Index, data: Path | None, as_of: pd.Timestamp | None, attributes: list[str]
 ) -> dict[str, Any]:
     """Per-group counts and the confusion sums, once the register-wide shortlist is known."""
-    from fairness.drift import group_counts
-
     chosen = frame["company_id"].isin(selected_ids).to_numpy()
     out: dict[str, Any] = {}
     if "probability" in frame.columns:
@@ -324,7 +325,6 @@ def _tree_sum_with(parts: list[Any], merge: Callable[[Any, Any], Any]) -> Any:
 def _attributes(groups_reference: pd.DataFrame | None) -> list[str]:
     if groups_reference is None:
         return []
-    from fairness.groups import gating_attributes
 
     return [a for a in gating_attributes() if a in groups_reference.columns]
 
@@ -367,7 +367,6 @@ def _explanations(
     if not plan.shap:
         skipped["explanations"] = "the two snapshots' SHAP columns share no indicator"
         return None
-    from fairness.drift import mean_abs_shap
 
     ref = mean_abs_shap(reference, plan.shap)
     counts = [total.counts[SHAP_PREFIX + i] for i in plan.shap]
@@ -385,7 +384,6 @@ def _composition(
     skipped: dict[str, str],
     has_region: bool,
 ) -> pd.DataFrame | None:
-    from fairness.drift import group_counts
 
     if groups_reference is None or "groups" not in second:
         skipped["composition"] = "no group membership given for both snapshots (fairness.groups.company_groups)"
@@ -413,7 +411,6 @@ def _performance(
     skipped: dict[str, str],
     has_region: bool,
 ) -> dict[str, Any] | None:
-    from fairness.drift import expected_confusion, realised_precision
 
     if not has_region or "probability" not in reference or "fn" not in second:
         skipped["performance"] = "no probability or no per-region shortlist in both snapshots"

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from training.evaluation import tiebreak, top_k_mask
+from fairness.audit import judge, selection_interval
+from models.shortlist import tiebreak, top_k_mask
 
 SHAP_PREFIX = "shap__"
 #: Up to this product of the two sample sizes the KS p-value is scipy's exact one (about a millisecond).
@@ -350,8 +351,6 @@ def _side(counts: pd.DataFrame, reference_group: str, suffix: str, settings: Dri
     interval lies outside the band (the audit's "unfair"), *watch* when the disparity is outside but the
     interval reaches into the band ("inconclusive"); a point estimate alone raised alarms on noise.
     """
-    from fairness.audit import judge, selection_interval
-
     n, sel = counts["n"].astype(np.float64), counts["selected"].astype(np.float64)
     rate = sel / n
     ref_rate = float(rate.get(reference_group, math.nan))

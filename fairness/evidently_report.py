@@ -10,17 +10,15 @@ share and the same inputs always give the same report.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from tegenkracht import settings  # importing the package switches telemetry off before evidently can load
+from core.io import atomic_file
+from core.telemetry import disable_telemetry
 
 log = logging.getLogger(__name__)
 STRATUM = "riec_region"
@@ -75,7 +73,7 @@ def write_evidently_report(
     seed: int = SEED,
 ) -> Path:
     """Run ``DataDriftPreset`` on stratified samples and save its HTML at ``out`` (atomically); returns ``out``."""
-    settings.disable_telemetry()  # idempotent; must precede the first evidently import
+    disable_telemetry()  # idempotent; must precede the first evidently import, whoever calls this function
     from evidently import DataDefinition, Dataset, Report
     from evidently.presets import DataDriftPreset
 
@@ -89,13 +87,8 @@ def write_evidently_report(
     ref = Dataset.from_pandas(ref_sample[columns], data_definition=definition)
     cur = Dataset.from_pandas(cur_sample[columns], data_definition=definition)
     snapshot = Report([DataDriftPreset()]).run(cur, ref)  # Evidently 0.7 takes the CURRENT dataset first
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
+    with atomic_file(out) as tmp:
         snapshot.save_html(str(tmp))  # save_html takes a string path only
-        os.replace(tmp, out)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
     return out
 
 

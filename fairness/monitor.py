@@ -32,7 +32,9 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from fairness._io import plain
+from core import settings as app_settings
+from core import tracking
+from core.io import plain
 from fairness.drift import (
     ACT,
     CBPE_ASSUMPTION,
@@ -56,11 +58,11 @@ from fairness.drift import (
     shap_columns,
     shortlist_of,
 )
+from fairness.evidently_report import write_evidently_report
+from fairness.groups import gating_attributes
 from features import partitioned
+from features.catalogue import FEATURES
 from features.pipeline import read_metadata
-from tegenkracht import settings as app_settings
-from tegenkracht import tracking
-from training.dataset import FEATURES
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -410,7 +412,6 @@ def _composition_check(
     if lacking or isinstance(selected, str):
         skipped["composition"] = f"{lacking}; groups are joined on company_id" if lacking else str(selected)
         return None
-    from fairness.groups import gating_attributes
 
     attributes = [a for a in gating_attributes() if a in groups_reference.columns and a in groups_current.columns]
     if not attributes:
@@ -513,8 +514,6 @@ def _evidently(
     result: MonitorResult, reference: pd.DataFrame, current: pd.DataFrame, out: Path, sample_rows: int
 ) -> bool:
     """Evidently's report at ``out``; False, with the reason in ``result.skipped``, when Evidently refuses the data."""
-    from fairness.evidently_report import write_evidently_report
-
     try:
         write_evidently_report(reference, current, out, indicators=FEATURES, sample_rows=sample_rows)
     except ValueError as exc:  # Evidently's own data checks; anything else is a real failure and propagates

@@ -35,16 +35,14 @@ import base64
 import functools
 import io
 import json
-import math
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import jinja2
 import numpy as np
-import pandas as pd
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -60,10 +58,12 @@ from matplotlib.ticker import MultipleLocator, PercentFormatter
 from matplotlib.transforms import ScaledTranslation
 from PIL import Image
 
-from fairness._io import plain, write_atomic
+from core.io import plain, write_text_atomic
+from core.text import Lang, finite, number, percent
 from fairness.audit import HEADLINE, TAU, AuditResult, Failure
+from fairness.suppression import suppression_mask
+from features.catalogue import BY_ID
 
-Lang = Literal["nl", "en"]
 _Built = TypeVar("_Built")
 LANGS: tuple[Lang, ...] = ("nl", "en")
 FILES: dict[str, str] = {"nl": "fairness_nl.html", "en": "fairness_en.html", "json": "fairness.json"}
@@ -528,30 +528,17 @@ def _attribute_name(name: str, lang: Lang) -> str:
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def _float(value: Any) -> float | None:
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
 def _num(value: Any, lang: Lang, digits: int = 2) -> str:
-    f = _float(value)
-    if f is None:
-        return "–"
-    text = f"{f:,.{digits}f}"
-    return text.translate(str.maketrans(",.", ".,")) if lang == "nl" else text
+    return number(value, lang, digits)
 
 
 def _pct(value: Any, lang: Lang, digits: int = 1) -> str:
-    f = _float(value)
-    return "–" if f is None else f"{_num(100.0 * f, lang, digits)}%"
+    return percent(value, lang, digits)
 
 
 def _points(value: Any, lang: Lang) -> str:
     """A difference of two rates in percentage points, signed, with a real minus sign."""
-    f = _float(value)
+    f = finite(value)
     if f is None:
         return "–"
     sign = "+" if f > 0 else ("−" if f < 0 else "")
@@ -560,7 +547,7 @@ def _points(value: Any, lang: Lang) -> str:
 
 def _ratio(value: Any, lang: Lang) -> str:
     """A disparity or a bound: two decimals, with the bootstrap's clipped extremes shown as bounds."""
-    f = _float(value)
+    f = finite(value)
     if f is None:
         return "–"
     if f > 100:
@@ -573,7 +560,7 @@ def _ratio(value: Any, lang: Lang) -> str:
 def _rate(metric: str, value: Any, lang: Lang) -> str:
     """A metric's own value as a reader knows it: a percentage, or false positives per 1,000 companies."""
     if metric == "fp_per_size":
-        f = _float(value)
+        f = finite(value)
         return "–" if f is None else _t("per_thousand", lang, v=_num(1000.0 * f, lang, 1))
     return _pct(value, lang)
 
@@ -591,23 +578,6 @@ def _conf(settings: Mapping[str, Any], lang: Lang) -> str:
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def suppression_mask(groups: pd.DataFrame, min_group_size: int) -> pd.Series:
-    """Which rows of a group table may not show exact counts.
-
-    Primary: every group smaller than ``min_group_size``. Complementary: when an attribute has exactly one such group,
-    also its smallest other group, because the group sizes of an attribute add up to the number of companies, which
-    the report prints: with one hidden cell, subtraction would reveal it.
-    """
-    primary = groups["group_size"].astype(float) < min_group_size
-    mask = primary.copy()
-    for _, idx in groups.groupby("attribute_name", sort=False).groups.items():
-        small = primary.loc[idx]
-        if int(small.sum()) == 1 and len(idx) > 1:
-            others = groups.loc[idx][~small.to_numpy()]
-            mask[others["group_size"].astype(float).idxmin()] = True
-    return mask
-
-
 @dataclass(frozen=True)
 class _Rows:
     """A group table as plain records, looked up by (attribute, group), with each row's suppression settled once."""
@@ -623,7 +593,7 @@ class _Rows:
         mask = suppression_mask(result.groups, min_size).to_numpy()
         for record, hidden in zip(records, mask, strict=True):
             record["_hidden"] = bool(hidden)
-            record["_small"] = (_float(record["group_size"]) or 0.0) < min_size
+            record["_small"] = (finite(record["group_size"]) or 0.0) < min_size
         return cls(records, min_size, result.settings)
 
     def get(self, attribute: str, group: str) -> dict[str, Any] | None:
@@ -716,7 +686,7 @@ def _measure_cell(record: Mapping[str, Any] | None, metric: str, lang: Lang) -> 
     status = str(record[f"{metric}_status"])
     if status == "reference":
         note = _t("reference_cell", lang)
-    elif status not in _DRAWN or _float(record[f"{metric}_disparity"]) is None:
+    elif status not in _DRAWN or finite(record[f"{metric}_disparity"]) is None:
         note = ""  # a disparity the audit could not judge is not printed: a 0.00 would read like a finding
     else:
         note = _t(
@@ -1023,9 +993,9 @@ def _bar(record: Mapping[str, Any] | None, metric: str) -> _Bar:
     if record is None:
         return _Bar(None, None, None, "insufficient data")
     return _Bar(
-        _float(record[f"{metric}_disparity"]),
-        _float(record[f"{metric}_disparity_lower"]),
-        _float(record[f"{metric}_disparity_upper"]),
+        finite(record[f"{metric}_disparity"]),
+        finite(record[f"{metric}_disparity_lower"]),
+        finite(record[f"{metric}_disparity_upper"]),
         str(record[f"{metric}_status"]),
     )
 
@@ -1232,7 +1202,7 @@ def _distribution_plot(distributions: Mapping[str, Any], attribute: str, lang: L
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
     overall = counts.sum(axis=0) / max(counts.sum(), 1.0)
     below = np.concatenate([[0.0], np.cumsum(overall)])  # share of all companies below each bin edge
-    cut = _float(distributions.get("shortlist_cut"))
+    cut = finite(distributions.get("shortlist_cut"))
     cut_x = None if cut is None else float(np.interp(cut, edges, np.arange(len(edges)))) - 0.5
     png = figures.png(f"distribution-{attribute}", lambda: _distribution_figure(names, shares, overall, below, cut_x))
     top = sorted(zip(shares[:, -1], names, strict=True), reverse=True)[:2]
@@ -1479,7 +1449,7 @@ def _predictability(entries: Sequence[Mapping[str, Any]], lang: Lang, figures: _
     section = Section("p-predictability", _t("h_predictability", lang))
     section.paragraphs.append(_t("predictability_intro", lang, auc=_num(AUC_CARRIED, lang, 1)))
     labels = [f"{_attribute_name(str(e.get('attribute')), lang)} = {e.get('group')}" for e in entries]
-    aucs = [_float(e.get("auc")) for e in entries]
+    aucs = [finite(e.get("auc")) for e in entries]
     if entries:
         section.plots.append(_predictability_plot(entries, labels, aucs, lang, figures))
     head = [_t("group", lang), _t("auc", lang), _t("reading", lang), _t("top_indicators", lang)]
@@ -1490,7 +1460,7 @@ def _predictability(entries: Sequence[Mapping[str, Any]], lang: Lang, figures: _
             f"{_indicator(str(i.get('indicator')), lang)} ({_num(i.get('auc'), lang)})"
             for i in e.get("top_indicators") or []
         )
-        auc_text = _num(auc, lang) + (f" ± {_num(e.get('auc_std'), lang)}" if _float(e.get("auc_std")) else "")
+        auc_text = _num(auc, lang) + (f" ± {_num(e.get('auc_std'), lang)}" if finite(e.get("auc_std")) else "")
         reading = _t("carried" if carried else "not_carried", lang)
         rows.append(
             [
@@ -1522,7 +1492,7 @@ def _predictability_plot(
         height = 0.8 * 0.3
         _hbars(ax, y[carried], 0.5, values[carried], height, _solid(_UP_COLOUR))
         _hbars(ax, y[~carried], 0.5, values[~carried], height, _open(_DOWN_COLOUR))
-        err = np.array([_float(e.get("auc_std")) or 0.0 for e in entries])
+        err = np.array([finite(e.get("auc_std")) or 0.0 for e in entries])
         ax.errorbar(values, y, xerr=err, fmt="none", ecolor="#111111", capsize=2, linewidth=0.9)
         ax.axvline(0.5, color="#333333", linewidth=0.8)
         ax.axvline(AUC_CARRIED, color="#111111", linestyle="--", linewidth=1.0)
@@ -1553,10 +1523,6 @@ def _indicator(indicator_id: str, lang: Lang) -> str:
 
 
 def _indicator_label(indicator_id: str, lang: Lang) -> str | None:
-    try:
-        from features.catalogue import BY_ID
-    except ImportError:  # pragma: no cover - the catalogue ships with the package
-        return None
     ind = BY_ID.get(indicator_id)
     if ind is None:
         return None
@@ -1570,7 +1536,7 @@ def _indicator_both(indicator_id: str) -> str:
 
 def _top_contributions(contributions: Sequence[Mapping[str, Any]]) -> tuple[list[tuple[str, float]], float, int]:
     """The largest contributions by size, and the rest summed, so that the bars still add up to the gap."""
-    pairs = [(str(c.get("indicator")), _float(c.get("contribution")) or 0.0) for c in contributions]
+    pairs = [(str(c.get("indicator")), finite(c.get("contribution")) or 0.0) for c in contributions]
     pairs.sort(key=lambda p: abs(p[1]), reverse=True)
     top, rest = pairs[:TOP_CONTRIBUTIONS], pairs[TOP_CONTRIBUTIONS:]
     return top, float(sum(v for _, v in rest)), len(rest)
@@ -1580,7 +1546,7 @@ def _gap_section(i: int, entry: Mapping[str, Any], lang: Lang, figures: _Figures
     attribute = _attribute_name(str(entry.get("attribute")), lang)
     group, reference = str(entry.get("group")), str(entry.get("reference"))
     section = Section(f"p-gap-{i}", _t("h_gap_pair", lang, attribute=attribute, group=group, reference=reference))
-    gap = _float(entry.get("gap"))
+    gap = finite(entry.get("gap"))
     section.paragraphs.append(_t("gap_total", lang, gap=_num(gap, lang, 3)))
     top, rest, n_rest = _top_contributions(entry.get("contributions") or [])
     rows_data = [(_indicator(k, lang), v) for k, v in top]
@@ -1646,7 +1612,7 @@ def _counterfactual(entries: Sequence[Mapping[str, Any]], lang: Lang, figures: _
     ]
     rows = []
     for label, e in zip(labels, entries, strict=True):
-        after = _float(e.get("disparity_after"))
+        after = finite(e.get("disparity_after"))
         inside = after is not None and TAU <= after <= 1.0 / TAU
         status = Cell(
             _t("in_band" if inside else "out_band", lang),
@@ -1668,7 +1634,7 @@ def _counterfactual(entries: Sequence[Mapping[str, Any]], lang: Lang, figures: _
 
 
 def _clipped(value: Any) -> float:
-    f = _float(value)
+    f = finite(value)
     return np.nan if f is None else _clip(f)
 
 
@@ -1960,7 +1926,7 @@ def write_report(
     texts["json"] = _json_text(facts, proxies, title, context)
     paths = {key: out_dir / FILES[key] for key in texts}
     for key, text in texts.items():
-        write_atomic(paths[key], text)
+        write_text_atomic(paths[key], text)
     return paths
 
 

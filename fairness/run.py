@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,11 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairness._io import plain, write_atomic
+from core.io import plain, write_text_atomic
+from core.tracking import start_run
 from fairness.audit import AuditResult, audit
 from fairness.groups import STRATA, company_groups, gating_attributes
 from fairness.proxies import Scorer, counterfactual, predictability, score_gap, target_groups
-from training.dataset import FEATURES
+from fairness.report import write_report
+from features.catalogue import FEATURES
+from features.pipeline import read_metadata
+from models.shortlist import tiebreak, top_k_mask
 
 log = logging.getLogger(__name__)
 OBSERVED_JSON = "audit_observed.json"
@@ -50,8 +55,6 @@ class Decision:
         """Each row's cut-off under this rule: the threshold, or the lowest shortlisted score of its region."""
         if self.threshold is not None:
             return np.full(len(frame), self.threshold)
-        from training.evaluation import tiebreak, top_k_mask
-
         region = frame["riec_region"].astype(str).to_numpy()
         chosen = top_k_mask(score, region, int(self.top_k or 0), tiebreak(frame["company_id"]))
         lowest = pd.Series(score[chosen]).groupby(region[chosen]).min()
@@ -106,13 +109,11 @@ class FairnessReport:
 
     def write(self, out: Path) -> dict[str, Path]:
         """JSON for machines, HTML in Dutch and English for people; each file replaced atomically."""
-        from fairness.report import write_report
-
         out.mkdir(parents=True, exist_ok=True)
-        files = {"observed": write_atomic(out / OBSERVED_JSON, self.observed.to_json(indent=1))}
+        files = {"observed": write_text_atomic(out / OBSERVED_JSON, self.observed.to_json(indent=1))}
         if self.truth is not None:
-            files["truth"] = write_atomic(out / TRUTH_JSON, self.truth.to_json(indent=1))
-        files["proxies"] = write_atomic(out / PROXIES_JSON, json.dumps(plain(self.proxies), indent=1))
+            files["truth"] = write_text_atomic(out / TRUTH_JSON, self.truth.to_json(indent=1))
+        files["proxies"] = write_text_atomic(out / PROXIES_JSON, json.dumps(plain(self.proxies), indent=1))
         context = dict(self.context)
         if self.investigations is not None:
             verdict = "passed" if self.labels_passed else "FAILED: " + ", ".join(self._biased_groups())
@@ -121,7 +122,9 @@ class FairnessReport:
             )
         files.update(write_report(self.observed, out, truth=self.truth, proxies=self.proxies, context=context))
         if self.investigations is not None:
-            files["investigations"] = write_atomic(out / INVESTIGATIONS_JSON, self.investigations.to_json(indent=1))
+            files["investigations"] = write_text_atomic(
+                out / INVESTIGATIONS_JSON, self.investigations.to_json(indent=1)
+            )
             sub = write_report(
                 self.investigations,
                 out / INVESTIGATIONS_DIR,
@@ -243,25 +246,46 @@ def groups_for(data_dir: Path, company_ids: pd.Series, as_of: pd.Timestamp) -> p
     return company_groups(data_dir, company_ids, as_of)
 
 
+@dataclass(frozen=True)
+class AuditLabels:
+    """What the caller knows of each scored company's outcome, in the order of the scores it was asked about.
+
+    ``label`` is 1 or 0 where an outcome is known and NaN where it is not (a production batch whose horizon has not
+    passed); ``investigated`` marks the companies an investigation looked at (the audit of the labels' selection);
+    ``truth`` is the ground truth where the records come with one (the synthetic world); ``note`` says why labels
+    are missing. The fairness package never derives labels itself: that is training's definition to make.
+    """
+
+    label: np.ndarray
+    investigated: np.ndarray | None = None
+    truth: np.ndarray | None = None
+    note: str | None = None
+
+
+#: Labels for the scored companies at the scores' as-of date (``training.labels.audit_labels`` builds one).
+LabelSource = Callable[[pd.Series, pd.Timestamp], AuditLabels]
+#: The scorer of a model version, or None when it cannot be had (``training.registry.version_scorer``).
+ScorerSource = Callable[[str], Scorer | None]
+
+
 def audit_scores_file(
     scores: Path,
     data: Path,
     decision: Decision,
     *,
+    labels: LabelSource | None = None,
+    scorer_for: ScorerSource | None = None,
     features: Path | None = None,
-    horizon_months: int = 24,
-    with_model: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> FairnessReport:
     """Audit a scores file from ``tegenkracht score`` on the records it was computed from.
 
-    Labels are the cases opened in the horizon after the scores' as-of date; when that horizon runs past the
-    records (a production batch: outcomes are not known yet) the audit runs without labels and says so, and only
-    the selection measures can be judged. With ``features`` (the same snapshot) the proxy checks run too, and
-    with ``with_model`` the counterfactual re-scores with the model version named in the scores file.
+    ``labels`` gives the outcomes (the CLI passes the cases opened in the horizon after the scores' as-of date);
+    without labels, or when the source has none yet, only the selection measures can be judged and the report says
+    so. With ``features`` (the same snapshot) the proxy checks run too, and with ``scorer_for`` the counterfactual
+    re-scores with the model version named in the scores file. Both are handed in by the caller, so this package
+    needs neither the label definition nor the model registry.
     """
-    from features.pipeline import read_metadata
-
     meta = read_metadata(scores)
     if "as_of" not in meta:
         raise FairnessInputError(f"{scores} has no as-of date in its metadata: is it a file from `tegenkracht score`?")
@@ -272,38 +296,30 @@ def audit_scores_file(
     frame = frame.sort_values("company_id").reset_index(drop=True)
     context = {"scores": str(scores), "as_of": meta["as_of"], "model_version": meta.get("model_version", "?")}
     context["input_fingerprint"] = meta.get("input_fingerprint", "?")
-    label_note = _attach_labels(frame, data, as_of, horizon_months)
+    label_note = _attach_labels(frame, labels, as_of)
     if label_note:
         context["labels"] = label_note
     groups = groups_for(data, frame["company_id"], as_of)
     table = _features_for(features, frame, meta) if features is not None else None
-    scorer = _scorer(meta.get("model_version")) if (table is not None and with_model) else None
+    version = meta.get("model_version")
+    scorer = scorer_for(version) if (table is not None and scorer_for is not None and version) else None
     return audit_frame(frame, groups, decision, features=table, scorer=scorer, context=context, progress=progress)
 
 
-def _attach_labels(frame: pd.DataFrame, data: Path, as_of: pd.Timestamp, months: int) -> str | None:
-    from training.labels import Horizon, LabelError, observed_labels, read_truth, records_window
-
-    cases = pd.read_parquet(data / "cases.parquet", columns=["company_id", "opened_on", "closed_on", "outcome"])
-    try:
-        labels = observed_labels(cases, frame["company_id"], Horizon(as_of, months), records_window(data, cases))
-        frame["label"] = labels["label"].to_numpy(dtype=np.float64)
-        frame["investigated"] = (labels["label_status"] != "none").to_numpy(dtype=np.float64)
-        note = None
-    except LabelError as exc:
+def _attach_labels(frame: pd.DataFrame, labels: LabelSource | None, as_of: pd.Timestamp) -> str | None:
+    if labels is None:
         frame["label"] = np.nan
-        note = f"no observed labels: {exc}"
-        log.warning("%s", note)
-    truth = read_truth(data)
-    if truth is not None:
-        t = truth.set_index("company_id")["involved"].reindex(frame["company_id"].to_numpy())
-        frame["truth"] = t.fillna(False).astype(np.float64).to_numpy()
-    return note
+        return "no observed labels: none were given"
+    got = labels(frame["company_id"], as_of)
+    frame["label"] = np.asarray(got.label, dtype=np.float64)
+    if got.investigated is not None:
+        frame["investigated"] = np.asarray(got.investigated, dtype=np.float64)
+    if got.truth is not None:
+        frame["truth"] = np.asarray(got.truth, dtype=np.float64)
+    return got.note
 
 
 def _features_for(path: Path, frame: pd.DataFrame, meta: dict[str, str]) -> pd.DataFrame:
-    from features.pipeline import read_metadata
-
     fmeta = read_metadata(path)
     for key in ("as_of", "input_fingerprint"):
         if fmeta.get(key) != meta.get(key):
@@ -320,26 +336,9 @@ def _features_for(path: Path, frame: pd.DataFrame, meta: dict[str, str]) -> pd.D
     return table.set_index("company_id").reindex(frame["company_id"].to_numpy()).reset_index()
 
 
-def _scorer(version: str | None) -> Scorer | None:
-    if not version:
-        return None
-    from training.registry import load, resolve
-
-    try:
-        model = load(resolve(version))
-    except Exception as exc:  # any load failure: the audit still runs, and the report says what was skipped
-        log.warning("model version %s cannot be loaded for counterfactuals: %s", version, exc)
-        return None
-    return model.score
-
-
 def log_report(report: FairnessReport, run_name: str) -> str:
     """Write the report into a fresh MLflow run of ``tegenkracht-fairness``; returns the run id."""
-    import tempfile
-
-    import mlflow
-
-    from tegenkracht.tracking import start_run
+    import mlflow  # seconds to import; only a logged audit needs it
 
     with start_run("tegenkracht-fairness", run_name) as run, tempfile.TemporaryDirectory() as tmp:
         report.write(Path(tmp))

@@ -14,37 +14,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-SECTION_BY_DIVISION: tuple[tuple[int, int, str], ...] = (
-    (1, 3, "A"), (5, 9, "B"), (10, 33, "C"), (35, 35, "D"), (36, 39, "E"), (41, 43, "F"), (45, 47, "G"),
-    (49, 53, "H"), (55, 56, "I"), (58, 63, "J"), (64, 66, "K"), (68, 68, "L"), (69, 75, "M"), (77, 82, "N"),
-    (84, 84, "O"), (85, 85, "P"), (86, 88, "Q"), (90, 93, "R"), (94, 96, "S"), (97, 98, "T"), (99, 99, "U"),
-)  # fmt: skip
-
-#: The sections' names as the CBS publishes them (Dutch, English); ``?`` is a code that maps to no section.
-SECTION_NAMES: dict[str, tuple[str, str]] = {
-    "A": ("Landbouw, bosbouw en visserij", "Agriculture, forestry and fishing"),
-    "B": ("Delfstoffenwinning", "Mining and quarrying"),
-    "C": ("Industrie", "Manufacturing"),
-    "D": ("Energievoorziening", "Energy supply"),
-    "E": ("Waterbedrijven en afvalbeheer", "Water supply and waste management"),
-    "F": ("Bouwnijverheid", "Construction"),
-    "G": ("Groot- en detailhandel", "Wholesale and retail trade"),
-    "H": ("Vervoer en opslag", "Transportation and storage"),
-    "I": ("Logies-, maaltijd- en drankverstrekking", "Accommodation and food service"),
-    "J": ("Informatie en communicatie", "Information and communication"),
-    "K": ("Financiële dienstverlening", "Financial services"),
-    "L": ("Verhuur van en handel in onroerend goed", "Real estate"),
-    "M": ("Specialistische zakelijke diensten", "Professional, scientific and technical services"),
-    "N": ("Verhuur en overige zakelijke diensten", "Administrative and support services"),
-    "O": ("Openbaar bestuur en overheidsdiensten", "Public administration"),
-    "P": ("Onderwijs", "Education"),
-    "Q": ("Gezondheids- en welzijnszorg", "Human health and social work"),
-    "R": ("Cultuur, sport en recreatie", "Arts, sports and recreation"),
-    "S": ("Overige dienstverlening", "Other service activities"),
-    "T": ("Huishoudens", "Households"),
-    "U": ("Extraterritoriale organisaties", "Extraterritorial organisations"),
-    "?": ("Onbekende sector", "Unknown sector"),
-}
+from core.reference import SECTION_BY_DIVISION
 
 
 def sbi_section(sbi: pd.Series) -> pd.Series:

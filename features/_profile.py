@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.reference import CASH_INTENSIVE_SBI
 from features._context import Context
-from synth._reference import SECTORS
 
-CASH_INTENSIVE_SBI = frozenset(s.sbi for s in SECTORS if s.risk)  # RIEC Rotterdam (2021) sector criteria
 LEGAL_ENTITIES = frozenset({"BV", "NV", "coöperatie"})
 
 

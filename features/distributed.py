@@ -33,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from core.io import atomic_file
 from features import partitioned
 from features._context import build_context
 from features._financial import raw_measures
@@ -331,7 +332,5 @@ def default_partitions(client: Client, companies: int) -> int:
 
 def write_peers(peers: PeerStats, out: Path) -> None:
     """The peer statistics beside the table, as the single-machine path writes them."""
-    path = peers_file(out)
-    tmp = path.with_name(f".{path.name}.tmp")
-    peers.save(str(tmp))
-    tmp.replace(path)
+    with atomic_file(peers_file(out)) as tmp:
+        peers.save(str(tmp))

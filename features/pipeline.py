@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from core.io import atomic_file
 from features import partitioned
 from features._address import address
 from features._context import Context, build_context
@@ -146,13 +147,10 @@ def write_indicators(table: IndicatorTable, out: Path) -> None:
         **(arrow.schema.metadata or {}),
         **{f"tegenkracht.{k}".encode(): v.encode() for k, v in table.metadata.items()},
     }
-    tmp = out.with_name(f".{out.name}.tmp")
-    pq.write_table(arrow.replace_schema_metadata(meta), tmp, compression="zstd")
-    peers_path = peers_file(out)
-    tmp_peers = peers_path.with_name(f".{peers_path.name}.tmp")
-    table.peers.save(str(tmp_peers))
-    tmp_peers.replace(peers_path)
-    tmp.replace(out)
+    with atomic_file(out) as tmp:
+        pq.write_table(arrow.replace_schema_metadata(meta), tmp, compression="zstd")
+        with atomic_file(peers_file(out)) as tmp_peers:  # the peers first, then the table that names them
+            table.peers.save(str(tmp_peers))
 
 
 def peers_file(out: Path) -> Path:

@@ -14,7 +14,7 @@ from typing import Literal
 
 import pandas as pd
 
-from synth._reference import (
+from core.reference import (
     ADDRESS_TYPES,
     CASE_OUTCOMES,
     CASE_SOURCES,

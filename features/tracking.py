@@ -12,8 +12,8 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from core.tracking import start_run
 from features.catalogue import CATALOGUE
-from tegenkracht.tracking import start_run
 
 EXPERIMENT = "tegenkracht-features"
 

@@ -18,6 +18,7 @@ import pandera.pandas as pa
 import pyarrow as pa_types
 import pyarrow.compute as pc
 
+from core.io import atomic_file
 from features import partitioned
 from features.schemas import SCHEMA_BY_NAME, SCHEMAS, Column, TableSchema, is_sensitive_name
 
@@ -334,10 +335,8 @@ def validate_records(
 
 def write_quarantine(report: ValidationReport, path: Path) -> None:
     """Write the quarantine file atomically (Parquet, or CSV when the suffix says so)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    if path.suffix == ".csv":
-        report.quarantine.to_csv(tmp, index=False)
-    else:
-        report.quarantine.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    with atomic_file(path) as tmp:
+        if path.suffix == ".csv":
+            report.quarantine.to_csv(tmp, index=False)
+        else:
+            report.quarantine.to_parquet(tmp, index=False)

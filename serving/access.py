@@ -18,10 +18,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core import settings
+from core.reference import RIEC_REGIONS
 from serving.store import Store
+from serving.store.db import StoreError, open_store, sqlite_missing
 from serving.store.tables import ApiKey, User
-from synth._reference import RIEC_REGIONS
-from tegenkracht import settings
 
 KEY_PREFIX = "tk"
 
@@ -212,3 +213,20 @@ def authenticate(store: Store, key: str) -> Principal | None:
 def principal_of(user: User) -> Principal:
     """The principal a user row stands for (an API key's, or a signed-in browser's)."""
     return Principal(user.id, user.name, Role(user.role), tuple(json.loads(user.regions)))
+
+
+def is_oversight_user(name: str) -> bool:
+    """Whether ``name`` is an enabled oversight user in the service's store (false when there is no store yet).
+
+    The approver check a promotion override is handed (``tegenkracht promote --approver``).
+    """
+    if sqlite_missing():
+        return False
+    try:
+        store = open_store()
+    except StoreError:
+        return False
+    try:
+        return any(u["name"] == name and u["role"] == Role.OVERSIGHT.value and u["enabled"] for u in list_users(store))
+    finally:
+        store.dispose()

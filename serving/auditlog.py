@@ -23,9 +23,9 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from core import settings
 from serving.store import Store
 from serving.store.tables import AuditHead, AuditRecord
-from tegenkracht import settings
 
 GENESIS = "0" * 64
 PRUNE = "audit-log prune"

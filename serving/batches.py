@@ -23,15 +23,16 @@ import pandas as pd
 import pyarrow.parquet as pq
 from sqlalchemy import delete, insert, select, update
 
+from core import settings
+from core.io import atomic_dir
 from features import partitioned
 from features.pipeline import read_metadata
 from models.reasons import top_raises
 from models.risk import SHAP_PREFIX
+from models.shortlist import rank_in_region, tiebreak
 from serving.scoring import reference_file, same_snapshot
 from serving.store import Store
 from serving.store.tables import AuditHead, Batch, Signal
-from tegenkracht import settings
-from training.evaluation import rank_in_region, tiebreak
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -165,15 +166,11 @@ def _names(records: Path | None, company_ids: pd.Series) -> tuple[np.ndarray, in
 def _write_folder(
     folder: Path, frame: pd.DataFrame, features: tuple[str, ...], shap_cols: list[str], reference: Path
 ) -> None:
-    """The batch's explanations and sector reference, written to a temporary folder that is then renamed."""
-    tmp = folder.with_name(f".{folder.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    """The batch's explanations and sector reference, replaced whole (``core.io.atomic_dir``)."""
     cols = ["company_id", "sbi_section", "score", "probability", "base_value", *features, *shap_cols]
-    frame[cols].to_parquet(tmp / EXPLANATIONS, index=False, compression="zstd")
-    shutil.copyfile(reference, tmp / REFERENCE)
-    shutil.rmtree(folder, ignore_errors=True)
-    tmp.rename(folder)
+    with atomic_dir(folder) as tmp:
+        frame[cols].to_parquet(tmp / EXPLANATIONS, index=False, compression="zstd")
+        shutil.copyfile(reference, tmp / REFERENCE)
 
 
 def _insert_signals(
@@ -215,8 +212,7 @@ def _discard(store: Store, batch_id: int, folder: Path) -> None:
             s.execute(delete(Signal).where(Signal.batch_id == batch_id))
             s.execute(delete(Batch).where(Batch.id == batch_id))
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        shutil.rmtree(folder.with_name(f".{folder.name}.tmp"), ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)  # atomic_dir already removed its own temporary folder
 
 
 def current_batch(store: Store) -> Batch | None:

@@ -16,7 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tegenkracht import settings
+from core import settings
+from models.risk import RiskModel
+from training.registry import CHAMPION, alias_version, client, load, resolve
+from training.transparency import Documents, build, text
+from training.transparency.deployer import load as load_deployer
+from training.transparency.facts import Facts, gather
 
 log = logging.getLogger(__name__)
 ADDITIVITY = 1e-6
@@ -30,13 +35,13 @@ class ReloadError(RuntimeError):
 class Serving:
     """A loaded model with its version and card."""
 
-    model: Any
+    model: RiskModel
     version: str
     card: dict[str, Any] = field(default_factory=dict)
-    documents: Any | None = None  # training.transparency.Documents, None when they could not be made
+    documents: Documents | None = None  # None when they could not be made
 
 
-def probe(model: Any) -> None:
+def probe(model: RiskModel) -> None:
     """Score one row of missing values and one of zeros through the same call ``POST /v1/score`` makes.
 
     Score, probability and contributions must be finite, probabilities in [0, 1], and the contributions must
@@ -85,8 +90,6 @@ class Champion:
         A version that failed its probe is not tried again until the alias moves on, so a broken promotion
         costs one warning per worker, not one a minute.
         """
-        from training.registry import CHAMPION, alias_version
-
         refused = ""
         while not stop.wait(every_s):
             try:
@@ -110,8 +113,6 @@ class Champion:
 
 def load_champion() -> Serving:
     """The registry's ``@champion`` with its card and transparency documents, from one read of its run."""
-    from training.registry import CHAMPION, load, resolve
-
     version = resolve(f"@{CHAMPION}")
     model = load(version)
     facts = _facts(version, model)
@@ -119,13 +120,11 @@ def load_champion() -> Serving:
     return Serving(model, str(version.version), model_card(version, facts.metrics if facts else None), documents)
 
 
-def _facts(version: Any, model: Any) -> Any | None:
+def _facts(version: Any, model: RiskModel) -> Facts | None:
     """What the registry recorded about the version; None (with a warning) when its run cannot be read.
 
     A model whose run is gone still scores; ``GET /v1/model/documents`` then answers 503 instead.
     """
-    from training.transparency.facts import gather
-
     try:
         return gather(version, model)
     except Exception as exc:  # documents are for people; a failure here must not stop the model from serving
@@ -133,11 +132,8 @@ def _facts(version: Any, model: Any) -> Any | None:
         return None
 
 
-def _documents(facts: Any) -> Any | None:
+def _documents(facts: Facts) -> Documents | None:
     """The documents of the gathered facts, with the deployer's own; None (with a warning) when they fail."""
-    from training.transparency import build
-    from training.transparency.deployer import load as load_deployer
-
     try:
         return build(facts, load_deployer(settings.DEPLOYER_FILE))
     except Exception as exc:  # a bad deployer file must not stop the model from serving either
@@ -151,9 +147,6 @@ def model_card(version: Any, run_metrics: dict[str, float] | None = None) -> dic
     The compact card of ``GET /v1/model``; the full documents are served beside it. ``run_metrics`` are the run's
     metrics when the caller has read them already; otherwise the run is read here.
     """
-    from training.registry import client
-    from training.transparency import text
-
     tags = dict(version.tags or {})
     if run_metrics is None:
         try:

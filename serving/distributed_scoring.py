@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from core.io import atomic_dir
 from features import partitioned
 from models.risk import RiskModel
 from serving.scoring import ScoreRun, ScoringError, _temporary, check_input, footer, reference_file, write_reference
-from synth._io import atomic_dir
 
 if TYPE_CHECKING:
     from distributed import Client

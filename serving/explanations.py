@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.text import finite
 from features.catalogue import BY_ID
 from models.reasons import peer_rows, row_reasons
 from models.risk import SHAP_PREFIX
@@ -65,8 +66,8 @@ class BatchExplanations:
         indicators = [
             {
                 **self.labels[j],
-                "value": _finite(values[j]),
-                "peer_median": _finite(peers[j]),
+                "value": finite(values[j]),
+                "peer_median": finite(peers[j]),
                 "contribution": float(contrib[j]),
             }
             for j in order
@@ -86,14 +87,6 @@ def _label(feature: str) -> dict[str, str]:
         "label_en": ind.label_en if ind else feature,
         "unit": ind.unit if ind else "",
     }
-
-
-def _finite(value: Any) -> float | None:
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if np.isfinite(f) else None
 
 
 class ExplanationCache:

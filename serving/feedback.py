@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select, update
 
+from core.io import atomic_file
 from serving.access import Principal
 from serving.store import Store
 from serving.store.tables import Batch, Feedback, Shortlist, ShortlistItem, User
@@ -97,10 +98,8 @@ def export(store: Store, out: Path, include_exported: bool = False) -> dict[str,
     fresh = frame if include_exported else frame[frame["exported_at"].isna()]
     labelled = fresh[(fresh["outcome"] != Outcome.INCONCLUSIVE.value) & ~fresh["company_id"].isin(conflicting)].copy()
     labelled["label"] = (labelled["outcome"] == Outcome.CONFIRMED.value).astype("int8")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    labelled.drop(columns=["exported_at"]).to_parquet(tmp, index=False)
-    tmp.replace(out)
+    with atomic_file(out) as tmp:
+        labelled.drop(columns=["exported_at"]).to_parquet(tmp, index=False)
     ids = [int(i) for i in labelled["feedback_id"]]
     with store.session() as s:
         for start in range(0, len(ids), 500):

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from features import partitioned
 from features.pipeline import read_metadata
-from models.reasons import sector_reference
+from models.reasons import reasons, sector_reference
 from models.risk import ModelInputError, RiskModel
 
 log = logging.getLogger(__name__)
@@ -161,8 +161,7 @@ SAME_SNAPSHOT = ("as_of", "input_fingerprint", "catalogue_hash")
 
 def explain(scores: Path, features: Path, company_ids: list[str], top: int = 3) -> list[dict[str, object]]:
     """Reason codes (Dutch and English) and a waterfall (PNG and SVG, beside the scores) for named companies."""
-    from models.reasons import reasons
-    from models.waterfall import waterfall
+    from models.waterfall import waterfall  # matplotlib: only --explain draws
 
     same_snapshot(scores, features)
     wanted = pa.array(company_ids, type=pa.string())

@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from core.io import atomic_file
+
 
 def _date(value: Any) -> list[str]:
     return [] if value is None or pd.isna(value) else [pd.Timestamp(value).date().isoformat()]
@@ -63,11 +65,8 @@ def entities(world: Path) -> Iterator[dict[str, Any]]:
 def export_ftm(world: Path, out: Path) -> int:
     """Write the stream (replaced atomically); returns the number of entities."""
     count = 0
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
+    with atomic_file(out) as tmp, tmp.open("w", encoding="utf-8") as handle:
         for entity in entities(world):
             handle.write(json.dumps(entity, ensure_ascii=False) + "\n")
             count += 1
-    tmp.replace(out)
     return count

@@ -1,11 +1,9 @@
 """Tegenkracht: explainable risk signals against ondermijning.
 
-Importing the package switches third-party telemetry off before anything else can load it.
+This package is the command line on top of the product; telemetry is switched off where the CLI starts
+(``tegenkracht.cli.main``), not when this package is imported.
 """
 
-from tegenkracht.settings import disable_telemetry
+from core import __version__
 
-disable_telemetry()
-
-__version__ = "0.1.0"
 __all__ = ["__version__"]

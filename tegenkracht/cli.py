@@ -7,16 +7,18 @@ Data goes to stdout (``--json`` for machines), logs and progress to stderr, and 
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from tegenkracht import fairness_verbs, import_verbs, model_verbs, service_verbs, settings
+from core import settings
+from core.telemetry import disable_telemetry
+from tegenkracht import fairness_verbs, import_verbs, model_verbs, service_verbs
 from tegenkracht.cluster import PartitionsOption, SchedulerOption
 from tegenkracht.console import EXIT_BAD_INPUT, EXIT_PROBLEMS, setup_logging, stderr
 from tegenkracht.console import emit as _emit
+from tegenkracht.jobs import run_features, run_features_dask, run_synth, run_validate
 
 app = typer.Typer(
     add_completion=False,
@@ -67,15 +69,6 @@ def synth(
     _emit({"out": str(out), "rows": rows}, as_json, "synthetic world")
 
 
-def run_synth(cfg: Any, out: Path) -> dict[str, Any]:
-    """Generate with a progress bar; shared by ``synth`` and ``demo``."""
-    from synth import generate_world
-    from tegenkracht.console import steps
-
-    with steps(10, "synth") as step:
-        return generate_world(cfg, out, step)
-
-
 @app.command()
 def validate(
     data: Annotated[Path, typer.Argument(help="Folder with the record tables (Parquet).")],
@@ -113,38 +106,6 @@ def validate(
         raise typer.Exit(EXIT_PROBLEMS)
 
 
-def _validated(data: Path) -> Any:
-    """Validate with a progress bar; an unusable table is a clear error and exit code 2."""
-    from features import SCHEMAS, RecordsError, validate_records
-    from tegenkracht.console import steps
-
-    try:
-        with steps(len(SCHEMAS), "validate") as step:
-            return validate_records(data, progress=step)
-    except RecordsError as exc:
-        stderr.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(EXIT_BAD_INPUT) from exc
-
-
-def run_validate(data: Path, quarantine: Path | None, out: Path | None, partitions: int | None = None) -> Any:
-    """Validate, write the quarantine (always) and the clean tables (when asked, partitioned when asked)."""
-    from features import write_quarantine
-
-    report = _validated(data)
-    write_quarantine(report, quarantine or data / "quarantine.parquet")
-    if out is not None and partitions is not None:
-        from features.partitioned import write_partitioned
-
-        write_partitioned(report.tables, out, partitions)
-    elif out is not None:
-        from synth._io import atomic_dir
-
-        with atomic_dir(out) as tmp:
-            for name, frame in report.tables.items():
-                frame.to_parquet(tmp / f"{name}.parquet", index=False)
-    return report
-
-
 @app.command()
 def features(
     data: Annotated[Path, typer.Option(help="Folder with the record tables (Parquet).")],
@@ -174,111 +135,6 @@ def features(
     else:
         meta = run_features(data, as_of, out, peers, track)
     _emit(meta, as_json, "indicators")
-
-
-def _as_of(as_of: str) -> Any:
-    import pandas as pd
-
-    try:
-        return pd.Timestamp(date.fromisoformat(as_of))
-    except ValueError as exc:
-        stderr.print(f"[red]error:[/red] --as-of {as_of!r} is not a date (YYYY-MM-DD)")
-        raise typer.Exit(EXIT_BAD_INPUT) from exc
-
-
-def _frozen_peers(peers: Path | None) -> Any:
-    from features.peers import PeerStats
-
-    if peers is not None and not peers.exists():
-        stderr.print(f"[red]error:[/red] --peers {peers} does not exist")
-        raise typer.Exit(EXIT_BAD_INPUT)
-    return PeerStats.load(str(peers)) if peers else None
-
-
-def _track(meta: dict[str, Any], metadata: dict[str, str], out: Path, quarantined: int, track: bool) -> None:
-    if track:
-        from features.tracking import log_indicator_run
-
-        meta["mlflow_run_id"] = log_indicator_run(metadata, out, quarantined)
-
-
-def run_features(data: Path, as_of: str, out: Path, peers: Path | None, track: bool) -> dict[str, Any]:
-    """Validate, compute, write, track; shared by ``features``, ``demo`` and the MLproject entry point."""
-    from features import write_quarantine
-    from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, write_indicators
-    from synth._io import file_sha256
-    from tegenkracht.console import steps
-
-    when = _as_of(as_of)
-    frozen = _frozen_peers(peers)
-    if out.is_dir():
-        stderr.print(f"[red]error:[/red] --out {out} is a folder (a Dask run's?): give a file name")
-        raise typer.Exit(EXIT_BAD_INPUT)
-    report = _validated(data)
-    quarantined = sum(report.quarantined_rows().values())
-    if quarantined:
-        q_path = out.with_name(out.stem + ".quarantine.parquet")
-        write_quarantine(report, q_path)
-        stderr.print(f"[yellow]{quarantined} bad rows quarantined to {q_path}; the rest go on[/yellow]")
-    with steps(9, "indicators") as step:
-        frame, fitted = compute_indicators(report.tables, when, frozen, step, consume=True)
-    source = "fitted" if peers is None else f"frozen:{file_sha256(peers)}"
-    table = IndicatorTable(
-        frame=frame, peers=fitted, as_of=when, fingerprint=input_fingerprint(data), peers_source=source
-    )
-    write_indicators(table, out)
-    meta: dict[str, Any] = {**table.metadata, "out": str(out), "quarantined_rows": quarantined}
-    _track(meta, table.metadata, out, quarantined, track)
-    return meta
-
-
-def run_features_dask(
-    data: Path, as_of: str, out: Path, peers: Path | None, track: bool, scheduler: str, partitions: int | None
-) -> dict[str, Any]:
-    """The same indicators on Dask, written as a folder of part files that replaces ``out`` atomically."""
-    import pyarrow as pa
-
-    from features import RecordsError, partitioned
-    from features.distributed import compute_indicators_dask, write_peers
-    from features.pipeline import IndicatorError, input_fingerprint
-    from synth._io import atomic_dir
-    from tegenkracht.cluster import SchedulerError, connect
-    from tegenkracht.console import steps
-
-    when = _as_of(as_of)
-    frozen = _frozen_peers(peers)
-    data, out = data.resolve(), out.resolve()  # workers may start elsewhere: they get absolute paths
-    metadata = {
-        "as_of": when.date().isoformat(),
-        **_catalogue_metadata(),
-        "input_fingerprint": "",
-        "peers": "fitted" if peers is None else f"frozen:{partitioned.sha256(peers)}",
-    }
-    try:
-        metadata["input_fingerprint"] = input_fingerprint(data)
-        # The folder is replaced only after the cluster is gone: no task can still be writing into it.
-        with atomic_dir(out) as tmp, steps(4, "indicators (dask)") as step:
-            with connect(scheduler) as client:
-                stats: dict[str, int] = {}
-                rows, fitted = compute_indicators_dask(
-                    client, data, when, tmp, metadata, frozen, partitions, step, stats=stats
-                )
-            write_peers(fitted, out)  # just before the table, as on one machine
-    except (SchedulerError, RecordsError, IndicatorError, OSError, pa.ArrowException) as exc:
-        stderr.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(EXIT_BAD_INPUT) from exc
-    metadata["rows"] = str(rows)
-    meta: dict[str, Any] = {**metadata, "out": str(out), "quarantined_rows": 0, "scheduler": scheduler}
-    meta["partitions"] = stats["partitions"]
-    meta["halo_factor"] = round(stats["halo_pairs"] / max(stats["companies"], 1), 3)  # reads per company
-    _track(meta, metadata, out, 0, track)
-    return meta
-
-
-def _catalogue_metadata() -> dict[str, str]:
-    from features.catalogue import CATALOGUE_VERSION, catalogue_hash
-
-    return {"catalogue_version": CATALOGUE_VERSION, "catalogue_hash": catalogue_hash()}
 
 
 @app.command()
@@ -367,9 +223,9 @@ def _print_keys(keys: dict[str, str]) -> None:
 
 def _demo_keys() -> dict[str, str]:
     """One key per role for the demo's users (a new key on every demo run; the users are kept)."""
+    from core.reference import RIEC_REGIONS
     from serving.access import AccessError, Role, add_user, issue_key
     from serving.store import open_store
-    from synth._reference import RIEC_REGIONS
 
     store = open_store()
     keys = {}
@@ -414,7 +270,8 @@ def _promote_honestly(version: str) -> Any:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: telemetry off before any verb can load MLflow or Evidently."""
+    disable_telemetry()
     try:
         app()
     except KeyboardInterrupt:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tegenkracht import settings
+from core import settings
 
 if TYPE_CHECKING:
     from distributed import Client

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tegenkracht import settings
+from core import settings
 
 stderr = Console(stderr=True)
 stdout = Console(soft_wrap=True)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tegenkracht import settings
+from core import settings
 from tegenkracht.cluster import SchedulerOption
 from tegenkracht.console import EXIT_BAD_INPUT, EXIT_PROBLEMS, emit, setup_logging, stderr, steps
 
@@ -75,6 +75,8 @@ def run_audit(
     from fairness.audit import AuditError
     from fairness.groups import GroupDataError
     from fairness.run import Decision, FairnessInputError, audit_scores_file, log_report
+    from training.labels import audit_labels
+    from training.registry import version_scorer
 
     if top_k is not None and threshold is not None:
         raise _fail("give --top-k or --threshold, not both")
@@ -87,7 +89,13 @@ def run_audit(
     try:
         with steps(4, "fairness audit") as step:
             report = audit_scores_file(
-                scores, data, decision, features=features, horizon_months=horizon_months, progress=step
+                scores,
+                data,
+                decision,
+                labels=audit_labels(data, horizon_months),
+                scorer_for=version_scorer,
+                features=features,
+                progress=step,
             )
         files = report.write(folder)
         run_id = log_report(report, f"audit {scores.stem}") if log_mlflow else None
@@ -286,7 +294,7 @@ def _is_scores(path: Path) -> bool:
 
 def _indicator_part(path: Path) -> Path | None:
     from features import partitioned
-    from training.dataset import FEATURES
+    from features.catalogue import FEATURES
 
     return path if FEATURES[0] in partitioned.read_schema(path).names else None
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from tegenkracht.console import EXIT_BAD_INPUT, EXIT_PROBLEMS, emit, setup_logging, stderr, steps
+from tegenkracht.jobs import run_validate
 
 import_app = typer.Typer(no_args_is_help=True, help="Import real data into the record tables (docs/data.md).")
 OutOption = Annotated[Path, typer.Option(help="Folder to write the record tables to (replaced atomically).")]
@@ -84,7 +85,6 @@ def run_import(read: Any, out: Path, places: Path | None) -> dict[str, Any]:
     """The importer, the atomic write, then the same validation as ``tegenkracht validate``."""
     from features.importers.records import RecordsImportError, default_jurisdictions, write
     from features.importers.reference import municipalities, pseudonymiser
-    from tegenkracht.cli import run_validate
 
     try:
         with steps(2, "import") as step:

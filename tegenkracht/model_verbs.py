@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tegenkracht import settings
+from core import settings
 from tegenkracht.cluster import SchedulerOption
 from tegenkracht.console import EXIT_BAD_INPUT, EXIT_PROBLEMS, emit, setup_logging, stderr, stdout, steps
 
@@ -190,12 +190,13 @@ def promote(
     was champion before rolls back to it. Exit 0 promoted, 1 refused, 2 bad request.
     """
     setup_logging()
+    from serving.access import is_oversight_user
     from training.promotion import PromotionError
     from training.promotion import promote as do_promote
     from training.registry import RegistryError
 
     try:
-        decision = do_promote(version, approver, justification, tolerance)
+        decision = do_promote(version, approver, justification, tolerance, is_oversight_user)
     except _input_errors(PromotionError, RegistryError) as exc:
         raise _fail(exc) from exc
     payload: dict[str, Any] = {
@@ -349,11 +350,11 @@ def run_model_card(
     version: str, out: Path | None, deployer: Path | None, show: str | None, lang: str
 ) -> dict[str, Any]:
     """Generate and write the documents; shared by ``model-card`` and its MLproject entry point."""
+    from core.text import Lang
     from training.registry import RegistryError
     from training.transparency import NAMES, generate, write
     from training.transparency.deployer import DeployerError, load
     from training.transparency.facts import FactsError
-    from training.transparency.text import Lang
 
     if show is not None and show not in NAMES:
         raise _fail(ValueError(f"--show must be one of {', '.join(NAMES)}, not {show!r}"))

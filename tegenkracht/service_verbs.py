@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tegenkracht import settings
+from core import settings
 from tegenkracht.console import EXIT_BAD_INPUT, EXIT_PROBLEMS, emit, setup_logging, stderr, steps
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]

@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.catalogue import CATALOGUE, catalogue_hash
+from core import settings
+from features import validate_records, write_quarantine
+from features.catalogue import FEATURES, catalogue_hash
 from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, read_metadata, write_indicators
-from tegenkracht import settings
 from training.labels import Horizon, LabelError, observed_labels, read_truth, records_window
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
-FEATURES: tuple[str, ...] = tuple(i.id for i in CATALOGUE)
 TRUTH_COLUMNS = ("truth_involved", "truth_propensity")
 
 
@@ -194,8 +194,6 @@ def _cached(path: Path, fingerprint: str) -> pd.DataFrame | None:
 
 def _validated_tables(data: Path, fingerprint: str) -> dict[str, pd.DataFrame]:
     """Valid rows only; rejected rows are kept in a quarantine file with their reasons, never dropped silently."""
-    from features import validate_records, write_quarantine
-
     report = validate_records(data)
     quarantined = sum(report.quarantined_rows().values())
     if quarantined:

@@ -15,7 +15,10 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
+from models.shortlist import rank_in_region, tiebreak, top_k_mask
+
 CAPACITIES: tuple[int, ...] = (50, 100, 500)
+__all__ = ["CAPACITIES", "Ranking", "at_k", "rank_in_region", "tiebreak", "top_k_mask"]
 
 
 @dataclass(frozen=True)
@@ -24,27 +27,6 @@ class Ranking:
 
     score: np.ndarray
     probability: np.ndarray | None = None
-
-
-def tiebreak(company_id: pd.Series) -> np.ndarray:
-    """A fixed pseudo-random order of companies, used only to break ties."""
-    return pd.util.hash_pandas_object(company_id.reset_index(drop=True), index=False).to_numpy()
-
-
-def rank_in_region(score: np.ndarray, region: np.ndarray, ties: np.ndarray) -> np.ndarray:
-    """0-based rank of every company within its region: score descending, then the tie-break."""
-    order = np.lexsort((ties, -score, region))  # by region, then score descending, then tie-break
-    reg_sorted = region[order]
-    starts = np.r_[0, np.flatnonzero(reg_sorted[1:] != reg_sorted[:-1]) + 1]
-    ranked = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-    rank = np.empty(len(score), dtype=np.int64)
-    rank[order] = ranked
-    return rank
-
-
-def top_k_mask(score: np.ndarray, region: np.ndarray, k: int, ties: np.ndarray) -> np.ndarray:
-    """True for the k highest-scoring companies of every region (all of a region smaller than k)."""
-    return rank_in_region(score, region, ties) < k
 
 
 def at_k(score: np.ndarray, label: np.ndarray, region: np.ndarray, k: int, ties: np.ndarray) -> dict[str, float]:

@@ -31,8 +31,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from features.catalogue import FEATURES
 from models.risk import CalibrationMethod, Calibrator, RiskModel
-from training.dataset import FEATURES, Fold, feature_matrix
+from training.dataset import Fold, feature_matrix
 
 ISOTONIC_MIN_POSITIVES = 200
 PosWeight = Literal["none", "sqrt", "balanced"]

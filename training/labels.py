@@ -12,12 +12,17 @@ for evaluation, never for fitting.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+
+from fairness.run import AuditLabels, LabelSource
+
+log = logging.getLogger(__name__)
 
 
 class LabelError(ValueError):
@@ -91,3 +96,33 @@ def read_truth(data: Path) -> pd.DataFrame | None:
     if not path.exists():
         return None
     return pq.read_table(path, columns=["company_id", "involved", "propensity"]).to_pandas()
+
+
+def audit_labels(data: Path, horizon_months: int = 24) -> LabelSource:
+    """The fairness audit's label source: cases opened in the horizon after the scores' as-of date.
+
+    When that horizon runs past the records (a production batch: outcomes are not known yet) every label is NaN
+    and the note says why, so the audit judges the selection measures only. The ground truth is attached where the
+    records carry one (the synthetic world).
+    """
+
+    def labels(company_ids: pd.Series, as_of: pd.Timestamp) -> AuditLabels:
+        cases = pd.read_parquet(data / "cases.parquet", columns=["company_id", "opened_on", "closed_on", "outcome"])
+        truth_table = read_truth(data)
+        truth = None
+        if truth_table is not None:
+            t = truth_table.set_index("company_id")["involved"].reindex(company_ids.to_numpy())
+            truth = t.fillna(False).astype(np.float64).to_numpy()
+        try:
+            found = observed_labels(cases, company_ids, Horizon(as_of, horizon_months), records_window(data, cases))
+        except LabelError as exc:
+            note = f"no observed labels: {exc}"
+            log.warning("%s", note)
+            return AuditLabels(label=np.full(len(company_ids), np.nan), truth=truth, note=note)
+        return AuditLabels(
+            label=found["label"].to_numpy(dtype=np.float64),
+            investigated=(found["label_status"] != "none").to_numpy(dtype=np.float64),
+            truth=truth,
+        )
+
+    return labels

@@ -21,14 +21,18 @@ from __future__ import annotations
 
 import getpass
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
-from tegenkracht import settings
-from tegenkracht.tracking import start_run
+from core import settings
+from core.tracking import start_run
+from fairness.audit import AuditResult
+from fairness.monitor import sanitise_metric_name
+from fairness.run import OBSERVED_JSON
 from training.evaluation import Ranking, evaluate
 from training.registry import (
     CHALLENGER,
@@ -132,10 +136,6 @@ def fairness_gate(candidate: Any) -> Gate:
     passes a model. An audit that cannot vouch for the model is refused like a failed one: none stored, one that
     cannot be read, one that selected nobody or had no labels, or one of another shortlist than the gate's.
     """
-    from fairness.audit import AuditResult
-    from fairness.monitor import sanitise_metric_name
-    from fairness.run import OBSERVED_JSON
-
     path = run_artifact(candidate, f"fairness/{OBSERVED_JSON}")
     if path is None:
         reason = candidate.tags.get("fairness.summary", "no fairness audit is stored with this version")
@@ -183,13 +183,17 @@ def promote(
     approver: str | None = None,
     justification: str | None = None,
     tolerance: float | None = None,
+    is_oversight: ApproverCheck | None = None,
 ) -> Decision:
-    """Move ``@champion`` to ``version`` (default ``@challenger``) if the gates, an override or a rollback allow."""
+    """Move ``@champion`` to ``version`` (default ``@challenger``) if the gates, an override or a rollback allow.
+
+    An override's approver must be on ``OVERSIGHT_APPROVERS`` or pass ``is_oversight`` (the caller's roster).
+    """
     tolerance = settings.PROMOTION_TOLERANCE if tolerance is None else tolerance
     if not 0.0 <= tolerance < 1.0:
         raise PromotionError(f"the tolerance is a share of the champion's figure, 0 <= t < 1, not {tolerance}")
     approver, justification = (approver or "").strip() or None, (justification or "").strip() or None
-    _check_override(approver, justification)
+    _check_override(approver, justification, is_oversight)
     candidate = resolve(version if version is not None else f"@{CHALLENGER}")
     champion = alias_version(CHAMPION)
     previous = str(champion.version) if champion is not None else None
@@ -207,29 +211,18 @@ def promote(
     return decision
 
 
-def _oversight_user(name: str) -> bool:
-    """Whether ``name`` is an enabled oversight user in the service's store (false when there is no store yet)."""
-    from serving.access import Role, list_users
-    from serving.store.db import StoreError, open_store, sqlite_missing
-
-    if sqlite_missing():
-        return False
-    try:
-        store = open_store()
-    except StoreError:
-        return False
-    try:
-        return any(u["name"] == name and u["role"] == Role.OVERSIGHT.value and u["enabled"] for u in list_users(store))
-    finally:
-        store.dispose()
+#: Whether a name holds the oversight role where the deployer keeps its roster (the CLI hands in the service's
+#: user store, ``serving.access.is_oversight_user``); training itself knows only ``OVERSIGHT_APPROVERS``.
+ApproverCheck = Callable[[str], bool]
 
 
-def _check_override(approver: str | None, justification: str | None) -> None:
+def _check_override(approver: str | None, justification: str | None, is_oversight: ApproverCheck | None) -> None:
     if approver is None and justification is None:
         return
     if approver is None or justification is None:
         raise PromotionError("an override needs both --approver and --justification")
-    if approver not in settings.OVERSIGHT_APPROVERS and not _oversight_user(approver):
+    known = approver in settings.OVERSIGHT_APPROVERS or (is_oversight is not None and is_oversight(approver))
+    if not known:
         raise PromotionError(
             f"{approver!r} does not hold the oversight role (an enabled oversight user in the service's store, or "
             "TEGENKRACHT_OVERSIGHT_APPROVERS); override refused"

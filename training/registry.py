@@ -7,13 +7,18 @@ version number, or a full ``models:/<name>@<alias>`` / ``models:/<name>/<version
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from tegenkracht import settings
+from core import settings
+from fairness.proxies import Scorer
+from models.risk import RiskModel
+
+log = logging.getLogger(__name__)
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -62,17 +67,30 @@ def alias_version(alias: str, name: str | None = None) -> Any | None:
         return None
 
 
-def load(version: Any) -> Any:
+def load(version: Any) -> RiskModel:
     """The :class:`models.risk.RiskModel` of a registered version, through its pyfunc flavour."""
-    import mlflow.pyfunc
+    import mlflow.pyfunc  # seconds to import: only the verbs that load a model pay for it
 
-    from models.pyfunc import RiskPyfunc
+    from models.pyfunc import RiskPyfunc  # imports mlflow too
 
     pyfunc = mlflow.pyfunc.load_model(f"models:/{version.name}/{version.version}")
     wrapped = pyfunc.unwrap_python_model()
     if not isinstance(wrapped, RiskPyfunc) or wrapped.model is None:
         raise RegistryError(f"version {version.version} is not a Tegenkracht risk model")
     return wrapped.model
+
+
+def version_scorer(version: str) -> Scorer | None:
+    """The raw scorer of a registered version for the fairness audit's counterfactuals; None when it cannot load.
+
+    Any load failure is only logged: the audit still runs, and its report says that counterfactuals were skipped.
+    """
+    try:
+        model = load(resolve(version))
+    except Exception as exc:  # any failure: see the docstring
+        log.warning("model version %s cannot be loaded for counterfactuals: %s", version, exc)
+        return None
+    return model.score
 
 
 def labels_seen_until(tags: dict[str, str]) -> pd.Timestamp | None:

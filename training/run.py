@@ -21,16 +21,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from features.catalogue import CATALOGUE_VERSION, catalogue_hash
+from core import settings
+from core.tracking import start_run
+from fairness.groups import GroupDataError
+from fairness.run import Decision, audit_frame, groups_for
+from features.catalogue import CATALOGUE_VERSION, FEATURES, catalogue_hash
+from features.checklist import FLAGS, red_flags
 from models.risk import RiskModel
-from tegenkracht import settings
-from tegenkracht.tracking import start_run
 from training import plots
-from training.dataset import FEATURES, TRUTH_COLUMNS, Fold, TemporalSplit, build_folds, default_split
+from training.dataset import TRUTH_COLUMNS, Fold, TemporalSplit, build_folds, default_split
 from training.evaluation import Ranking, calibration_table, evaluate, flatten, per_region
 from training.fit import Hyperparameters, fit_logistic, fit_risk_model
 from training.labels import records_window
-from training.registry import CHALLENGER, DRIFT_ARTIFACT, EVALUATION_ARTIFACT, client, labels_seen_until
+from training.registry import CHALLENGER, DRIFT_ARTIFACT, EVALUATION_ARTIFACT, client, labels_seen_until, load, resolve
+from training.transparency import deployer as deployer_file
+from training.transparency import generate, write
 from training.transparency.facts import CALIBRATION_ARTIFACT
 
 if TYPE_CHECKING:
@@ -41,7 +46,9 @@ Progress = Callable[[str], None]
 EXPERIMENT = "tegenkracht-training"
 EVALUATION_EXPERIMENT = "tegenkracht-evaluation"
 RUNTIME_PACKAGES = ("lightgbm", "numpy", "pandas", "pyarrow", "scikit-learn", "pandera", "mlflow")
-PROJECT_PACKAGES = ("models", "features", "synth", "tegenkracht")
+# What the pyfunc imports, and nothing more: a registered model must load where the simulator and the CLI are absent
+# (tests/model/test_training.py loads one in a process that cannot import them).
+PROJECT_PACKAGES = ("core", "features", "models")
 DRIFT_SAMPLE_ROWS = 100_000
 TRAIN_STEPS = 6  # plus one per fold
 FAIRNESS_DIR = "fairness"
@@ -174,8 +181,6 @@ def _rankings(
 
 def checklist_count(data: Path, fold: Fold) -> np.ndarray:
     """The analysts' baseline: how many of the twelve red flags a company raises on the fold's as-of date."""
-    from synth.checklist import FLAGS, red_flags
-
     flags = red_flags(data, fold.as_of.date().isoformat()).set_index("company_id")
     count = flags[list(FLAGS)].sum(axis=1).astype(float)
     return count.reindex(fold.frame["company_id"].to_numpy()).fillna(0.0).to_numpy()
@@ -219,9 +224,6 @@ def fairness_audit(model: RiskModel, test: Fold, data: Path) -> tuple[FairnessRe
     tables (an extract that lacks them) get "missing", which the gate refuses like a failure.
     """
     import mlflow
-
-    from fairness.groups import GroupDataError
-    from fairness.run import Decision, audit_frame, groups_for
 
     try:
         groups = groups_for(data, test.frame["company_id"], test.as_of)
@@ -298,7 +300,7 @@ def _log_model(model: RiskModel, test: Fold) -> str:
     import mlflow.pyfunc
     from mlflow.models import infer_signature
 
-    from models.pyfunc import ARTIFACT
+    from models.pyfunc import ARTIFACT  # imports mlflow.pyfunc, as the two lines above do
 
     example = test.frame[list(FEATURES)].head(5).reset_index(drop=True)
     signature = infer_signature(example, model.predict_frame(example))
@@ -326,8 +328,6 @@ def _register(model_uri: str, run_id: str, meta: dict[str, str]) -> str:
     """
     import mlflow
 
-    from training.transparency import deployer as deployer_file
-
     deployer = deployer_file.load(settings.DEPLOYER_FILE)  # a bad file fails the run before anything is registered
     mv = mlflow.register_model(model_uri, settings.MODEL_NAME, tags={**meta, "run_id": run_id})
     try:
@@ -343,8 +343,6 @@ def _register(model_uri: str, run_id: str, meta: dict[str, str]) -> str:
 def _log_documents(version: str, deployer: Any) -> None:
     """The version's model card, register entry and Annex IV documentation, logged under ``transparency/``."""
     import mlflow
-
-    from training.transparency import generate, write
 
     documents = generate(version, deployer)
     with tempfile.TemporaryDirectory() as tmp:
@@ -363,8 +361,6 @@ def evaluate_registered(
     ref: str, data: Path, as_of: pd.Timestamp, horizon_months: int = 24, progress: Progress | None = None
 ) -> dict[str, dict[str, float]]:
     """Metrics of a registered version on the records' labels after ``as_of``, logged as a run of its own."""
-    from training.registry import load, resolve
-
     version = resolve(ref)
     model = load(version)
     (fold,) = build_folds(data, [("evaluation", as_of)], horizon_months, progress)

@@ -19,6 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from core.io import atomic_dir
+from core.reference import JURISDICTIONS
 from features.schemas import SCHEMA_BY_NAME, SCHEMAS, Column, TableSchema, is_sensitive_name
 
 REPORT_FILE = "import_report.json"
@@ -99,8 +101,6 @@ def write(imported: Imported, out: Path, jurisdictions: pd.DataFrame | None = No
 
     A crash leaves the previous folder or the new one, never a half-written import.
     """
-    from synth._io import atomic_dir
-
     check_no_sensitive(imported.tables)
     tables = dict(imported.tables)
     if "jurisdictions" not in tables and jurisdictions is not None:
@@ -137,6 +137,4 @@ def check_no_sensitive(tables: dict[str, pd.DataFrame]) -> None:
 
 def default_jurisdictions() -> pd.DataFrame:
     """The reference list of jurisdictions shipped with the project (EU Annex I, FATF, IMF offshore centres)."""
-    from synth._reference import JURISDICTIONS
-
     return pd.DataFrame([j._asdict() for j in JURISDICTIONS])

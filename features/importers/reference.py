@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from tegenkracht import settings
+from core import settings
+from core.reference import MUNICIPALITIES
 
 KEY_FILE = "pseudonym.key"
 PERSON_PREFIX = "P"
@@ -108,10 +109,8 @@ class Municipalities:
 
 
 def municipalities(path: Path | None = None) -> Municipalities:
-    """The list shipped with the synthetic world, or a CSV (``name,code,riec_region``) covering the real country."""
+    """The list in ``core.reference`` (the synthetic world uses it too), or a CSV (``name,code,riec_region``)."""
     if path is None:
-        from synth._reference import MUNICIPALITIES
-
         rows = [(m.name, m.cbs_code, m.region) for m in MUNICIPALITIES]
     else:
         try:

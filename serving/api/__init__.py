@@ -1,5 +1,5 @@
-"""The HTTP API: FastAPI app, access control, audit trail middleware and problem+json errors."""
+"""The HTTP API: FastAPI app (``serving.api.app.create_app``), access control, audit trail middleware, problem+json.
 
-from serving.api.app import create_app
-
-__all__ = ["create_app"]
+The package itself imports nothing: the pages (``serving.ui``) use the API's parts (problems, state, schemas), and
+the app factory installs the pages, so importing the factory here would make the two packages import each other.
+"""

@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core import __version__, settings
 from serving import ui
 from serving.api import problems
 from serving.api.middleware import AuditTrail, BodyLimit, SecurityHeaders
@@ -29,7 +30,6 @@ from serving.batches import current_batch
 from serving.champion import Champion, ReloadError, Serving
 from serving.purposes import describe
 from serving.store import Store, open_store
-from tegenkracht import __version__, settings
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from core import settings
+from core.telemetry import disable_telemetry
 from serving.api.app import create_app
-from tegenkracht import settings
 
 
 def app() -> FastAPI:
-    """One worker's app."""
+    """One worker's app; a worker is a process of its own, so it switches telemetry off itself."""
+    disable_telemetry()
     return create_app(follow_s=settings.CHAMPION_CHECK_S)

@@ -25,6 +25,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
+from core import settings
 from serving import auditlog, feedback, signals
 from serving.access import AccessError, DuplicateUserError, Principal, Role, add_user, list_users
 from serving.api.problems import FieldError, ProblemError, responses
@@ -56,7 +57,6 @@ from serving.batches import current_batch
 from serving.champion import ReloadError, Serving
 from serving.purposes import Purpose, describe
 from serving.store.tables import Batch
-from tegenkracht import settings
 
 router = APIRouter()
 NOTICE = (
@@ -248,12 +248,12 @@ def score_rows(body: ScoreRowsIn, request: Request, who: Annotated[Principal, De
     items = [
         {
             "row": i,
-            "score": float(r.score),
-            "probability": float(r.probability),
-            "base_value": float(r.base_value),
-            "contributions": {c.removeprefix("shap__"): float(getattr(r, c)) for c in shap_cols},
+            "score": float(r["score"]),
+            "probability": float(r["probability"]),
+            "base_value": float(r["base_value"]),
+            "contributions": {c.removeprefix("shap__"): float(r[c]) for c in shap_cols},
         }
-        for i, r in enumerate(scored.itertuples(index=False))
+        for i, r in enumerate(scored.to_dict("records"))
     ]
     return {"model_version": serving.version, "items": items}
 

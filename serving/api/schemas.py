@@ -9,11 +9,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from core import settings
+from core.reference import RIEC_REGIONS
 from models.reasons import Reason  # the reason codes' own dataclass: one definition of a reason
 from serving.feedback import Outcome
 from serving.purposes import CASE_REFERENCE_PATTERN, Purpose
-from synth._reference import RIEC_REGIONS
-from tegenkracht import settings
 
 Region = Literal[RIEC_REGIONS]  # type: ignore[valid-type]
 CompanyId = Annotated[str, StringConstraints(pattern=r"^\d{8}$")]

@@ -7,12 +7,13 @@ value is shown as a dash, never as 0.
 
 from __future__ import annotations
 
-import math
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import Request
 
-Lang = Literal["nl", "en"]
+from core.text import Lang, number, percent
+
+__all__ = ["Lang", "number", "percent"]
 LANGS: tuple[Lang, ...] = ("nl", "en")
 COOKIE = "tk_lang"
 
@@ -462,27 +463,6 @@ def pick(pair: tuple[str, str], lang: Lang) -> str:
 def lang_of(request: Request) -> Lang:
     """The page language: the visitor's choice (a cookie), Dutch otherwise."""
     return "en" if request.cookies.get(COOKIE) == "en" else "nl"
-
-
-def number(value: Any, lang: Lang, digits: int = 0) -> str:
-    """A number with the language's separators; a dash for a missing one."""
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    if not math.isfinite(f):
-        return "–"
-    text = f"{f:,.{digits}f}"
-    return text.translate(str.maketrans(",.", ".,")) if lang == "nl" else text
-
-
-def percent(value: Any, lang: Lang, digits: int = 1) -> str:
-    """A fraction as a percentage, e.g. 0.034 → 3,4% (nl) or 3.4% (en)."""
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    return "–" if not math.isfinite(f) else f"{number(100 * f, lang, digits)}%"
 
 
 def signed(value: float, lang: Lang, digits: int = 2) -> str:

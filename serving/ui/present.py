@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from features._context import SECTION_NAMES
+from core import settings
+from core.reference import SECTION_NAMES
 from features.catalogue import BY_ID
 from models.reasons import format_value
 from serving.ui.i18n import Lang, pick, t
-from tegenkracht import settings
 
 #: Lower bounds of the bands above "low", highest first (the last is the signal threshold).
 BAND_FLOORS: tuple[tuple[str, float], ...] = (("very_high", 0.20), ("high", 0.05))

@@ -16,10 +16,10 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from core import __version__
 from serving.access import Principal, Role
 from serving.ui.i18n import Lang, lang_of, number, percent, signed, t
 from serving.ui.present import band, role_name, sector_name
-from tegenkracht import __version__
 
 TEMPLATES = Path(__file__).parent / "templates"
 PAGE_CSP = (

@@ -16,10 +16,10 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 
+from core import settings
 from serving.access import Principal, authenticate, aware, now, principal_of
 from serving.store import Store
 from serving.store.tables import ApiKey, UiSession, User
-from tegenkracht import settings
 
 #: How stale ``seen_at`` may get before a page view writes it again: spares the store a write per view.
 TOUCH_EVERY = timedelta(seconds=60)

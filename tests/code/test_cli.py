@@ -96,8 +96,8 @@ def test_data_on_stdout_logs_on_stderr(tmp_path: Path) -> None:
 def test_features_writes_table_metadata_and_peers(
     small_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from core import settings
     from features.pipeline import read_metadata
-    from tegenkracht import settings
 
     monkeypatch.setattr(settings, "MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     out = tmp_path / "ind" / "x.parquet"

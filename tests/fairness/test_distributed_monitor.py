@@ -15,7 +15,7 @@ import pytest
 
 from fairness.distributed_monitor import column_figures, make_plan, summarise
 from fairness.drift import DriftSettings, as_float, shortlist_of, sort_column, sorted_drift
-from training.dataset import FEATURES
+from features.catalogue import FEATURES
 
 from .test_monitor import snapshot
 

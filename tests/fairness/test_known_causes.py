@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core import settings
 from synth import WorldConfig, generate_world
-from tegenkracht import settings
 from training.fit import Hyperparameters
 from training.run import TrainResult, train
 
@@ -145,6 +145,7 @@ def test_score_then_audit_from_the_cli_path(no_channel: Case, tmp_path: Path) ->
     from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, write_indicators
     from features.validation import validate_records
     from serving.scoring import score_file
+    from training.labels import audit_labels
 
     data = no_channel.world
     as_of = pd.Timestamp("2024-12-31")
@@ -153,7 +154,7 @@ def test_score_then_audit_from_the_cli_path(no_channel: Case, tmp_path: Path) ->
     write_indicators(IndicatorTable(frame, peers, as_of, input_fingerprint(data)), features)
     scores = tmp_path / "scores.parquet"
     score_file(no_channel.result.model, features, scores, "1")
-    report = audit_scores_file(scores, data, Decision(top_k=50), features=features, with_model=False)
+    report = audit_scores_file(scores, data, Decision(top_k=50), labels=audit_labels(data), features=features)
     assert report.context["labels"].startswith("no observed labels")  # 2024 + 24 months runs past the records
     assert report.observed.settings["labelled"] == 0
     assert report.truth is not None and report.truth.settings["labelled"] == len(frame)

@@ -20,7 +20,7 @@ from fairness.drift import CBPE_ASSUMPTION, DriftSettings
 from fairness.evidently_report import quotas, stratified_sample
 from fairness.groups import ATTRIBUTES, INTERSECTIONS, gating_attributes, intersection_name
 from fairness.monitor import MonitorInputError, load_snapshot, run_monitor, sanitise_metric_name
-from training.dataset import FEATURES
+from features.catalogue import FEATURES
 
 REGIONS = ("Noord", "Oost", "Zuid", "West")
 SETTINGS = DriftSettings()
@@ -411,12 +411,7 @@ def test_a_crash_while_writing_leaves_no_report(tmp_path, monkeypatch, target):
     def boom(*_args, **_kwargs):
         raise RuntimeError("disk gone")
 
-    if target == "render_html":
-        monkeypatch.setattr(monitor, "render_html", boom)
-    else:
-        import fairness.evidently_report
-
-        monkeypatch.setattr(fairness.evidently_report, "write_evidently_report", boom)
+    monkeypatch.setattr(monitor, target, boom)
     ref, cur = snapshot(1_000, 1), snapshot(1_000, 2, shift=0.5)
     with pytest.raises(RuntimeError, match="disk gone"):
         run_monitor(ref, cur, out_dir=tmp_path, evidently=target != "render_html", log_to_mlflow=False)
@@ -464,12 +459,10 @@ def test_a_score_file_alone_takes_its_region_from_the_group_frame(tmp_path):
 
 
 def test_evidently_refusing_the_data_is_a_skipped_check_not_a_lost_report(tmp_path, monkeypatch):
-    import fairness.evidently_report
-
     def refuse(*_args, **_kwargs):
         raise ValueError("An empty column 'x' was provided")
 
-    monkeypatch.setattr(fairness.evidently_report, "write_evidently_report", refuse)
+    monkeypatch.setattr(monitor, "write_evidently_report", refuse)
     result = run_monitor(snapshot(500, 1), snapshot(500, 2), out_dir=tmp_path, evidently=True, log_to_mlflow=False)
     assert "empty column" in result.skipped["evidently"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["monitor.html", "monitor.json"]
@@ -515,7 +508,7 @@ def test_run_monitor_logs_metrics_and_files_to_mlflow(tmp_path, monkeypatch):
     from mlflow.tracking import MlflowClient
     from mlflow.utils.validation import _validate_metric_name
 
-    from tegenkracht import settings
+    from core import settings
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setattr(settings, "MLFLOW_TRACKING_URI", uri)

@@ -4,8 +4,9 @@ A 40,000-company world gives each fold about a dozen confirmed cases: few, as in
 fit, calibrate and compare. Two versions are trained once per session into a base registry: v1 with the default
 settings (its fairness audit passes), v2 a one-split stump that must lose the quality gate, trained on the same
 records without ``sensitive/`` so that it has no fairness audit at all, as for an extract that lacks those
-tables. Every test that changes the registry gets its own copy of that registry's database, so tests never
-depend on each other's order.
+tables. The world and the registry are built once per test run, by whichever pytest-xdist worker needs them first
+(``tests.conftest.build_once``); every test that changes the registry gets its own copy of that registry's
+database, so tests never depend on each other's order or on which worker they run in.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from core import settings
 from synth import WorldConfig, generate_world
-from tegenkracht import settings
+from tests.conftest import build_once
 from training.fit import Hyperparameters
 from training.run import TrainResult, train
 
@@ -39,20 +41,28 @@ class Trained:
 
 
 @pytest.fixture(scope="session")
-def labelled_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("worlds") / "labelled"
-    generate_world(LABELLED, out)
-    return out
+def labelled_world(shared_dir: Path) -> Path:
+    """Generated once per test run, whichever worker asks first (read-only for tests: copy before changing)."""
+    return build_once(shared_dir, "labelled-world", lambda folder: _generate(LABELLED, folder))
+
+
+def _generate(config: WorldConfig, folder: Path) -> Path:
+    generate_world(config, folder / "world")
+    return folder / "world"
 
 
 @pytest.fixture(scope="session")
-def trained(labelled_world: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trained]:
-    var = tmp_path_factory.mktemp("registry")
+def trained(labelled_world: Path, shared_dir: Path) -> Trained:
+    """Trained once per test run and shared by every worker; tests get private copies of its registry."""
+    return build_once(shared_dir, "trained-registry", lambda var: _train_base(labelled_world, var))
+
+
+def _train_base(world: Path, var: Path) -> Trained:
     with pytest.MonkeyPatch.context() as mp:
         _point_at(mp, var, var / "mlflow.db")
-        v1 = train(labelled_world)
-        v2 = train(_without_sensitive(labelled_world, var / "no-sensitive"), hp=STUMP)
-    yield Trained(labelled_world, var, v1, v2)
+        v1 = train(world)
+        v2 = train(_without_sensitive(world, var / "no-sensitive"), hp=STUMP)
+    return Trained(world, var, v1, v2)
 
 
 def _without_sensitive(world: Path, out: Path) -> Path:

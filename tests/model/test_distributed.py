@@ -36,7 +36,7 @@ runner = CliRunner()
 @pytest.fixture(autouse=True, scope="module")
 def plain_tcp() -> Iterator[None]:
     """Local clusters without TLS here: half a minute less per cluster. TLS itself has its own test below."""
-    from tegenkracht import settings
+    from core import settings
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(settings, "DASK_LOCAL_TLS", False)
@@ -44,7 +44,7 @@ def plain_tcp() -> Iterator[None]:
 
 
 def test_a_local_cluster_talks_tls_by_default() -> None:
-    from tegenkracht import settings
+    from core import settings
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(settings, "DASK_LOCAL_TLS", True)

@@ -140,8 +140,9 @@ def test_only_the_audit_reads_the_sensitive_tables(
     monkeypatch.setattr(pq, "read_table", spy)
     features, scores = snapshot
     from fairness.run import Decision, audit_scores_file
+    from training.labels import audit_labels
 
-    audit_scores_file(scores, trained.world, Decision(top_k=20), features=features, with_model=False)
+    audit_scores_file(scores, trained.world, Decision(top_k=20), labels=audit_labels(trained.world), features=features)
     assert readers, "the audit reads the sensitive tables"
     for path, stack in readers:
         assert "fairness/groups.py" in stack, path

@@ -11,14 +11,13 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from features.catalogue import BY_ID
+from features.catalogue import BY_ID, FEATURES
 from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, write_indicators
 from features.validation import validate_records
 from models.reasons import Reason, format_value, reasons, sector_reference
 from models.risk import SHAP_PREFIX, ModelInputError, RiskModel
 from serving.scoring import ScoringError, explain, score_file
 from tegenkracht.cli import app
-from training.dataset import FEATURES
 
 from .conftest import Trained
 

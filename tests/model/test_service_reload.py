@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core import settings
 from serving.champion import Champion
-from tegenkracht import settings
 from training.registry import client
 
 from .conftest import Trained

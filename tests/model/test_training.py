@@ -16,12 +16,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from core import settings
+from features.catalogue import FEATURES
 from features.schemas import is_sensitive_name
 from models.risk import SHAP_PREFIX
-from tegenkracht import settings
 from tegenkracht.cli import app
 from training import registry as reg
-from training.dataset import FEATURES, feature_matrix
+from training.dataset import feature_matrix
 from training.run import train
 
 from .conftest import Trained
@@ -84,6 +85,59 @@ def test_the_registered_pyfunc_answers_with_explanations(registry: Trained) -> N
     assert np.abs(shap - out.score).max() <= 1e-9
     direct = registry.v1.model.predict_frame(rows).reset_index(drop=True)
     pd.testing.assert_frame_equal(out, direct)
+
+
+FRESH_PROCESS = """
+import importlib.abc, json, sys
+from pathlib import Path
+
+ABSENT = {"synth", "tegenkracht", "training", "serving", "fairness"}
+
+class Absent(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ABSENT:
+            raise ModuleNotFoundError(f"{name} is not installed here", name=name)
+        return None
+
+sys.meta_path.insert(0, Absent())
+import mlflow.pyfunc
+import pandas as pd
+
+rows = pd.read_parquet(sys.argv[1])
+out = mlflow.pyfunc.load_model("models:/tegenkracht-risk/1").predict(rows)
+ours = {m.split(".")[0]: str(Path(sys.modules[m].__file__).resolve()) for m in ("core", "features", "models")}
+loaded = sorted({m.split(".")[0] for m in sys.modules} & (ABSENT | set(ours)))
+print(json.dumps({"out": out.to_dict(orient="list"), "from": ours, "loaded": loaded}))
+"""
+
+
+def test_a_registered_model_explains_a_row_where_neither_simulator_nor_cli_exists(
+    registry: Trained, tmp_path: Path
+) -> None:
+    """The model's code paths hold what its pyfunc imports, and nothing else: it loads without synth or the CLI."""
+    rows = pd.read_parquet(reg.run_artifact(reg.resolve("1"), reg.EVALUATION_ARTIFACT)).head(3)[list(FEATURES)]
+    rows.to_parquet(tmp_path / "rows.parquet")
+    env = {**os.environ, "MLFLOW_TRACKING_URI": settings.MLFLOW_TRACKING_URI}
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS, str(tmp_path / "rows.parquet")],
+        cwd=tmp_path,  # not the repository: nothing of ours is importable from the working directory
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    repo = Path(__file__).resolve().parents[2]
+    for package, file in answer["from"].items():  # every package of ours came from the model's code paths
+        assert not Path(file).is_relative_to(repo), f"{package} was imported from the repository: {file}"
+    assert answer["loaded"] == ["core", "features", "models"]
+    out = pd.DataFrame(answer["out"])
+    shap = out[[SHAP_PREFIX + f for f in FEATURES]].sum(axis=1) + out.base_value
+    assert np.abs(shap - out.score).max() <= 1e-9
+    direct = registry.v1.model.predict_frame(rows).reset_index(drop=True)
+    np.testing.assert_allclose(out.score.to_numpy(), direct.score.to_numpy(), rtol=0, atol=1e-12)
 
 
 def test_models_read_the_catalogue_and_nothing_sensitive(registry: Trained) -> None:

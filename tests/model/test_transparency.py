@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from tegenkracht import settings
+from core import settings
 from tegenkracht.cli import app
 from training.promotion import promote
 from training.registry import client, resolve, run_artifact

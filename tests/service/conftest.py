@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, make_url, text
 
 from serving.access import Role, add_user
-from serving.api import create_app
+from serving.api.app import create_app
 from serving.batches import LoadedBatch, load_batch
 from serving.store import Store, open_store
 
@@ -83,9 +83,12 @@ def reports(snapshot: Snapshot, tmp_path_factory: pytest.TempPathFactory) -> Rep
     """The real audit (top 20 per region, no model re-scoring) and the real monitor, with one indicator moved."""
     from fairness.monitor import load_snapshot, run_monitor
     from fairness.run import Decision, audit_scores_file
+    from training.labels import audit_labels
 
     out = tmp_path_factory.mktemp("reports")
-    audit_scores_file(snapshot.scores, snapshot.world, Decision(top_k=20), with_model=False).write(out / "fairness")
+    audit_scores_file(snapshot.scores, snapshot.world, Decision(top_k=20), labels=audit_labels(snapshot.world)).write(
+        out / "fairness"
+    )
     reference, _ = load_snapshot(snapshot.indicators, snapshot.scores)
     current = reference.copy()
     drifted = "director_changes_3y"

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core import settings
+from features.catalogue import FEATURES
 from serving import auditlog
-from tegenkracht import settings
-from training.dataset import FEATURES
 from training.transparency import NAMES
 
 from .conftest import OTHER_REGION, PURPOSE, REGION, Served

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from serving.api import create_app
+from serving.api.app import create_app
 from serving.ui import i18n
 
 from .conftest import PURPOSE, REGION, Reports, Served, free_port, new_store, serve

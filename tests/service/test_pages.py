@@ -578,7 +578,7 @@ def test_signing_in_again_ends_the_browsers_older_session(paged: Served) -> None
 
 
 def test_without_scores_the_pages_say_so(tmp_path: Path, snapshot: Snapshot) -> None:
-    from serving.api import create_app
+    from serving.api.app import create_app
 
     for store in new_store("sqlite", tmp_path):
         key = add_user(store, "Early", Role.ANALYST, [REGION]).api_key

@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import update
 
+from features.catalogue import FEATURES
 from models.risk import Calibrator
 from serving import auditlog
 from serving.api import middleware
 from serving.champion import Serving
 from serving.store import Store
 from serving.store.tables import Batch
-from training.dataset import FEATURES
 
 from .conftest import PURPOSE, REGION, Served, serve
 from .world import Snapshot, quick_model

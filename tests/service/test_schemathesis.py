@@ -13,7 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from serving.api import create_app
+from serving.api.app import create_app
 from serving.store import open_store
 
 from .conftest import Served, serve

@@ -11,13 +11,13 @@ import typer
 from sqlalchemy import update
 from typer.testing import CliRunner
 
+from core import settings
 from serving.access import Role, authenticate
 from serving.batches import current_batch
 from serving.feedback import record
 from serving.signals import company_signal
 from serving.store import open_store
 from serving.store.tables import AuditRecord
-from tegenkracht import settings
 from tegenkracht.cli import app
 
 from .conftest import REGION
@@ -161,18 +161,21 @@ def test_a_failed_load_leaves_the_previous_batch_serving(
 def test_an_oversight_user_in_the_store_may_approve_an_override(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from serving.access import is_oversight_user
     from training import promotion
 
     monkeypatch.setattr(settings, "OVERSIGHT_APPROVERS", frozenset())
-    assert not promotion._oversight_user("Jet")
+    assert not is_oversight_user("Jet")
     runner.invoke(app, ["users", "add", "Jet", "--role", "oversight"])
     runner.invoke(app, ["users", "add", "Kees", "--role", "admin"])
-    assert promotion._oversight_user("Jet") and not promotion._oversight_user("Kees")
-    promotion._check_override("Jet", "the fairness gate failed on a known data error")
+    assert is_oversight_user("Jet") and not is_oversight_user("Kees")
+    promotion._check_override("Jet", "the fairness gate failed on a known data error", is_oversight_user)
     with pytest.raises(promotion.PromotionError, match="oversight role"):
-        promotion._check_override("Kees", "the fairness gate failed on a known data error")
+        promotion._check_override("Kees", "the fairness gate failed on a known data error", is_oversight_user)
+    with pytest.raises(promotion.PromotionError, match="oversight role"):  # training alone knows no store
+        promotion._check_override("Jet", "the fairness gate failed on a known data error", None)
     runner.invoke(app, ["users", "revoke", "Jet"])
-    assert not promotion._oversight_user("Jet")
+    assert not is_oversight_user("Jet")
 
 
 def test_demo_keys_authenticate_are_audited_and_are_reissued_on_a_second_run(store_url: str) -> None:

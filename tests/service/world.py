@@ -13,12 +13,12 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from features.catalogue import FEATURES
 from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, write_indicators
 from features.validation import validate_records
 from models.risk import Calibrator, RiskModel
 from serving.champion import Serving
 from serving.scoring import score_file
-from training.dataset import FEATURES
 from training.transparency import Documents
 from training.transparency import build as build_documents
 from training.transparency.facts import Facts

@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.io import atomic_dir
+from core.text import Lang
+from training.registry import resolve
 from training.transparency import annex_iv, card, register, text
 from training.transparency.deployer import Deployer
-from training.transparency.facts import Facts
+from training.transparency.facts import Facts, gather
 from training.transparency.render import render
-from training.transparency.text import LANGS, Lang
+from training.transparency.text import LANGS
 
 #: Document name → the files it is written as (the name is also the API's path segment).
 NAMES = ("model-card", "algoritmeregister", "technical-documentation")
@@ -109,16 +112,11 @@ def build(facts: Facts, deployer: Deployer | None = None) -> Documents:
 
 def generate(ref: str | int, deployer: Deployer | None = None, model: Any | None = None) -> Documents:
     """Resolve a model reference (version, alias, URI), read its facts and build its documents."""
-    from training.registry import resolve
-    from training.transparency.facts import gather
-
     return build(gather(resolve(str(ref)), model), deployer)
 
 
 def write(documents: Documents, out: Path) -> dict[str, Path]:
     """Write every file into ``out`` at once: a crash leaves the previous set or the new one, never a mix."""
-    from synth._io import atomic_dir
-
     files = documents.files()
     with atomic_dir(out) as tmp:
         for name, body in files.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fairness._io import plain
+from core.io import plain
 from features.catalogue import BY_ID, CATALOGUE_VERSION, SOURCES, catalogue_hash
 from training.evaluation import CAPACITIES
 from training.transparency import catalogue_nl, text

@@ -19,8 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairness._io import plain
+from core.io import plain
+from features.catalogue import FEATURES
 from training.evaluation import calibration_table
+from training.registry import DRIFT_ARTIFACT, EVALUATION_ARTIFACT, client, load, run_artifact
 
 log = logging.getLogger(__name__)
 PER_REGION_ARTIFACT = "evaluation/per_region.csv"
@@ -90,8 +92,6 @@ def gather(version: Any, model: Any | None = None) -> Facts:
     """Read the facts of a registered ``ModelVersion``; ``model`` (loaded already) saves a reload for calibration."""
     import os
 
-    from training.registry import client
-
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # a bar per small file is noise
     c = client()
     try:
@@ -126,7 +126,6 @@ def _iso(millis: int) -> str:
 
 
 def _artifact(version: Any, path: str) -> Path | None:
-    from training.registry import run_artifact
 
     return run_artifact(version, path)
 
@@ -148,8 +147,6 @@ def _calibration(version: Any, model: Any | None) -> list[dict[str, Any]]:
     if path is not None:
         table = pd.read_csv(path)
     else:
-        from training.registry import EVALUATION_ARTIFACT, load
-
         stored = _artifact(version, EVALUATION_ARTIFACT)
         if stored is None:
             return []
@@ -173,9 +170,6 @@ def _drift_baseline(version: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
 
     The features are read off the reference's contribution columns, which the run wrote from the model itself.
     """
-    from training.dataset import FEATURES
-    from training.registry import DRIFT_ARTIFACT
-
     path = _artifact(version, DRIFT_ARTIFACT)
     if path is None:
         return {}, tuple(FEATURES)
@@ -201,8 +195,6 @@ def _drift_baseline(version: Any) -> tuple[dict[str, Any], tuple[str, ...]]:
 
 def history(version: Any, registered_at: str) -> list[Event]:
     """Registration, every promotion decision about the version, its replacement as champion, later evaluations."""
-    from training.registry import client
-
     c = client()
     v = str(version.version)
     events = [Event(registered_at, "registered", str(version.run_id))]

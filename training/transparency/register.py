@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.text import Lang
 from training.transparency import text
 from training.transparency.deployer import STATUS_EN, Deployer
 from training.transparency.facts import Facts
-from training.transparency.text import Bi, Lang, bi, todo
+from training.transparency.text import Bi, bi, todo
 
 STANDARD_VERSION = "1.0"
 CATEGORY = bi("Hoog-risico AI-systeem", "High-risk AI system")

@@ -6,14 +6,13 @@ it can neither break a table nor turn into a link or raw HTML on a page that ren
 
 from __future__ import annotations
 
-import math
 import re
 from functools import cache
 from typing import Any
 
 import jinja2
 
-from training.transparency.text import Lang
+from core.text import Lang, number
 
 #: What can break a table or start emphasis, a link, code or raw HTML; "_" only where it can open or close emphasis.
 MARKDOWN_SPECIALS = re.compile(r"([\\`*\[\]<>|])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
@@ -31,18 +30,8 @@ def md_text(value: Any) -> str:
 
 
 def num(value: Any, lang: Lang, digits: int = 3) -> str:
-    """A figure rounded for reading, in each language's own separators (as on the pages); a dash when there is none.
-
-    The same convention as ``serving.ui.i18n.number``, kept apart so that training never imports the service.
-    """
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return "–"
-    if not math.isfinite(f):
-        return "–"
-    out = f"{f:,.{digits}f}"
-    return out.translate(str.maketrans(",.", ".,")) if lang == "nl" else out
+    """A figure rounded for reading, in each language's own separators (``core.text``, as on the pages)."""
+    return number(value, lang, digits)
 
 
 def pct(value: Any, lang: Lang, digits: int = 1) -> str:
@@ -70,7 +59,7 @@ def _env() -> jinja2.Environment:
 
 def render(template: str, lang: Lang, **context: Any) -> str:
     """One document in one language."""
-    from fairness import report as words
+    from fairness import report as words  # brings matplotlib, which only the fairness words need here
 
     def pick(pair: Any) -> str:
         return str(pair[lang]) if isinstance(pair, dict) else str(pair)

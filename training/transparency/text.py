@@ -7,9 +7,8 @@ It is one table of (Dutch, English) pairs so a test can check that no text exist
 
 from __future__ import annotations
 
-from typing import Literal
+from core.text import Lang
 
-Lang = Literal["nl", "en"]
 LANGS: tuple[Lang, ...] = ("nl", "en")
 Bi = dict[str, str]
 

@@ -20,7 +20,8 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
-from features._context import SECTION_NAMES
+from core import settings
+from core.reference import RIEC_REGIONS, SECTION_NAMES
 from serving import feedback, signals
 from serving.access import Role
 from serving.api.schemas import CaseReference, FeedbackIn, ShortlistIn
@@ -33,8 +34,6 @@ from serving.ui.pages import served_batch
 from serving.ui.present import band, band_floors, indicator_value, sector_name
 from serving.ui.render import render
 from serving.ui.sessions import Session
-from synth._reference import RIEC_REGIONS
-from tegenkracht import settings
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 SHORTLIST_ID = r"^[0-9a-f-]{36}$"

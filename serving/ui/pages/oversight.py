@@ -109,7 +109,7 @@ def _fairness_context(result: AuditResult, lang: Lang) -> dict[str, Any]:
 
 
 def _bar(record: dict[str, Any], metric: str, lang: Lang) -> Bar:
-    from fairness.report import status_symbol, status_word
+    from fairness.report import status_symbol, status_word  # matplotlib: see _fairness_context
 
     status = str(record[f"{metric}_status"])
 

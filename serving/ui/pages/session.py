@@ -15,12 +15,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from core import settings
 from serving.api.state import entry_of, state_of
 from serving.ui.guard import SESSION_COOKIE, PageError, check_csrf, signed_in
 from serving.ui.i18n import COOKIE as LANG_COOKIE
 from serving.ui.render import render
 from serving.ui.sessions import Session, close, open_session, resolve
-from tegenkracht import settings
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 SIGNIN_COOKIE = "tk_signin"

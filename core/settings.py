@@ -1,7 +1,8 @@
 """Settings, read once from ``TEGENKRACHT_*`` environment variables.
 
-Flat module-level constants (after yente): every default is documented here and in
-``docs/settings.md``, so an operator can see the whole configuration surface in one place.
+Flat module-level constants (after yente): every default is documented here and in the README, so an operator can
+see the whole configuration surface in one place. The module sits on the ground floor and imports nothing of the
+project, so every layer may read it without importing upward.
 """
 
 from __future__ import annotations
@@ -66,19 +67,6 @@ DEMO_SEED: int = int(_env("DEMO_SEED", "20261128"))
 # The deploying organisation's own facts for the transparency documents (`tegenkracht model-card`): name, contact,
 # legal basis, DPIA and IAMA. Without this YAML file those fields are written as marked placeholders.
 DEPLOYER_FILE: Path | None = Path(_env("DEPLOYER_FILE", "")).resolve() if _env("DEPLOYER_FILE", "") else None
-
-
-def disable_telemetry() -> None:
-    """Switch off third-party telemetry before MLflow or Evidently are imported.
-
-    Both libraries read these variables lazily, so setting them at package import is enough.
-    ``setdefault`` leaves an operator's explicit choice alone.
-    """
-    if TELEMETRY:
-        return
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    os.environ.setdefault("DO_NOT_TRACK", "true")  # honoured by Evidently and by MLflow
-    os.environ.setdefault("EVIDENTLY_DISABLE_TELEMETRY", "1")
 
 
 # --- The service (`tegenkracht serve`) -----------------------------------------------------------------------------

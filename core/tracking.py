@@ -11,7 +11,7 @@ import os
 from contextlib import suppress
 from typing import Any
 
-from tegenkracht import settings
+from core import settings
 
 
 def start_run(experiment: str, run_name: str) -> Any:
