@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from core.io import atomic_dir
+from core.io import atomic_dir, atomic_file
 from features import partitioned
 from models.risk import RiskModel
-from serving.scoring import ScoreRun, ScoringError, _temporary, check_input, footer, reference_file, write_reference
+from serving.scoring import ScoreRun, ScoringError, check_input, footer, reference_file, write_reference
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -84,10 +84,10 @@ def score_dask(
     if not pieces:
         raise ScoringError(f"{features} holds no rows")
     ref_path = reference_file(out)
-    tmp_ref = _temporary(ref_path)
     rows = 0
     try:
-        with atomic_dir(out) as tmp:
+        # the folder of scores is swapped in first and the reference last, as on one machine
+        with atomic_file(ref_path) as tmp_ref, atomic_dir(out) as tmp:
             shared = client.scatter(model, broadcast=True)
             futures = [
                 client.submit(score_piece, piece, i, shared, str(tmp), footer_, model_version, pure=False)
@@ -102,10 +102,7 @@ def score_dask(
                 wait(futures)  # no task may still be writing into the folder about to be removed
                 raise
             write_reference(features, model, footer_, tmp_ref)
-        tmp_ref.replace(ref_path)  # after the scores, as on one machine
     except (OSError, pa.ArrowException) as exc:
         raise ScoringError(f"scoring {features} into {out} failed: {exc}") from exc
-    finally:
-        tmp_ref.unlink(missing_ok=True)
     log.info("scored %d companies with model version %s into %s (%d parts)", rows, model_version, out, len(pieces))
     return ScoreRun(out, ref_path, rows, model_version, meta.get("catalogue_hash", ""))

@@ -9,8 +9,6 @@ each indicator per SBI section) that reason codes quote, so the service renders 
 from __future__ import annotations
 
 import logging
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from core.io import atomic_file
 from features import partitioned
 from features.pipeline import read_metadata
 from models.reasons import reasons, sector_reference
@@ -62,35 +61,31 @@ def score_file(
     meta = check_input(model, features, out)
     footer_ = footer(meta, model_version)
     ref_path = reference_file(out)
-    tmp, tmp_ref = _temporary(out), _temporary(ref_path)
     rows = 0
-    writer: pq.ParquetWriter | None = None
     try:
-        for batch in _batches(features, chunk_rows, ["company_id", *model.features]):
-            frame = batch.to_pandas()
-            scored = model.predict_frame(frame)
-            scored.insert(0, "company_id", frame["company_id"].to_numpy())
-            scored["model_version"] = model_version
-            table = pa.Table.from_pandas(scored, preserve_index=False)
+        # the scores are renamed first and the reference last: a reference never describes scores that are not there
+        with atomic_file(ref_path) as tmp_ref, atomic_file(out) as tmp:
+            writer: pq.ParquetWriter | None = None
+            try:
+                for batch in _batches(features, chunk_rows, ["company_id", *model.features]):
+                    frame = batch.to_pandas()
+                    scored = model.predict_frame(frame)
+                    scored.insert(0, "company_id", frame["company_id"].to_numpy())
+                    scored["model_version"] = model_version
+                    table = pa.Table.from_pandas(scored, preserve_index=False)
+                    if writer is None:
+                        writer = pq.ParquetWriter(tmp, table.schema.with_metadata(footer_), compression="zstd")
+                    writer.write_table(table)
+                    rows += len(frame)
+                    step(f"{rows:,} rows")
+            finally:
+                if writer is not None:
+                    writer.close()
             if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema.with_metadata(footer_), compression="zstd")
-            writer.write_table(table)
-            rows += len(frame)
-            step(f"{rows:,} rows")
-        if writer is None:
-            raise ScoringError(f"{features} holds no rows")
-        writer.close()
-        writer = None
-        write_reference(features, model, footer_, tmp_ref)
-        tmp.replace(out)  # the scores first: a reference never describes scores that are not there
-        tmp_ref.replace(ref_path)
+                raise ScoringError(f"{features} holds no rows")
+            write_reference(features, model, footer_, tmp_ref)
     except (OSError, pa.ArrowException) as exc:
         raise ScoringError(f"scoring {features} into {out} failed: {exc}") from exc
-    finally:
-        if writer is not None:
-            writer.close()
-        tmp.unlink(missing_ok=True)
-        tmp_ref.unlink(missing_ok=True)
     log.info("scored %d companies with model version %s into %s", rows, model_version, out)
     return ScoreRun(out, ref_path, rows, model_version, meta.get("catalogue_hash", ""))
 
@@ -106,11 +101,6 @@ def footer(meta: dict[str, str], model_version: str) -> dict[bytes, bytes]:
         **{f"tegenkracht.{k}".encode(): v.encode() for k, v in meta.items()},
         b"tegenkracht.model_version": model_version.encode(),
     }
-
-
-def _temporary(path: Path) -> Path:
-    """A hidden name beside ``path``, unique to this process, so two runs never share a temporary file."""
-    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
 
 
 def check_input(model: RiskModel, features: Path, out: Path, folder_out: bool = False) -> dict[str, str]:

@@ -2,6 +2,10 @@
 
 Data goes to stdout (``--json`` for machines), logs and progress to stderr, and failures exit non-zero:
 0 success, 1 the job ran but found problems (such as quarantined rows), 2 bad input or usage.
+
+Imports of the product and of heavy libraries sit inside the verbs, each verb loading only what it needs: start-up
+time, so that ``tegenkracht --help`` and a quick verb answer in well under a second. ``tests/code/test_layers.py``
+still reads them, so none of them can hide an upward import or a cycle.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 Both are thin: parse and check options, call one function in ``fairness/``, print a summary, exit 1 when the audit
 fails or a monitor alert fires (so a scheduler can act on it), 2 on bad input. The MLproject entry points call
 these verbs.
+
+Imports of the product and of heavy libraries sit inside the verbs, each verb loading only what it needs: start-up
+time, so that ``tegenkracht --help`` and a quick verb answer in well under a second. ``tests/code/test_layers.py``
+still reads them, so none of them can hide an upward import or a cycle.
 """
 
 from __future__ import annotations

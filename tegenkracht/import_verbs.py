@@ -3,6 +3,10 @@
 Both write a folder the rest of the pipeline reads unchanged, then validate it exactly as ``tegenkracht validate``
 does. Exit 0 when everything was imported and valid, 1 when lines or rows were reported or quarantined (the rest
 is imported), 2 when the input cannot be imported at all.
+
+Imports of the product and of heavy libraries sit inside the verbs, each verb loading only what it needs: start-up
+time, so that ``tegenkracht --help`` and a quick verb answer in well under a second. ``tests/code/test_layers.py``
+still reads them, so none of them can hide an upward import or a cycle.
 """
 
 from __future__ import annotations

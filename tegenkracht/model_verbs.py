@@ -2,6 +2,10 @@
 
 Each verb parses and checks its options, then calls one function in ``training/``; the MLproject entry points call
 these verbs, so there is a single code path. Refusals and bad input are exit codes, never tracebacks.
+
+Imports of the product and of heavy libraries sit inside the verbs, each verb loading only what it needs: start-up
+time, so that ``tegenkracht --help`` and a quick verb answer in well under a second. ``tests/code/test_layers.py``
+still reads them, so none of them can hide an upward import or a cycle.
 """
 
 from __future__ import annotations

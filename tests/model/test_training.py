@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import traceback
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -23,9 +27,9 @@ from models.risk import SHAP_PREFIX
 from tegenkracht.cli import app
 from training import registry as reg
 from training.dataset import feature_matrix
-from training.run import train
+from training.run import TrainResult, train
 
-from .conftest import Trained
+from .conftest import Trained, _point_at
 
 pytestmark = pytest.mark.slow
 
@@ -68,8 +72,36 @@ def test_the_model_beats_the_checklist_against_ground_truth(registry: Trained) -
     assert 0 < r["model.truth"]["oracle_ratio_at_100"] < 1
 
 
-def test_same_data_and_seed_give_the_same_model(registry: Trained) -> None:
-    again = train(registry.world, register=False)
+@dataclass
+class Retrained:
+    """Another run on v1's records and seed, from an empty indicator cache, with every Parquet read it made."""
+
+    result: TrainResult
+    reads: list[tuple[str, list[str]]]
+
+
+@pytest.fixture(scope="module")
+def retrained(trained: Trained, tmp_path_factory: pytest.TempPathFactory) -> Retrained:
+    """One run that two tests read: it must give v1's model, and only its fairness audit may read sensitive/."""
+    tmp = tmp_path_factory.mktemp("retrained")
+    shutil.copy(trained.var / "mlflow.db", tmp / "mlflow.db")
+    reads: list[tuple[str, list[str]]] = []
+    original = pq.read_table
+
+    def spy(source: object, *args: object, **kwargs: object) -> object:
+        reads.append((str(source), [f.filename for f in traceback.extract_stack()]))
+        return original(source, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        _point_at(mp, trained.var, tmp / "mlflow.db")
+        mp.setattr(pq, "read_table", spy)
+        mp.setattr(settings, "VAR_DIR", tmp)  # an empty indicator cache: records are read and validated
+        result = train(trained.world, register=False)
+    return Retrained(result, reads)
+
+
+def test_same_data_and_seed_give_the_same_model(registry: Trained, retrained: Retrained) -> None:
+    again = retrained.result  # from an empty cache, so freshly computed indicators give it too
     assert again.model.booster.model_to_string() == registry.v1.model.booster.model_to_string()
     assert again.results == registry.v1.results
 
@@ -148,23 +180,8 @@ def test_models_read_the_catalogue_and_nothing_sensitive(registry: Trained) -> N
     assert list(feature_matrix(frame).columns) == list(FEATURES)
 
 
-def test_training_reads_the_sensitive_tables_only_for_its_fairness_audit(
-    registry: Trained, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    import traceback
-
-    import pyarrow.parquet as pq
-
-    reads: list[tuple[str, list[str]]] = []
-    original = pq.read_table
-
-    def spy(source: object, *args: object, **kwargs: object) -> object:
-        reads.append((str(source), [f.filename for f in traceback.extract_stack()]))
-        return original(source, *args, **kwargs)
-
-    monkeypatch.setattr(pq, "read_table", spy)
-    monkeypatch.setattr(settings, "VAR_DIR", tmp_path)  # an empty indicator cache: records are read and validated
-    train(registry.world, register=False)
+def test_training_reads_the_sensitive_tables_only_for_its_fairness_audit(retrained: Retrained) -> None:
+    reads = retrained.reads
     assert [p for p, _ in reads if "officers" in p], "the records were read"
     sensitive = [(p, stack) for p, stack in reads if "sensitive" in Path(p).parts]
     assert sensitive, "the test fold's fairness audit reads them"
