@@ -7,17 +7,14 @@ value is shown as a dash, never as 0.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import Request
 
-from core.text import Lang, number, percent
+from core.text import LANGS, Lang, Pair, Words, number, percent, pick
 
-__all__ = ["Lang", "number", "percent"]
-LANGS: tuple[Lang, ...] = ("nl", "en")
+__all__ = ["LANGS", "Lang", "number", "percent", "pick", "t"]
 COOKIE = "tk_lang"
 
-TEXT: dict[str, tuple[str, str]] = {
+TEXT: dict[str, Pair] = {
     # Frame
     "app": ("Tegenkracht", "Tegenkracht"),
     "tagline": ("Risicosignalen tegen ondermijning", "Risk signals against organised crime"),
@@ -448,16 +445,8 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 
-def t(key: str, lang: Lang, **values: Any) -> str:
-    """One text in one language, with its blanks filled."""
-    nl, en = TEXT[key]
-    text = nl if lang == "nl" else en
-    return text.format(**values) if values else text
-
-
-def pick(pair: tuple[str, str], lang: Lang) -> str:
-    """The half of a (Dutch, English) pair for ``lang``."""
-    return pair[0] if lang == "nl" else pair[1]
+#: One text in one language, with its blanks filled: ``t("sign_out", "en")``.
+t = Words(TEXT)
 
 
 def lang_of(request: Request) -> Lang:

@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from core.io import atomic_dir
-from core.text import Lang
+from core.text import LANGS, Lang
 from training.registry import resolve
 from training.transparency import annex_iv, card, register, text
 from training.transparency.deployer import Deployer
 from training.transparency.facts import Facts, gather
 from training.transparency.render import render
-from training.transparency.text import LANGS
 
 #: Document name → the files it is written as (the name is also the API's path segment).
 NAMES = ("model-card", "algoritmeregister", "technical-documentation")

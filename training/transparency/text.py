@@ -7,9 +7,8 @@ It is one table of (Dutch, English) pairs so a test can check that no text exist
 
 from __future__ import annotations
 
-from core.text import Lang
+from core.text import LANGS
 
-LANGS: tuple[Lang, ...] = ("nl", "en")
 Bi = dict[str, str]
 
 #: Every placeholder starts with one of these; tests and ``to_complete`` lists find them by it.
