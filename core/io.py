@@ -109,26 +109,40 @@ def atomic_dir(target: Path) -> Iterator[Path]:
 
 
 @contextmanager
-def atomic_file(target: Path, mode: int = 0o644) -> Iterator[Path]:
-    """Yield a temporary path next to ``target`` to write to; when the block succeeds it replaces ``target``.
+def atomic_files(folder: Path, names: list[str], mode: int = 0o644) -> Iterator[dict[str, Path]]:
+    """Temporary paths in ``folder`` for files that belong together; when the block succeeds, they are renamed.
 
-    ``mode`` is set before the rename (``mkstemp`` makes files private; most outputs here are meant to be read).
+    Only the names still in ``names`` when the block ends are renamed, in that order, so a writer can drop an
+    optional file it could not make, and put last the one that marks the set complete (a reader that finds it finds
+    the others). When the block raises, nothing in ``folder`` changes and every temporary file is removed. ``mode``
+    is set before the rename (``mkstemp`` makes files private; most outputs here are meant to be read).
     """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(name)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp: dict[str, Path] = {}
     try:
+        for name in names:
+            fd, staged = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+            os.close(fd)
+            tmp[name] = Path(staged)
         yield tmp
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(target.parent)
+        for name in names:
+            with open(tmp[name], "rb") as handle:
+                os.fsync(handle.fileno())
+            os.chmod(tmp[name], mode)
+        for name in names:
+            os.replace(tmp[name], folder / name)
+        fsync_dir(folder)
+    finally:
+        for leftover in tmp.values():
+            leftover.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_file(target: Path, mode: int = 0o644) -> Iterator[Path]:
+    """Yield a temporary path next to ``target`` to write to; when the block succeeds it replaces ``target``."""
+    target = Path(target)
+    with atomic_files(target.parent, [target.name], mode) as tmp:
+        yield tmp[target.name]
 
 
 def write_text_atomic(path: Path, text: str, mode: int = 0o644) -> Path:

@@ -8,42 +8,35 @@ The report files (``monitor.json``, ``monitor.html`` and optionally ``evidently.
 temporary names in ``out_dir`` first and renamed only when every one is complete, ``monitor.json`` last: a crash
 leaves no half-written report, and an earlier report stays as it was. No row-level data is logged or written,
 only aggregates and group names.
+
+What ``monitor.html`` shows (its plots, and the page from ``templates/monitor.html.j2``) is ``fairness.monitor_page``;
+the files are staged and renamed by ``core.io.atomic_files``.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import html
-import io
 import json
 import logging
 import math
-import os
 import string
-import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from core import settings as app_settings
 from core import tracking
-from core.io import plain
+from core.io import atomic_files, plain
 from fairness.drift import (
     ACT,
-    CBPE_ASSUMPTION,
     INDICATOR_COLUMNS,
     SHAP_PREFIX,
     WATCH,
     Alert,
     DriftSettings,
-    as_float,
     composition_alerts,
     composition_drift,
     explanation_alerts,
@@ -60,6 +53,7 @@ from fairness.drift import (
 )
 from fairness.evidently_report import write_evidently_report
 from fairness.groups import gating_attributes
+from fairness.monitor_page import plots, render_html
 from features import partitioned
 from features.catalogue import FEATURES
 from features.pipeline import read_metadata
@@ -502,7 +496,7 @@ def write_report(
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     names = [*([EVIDENTLY_NAME] if evidently else []), HTML_NAME, JSON_NAME]
-    with _staged(out_dir, names) as tmp:
+    with atomic_files(out_dir, names) as tmp:  # monitor.json last: it names the other files
         if evidently and not _evidently(result, reference, current, tmp[EVIDENTLY_NAME], sample_rows):
             names.remove(EVIDENTLY_NAME)
         result.files = {n: str(out_dir / n) for n in names}
@@ -521,23 +515,6 @@ def _evidently(
         result.skipped["evidently"] = f"Evidently refused the data: {exc}"
         return False
     return True
-
-
-@contextlib.contextmanager
-def _staged(out_dir: Path, names: list[str]) -> Iterator[dict[str, Path]]:
-    """Temporary paths in ``out_dir``; when the block succeeds, those still in ``names`` are renamed, in order.
-
-    The temporary files are removed whatever happens, so a failure leaves ``out_dir`` as it was.
-    """
-    tag = f"{os.getpid()}.{uuid.uuid4().hex[:8]}"
-    tmp = {n: out_dir / f".{n}.{tag}.tmp" for n in names}
-    try:
-        yield tmp
-        for n in names:
-            os.replace(tmp[n], out_dir / n)
-    finally:
-        for path in tmp.values():
-            path.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------------------------------- MLflow
@@ -609,270 +586,3 @@ def log_run(result: MonitorResult, out_dir: Path, run_name: str) -> str:
         for name in result.files:
             mlflow.log_artifact(str(out_dir / name), artifact_path=ARTIFACT_DIR)
         return str(run.info.run_id)
-
-
-# --------------------------------------------------------------------------------------------------- plots
-
-STATUS_COLOURS = {
-    "act": "#c0392b",
-    "watch": "#e6a700",
-    "stable": "#2e8b57",
-    "fair": "#2e8b57",
-    "reference": "#4a78a8",
-    "insufficient data": "#9e9e9e",
-}
-
-
-def _png(fig: Figure) -> str:
-    """The figure as a base64 PNG, rendered with Agg so no display or global pyplot state is needed."""
-    FigureCanvasAgg(fig)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def psi_plot(indicators: pd.DataFrame, cfg: DriftSettings) -> str:
-    """PSI per indicator, coloured by status, with the watch and act thresholds drawn in.
-
-    Bars are cut at twice the act threshold and labelled with their value: one indicator that appeared from
-    nothing (PSI near 20) would otherwise flatten every other bar to nothing.
-    """
-    table = indicators.sort_values("psi", na_position="first")
-    cap = 2 * cfg.psi_act
-    psi = table["psi"].fillna(0.0).to_numpy()
-    fig = Figure(figsize=(7, 0.22 * len(table) + 1.3))
-    ax = fig.subplots()
-    colours = [STATUS_COLOURS.get(s, "#9e9e9e") for s in table["status"]]
-    ax.barh(table["indicator"], np.minimum(psi, cap), color=colours)
-    for y, value in enumerate(psi):
-        if value > cap:
-            ax.annotate(f"{value:.2f} →", (cap, y), ha="right", va="center", fontsize=7, color="white")
-    ax.axvline(cfg.psi_watch, color=STATUS_COLOURS["watch"], linestyle="--", label=f"watch {cfg.psi_watch}")
-    ax.axvline(cfg.psi_act, color=STATUS_COLOURS["act"], linestyle="--", label=f"act {cfg.psi_act}")
-    ax.set(xlabel="PSI (reference deciles)", title="Indicator drift / Verschuiving per indicator", xlim=(0, cap))
-    ax.tick_params(axis="y", labelsize=7)
-    ax.legend(fontsize=8, loc="lower right")
-    return _png(fig)
-
-
-def score_plot(reference: np.ndarray, current: np.ndarray) -> str:
-    """Density of the raw score then and now, on shared bins spanning the bulk of both."""
-    ref, cur = reference[~np.isnan(reference)], current[~np.isnan(current)]
-    thin = np.concatenate([ref[:: max(1, len(ref) // 100_000)], cur[:: max(1, len(cur) // 100_000)]])
-    lo, hi = (float(q) for q in np.quantile(thin, [0.001, 0.999])) if len(thin) else (0.0, 1.0)
-    bins = np.linspace(lo, hi if hi > lo else lo + 1.0, 60).tolist()
-    fig = Figure(figsize=(7, 3.6))
-    ax = fig.subplots()
-    ax.hist(ref, bins=bins, density=True, histtype="step", linewidth=1.5, label=f"reference (n={len(ref):,})")
-    ax.hist(cur, bins=bins, density=True, histtype="step", linewidth=1.5, label=f"current (n={len(cur):,})")
-    ax.set(xlabel="raw score (log-odds)", ylabel="density", title="Score distribution / Scoreverdeling")
-    ax.legend(fontsize=8)
-    return _png(fig)
-
-
-def explanation_plot(table: pd.DataFrame, top: int = 15) -> str:
-    """Share of mean |SHAP| per indicator then and now, for the indicators that carry most of it."""
-    sub = table.assign(peak=table[["share_ref", "share_cur"]].max(axis=1)).nlargest(top, "peak")[::-1]
-    y = np.arange(len(sub))
-    fig = Figure(figsize=(7, 0.3 * len(sub) + 1.3))
-    ax = fig.subplots()
-    ax.barh(y - 0.2, sub["share_ref"], height=0.4, label="reference")
-    ax.barh(y + 0.2, sub["share_cur"], height=0.4, label="current")
-    ax.set_yticks(y, sub["indicator"], fontsize=7)
-    ax.set(xlabel="share of total mean |SHAP|", title="What the scores rest on / Waar de scores op steunen")
-    ax.legend(fontsize=8)
-    return _png(fig)
-
-
-def composition_plot(table: pd.DataFrame, cfg: DriftSettings) -> str:
-    """Selection-rate disparity of every group then and now against the fairness band, current coloured by status.
-
-    Grey current markers are groups too small to judge: their position is shown but says little.
-    """
-    sub = table[table["status"] != "reference"].dropna(subset=["disparity_ref", "disparity_cur"], how="all")
-    labels = (sub["attribute"] + "=" + sub["group"].astype(str)).to_list()
-    y = np.arange(len(sub))
-    fig = Figure(figsize=(7.5, 0.25 * len(sub) + 1.5))
-    ax = fig.subplots()
-    ax.axvspan(cfg.disparity_low, cfg.disparity_high, color="#2e8b57", alpha=0.12, label="fair band")
-    ax.scatter(sub["disparity_ref"], y, marker="o", facecolors="none", edgecolors="#333333", label="reference")
-    colours = [STATUS_COLOURS.get(s, "#9e9e9e") for s in sub["status"]]
-    ax.scatter(sub["disparity_cur"], y, marker="D", c=colours, label="current (colour = status)", zorder=3)
-    ax.set_yticks(y, labels, fontsize=6)
-    ax.set(xlabel="selection-rate disparity vs reference group", title="Shortlist by group / Shortlist per groep")
-    ax.legend(fontsize=8)
-    return _png(fig)
-
-
-def plots(result: MonitorResult, reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, str]:
-    """Every picture the page shows, as base64 PNG, for the checks that ran."""
-    cfg = DriftSettings(**{k: v for k, v in result.settings.items() if k in DriftSettings.__dataclass_fields__})
-    out: dict[str, str] = {}
-    if not result.indicators.empty:
-        out["indicators"] = psi_plot(result.indicators, cfg)
-    if result.score is not None:
-        out["score"] = score_plot(as_float(reference["score"]), as_float(current["score"]))
-    if result.explanations is not None:
-        out["explanations"] = explanation_plot(result.explanations)
-    if result.composition is not None and not result.composition.empty:
-        out["composition"] = composition_plot(result.composition, cfg)
-    return out
-
-
-# --------------------------------------------------------------------------------------------------- HTML
-
-STATUS_TEXT = {
-    "act": "act / ingrijpen",
-    "watch": "watch / in de gaten houden",
-    "stable": "stable / stabiel",
-    "fair": "fair / eerlijk",
-    "reference": "reference / referentie",
-    "insufficient data": "insufficient data / te weinig gegevens",
-}
-CSS = """
-body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:.85em}
-th,td{border:1px solid #ccc;padding:.25em .5em;text-align:right}
-th{background:#f0f0f0}
-td.text{text-align:left}
-.s-act{background:#f8d7da;color:#721c24;font-weight:bold}
-.s-watch{background:#fff3cd;color:#856404}
-.s-stable,.s-fair{background:#d4edda;color:#155724}
-.s-reference{background:#d6e4f0;color:#1b3a57}
-.s-insufficient-data{background:#e2e3e5;color:#383d41}
-.verdict{padding:.8em;border-radius:4px;font-size:1.1em}
-.note{color:#555;font-size:.9em}
-img{max-width:100%}
-"""
-PSI_TEXT = (
-    "<p class='note'><b>PSI</b> (population stability index) compares each indicator's distribution over the "
-    "reference deciles (missing values are a bin of their own): below 0.1 stable, 0.1–0.25 watch, 0.25 and above "
-    "act. KS is the largest gap between the two cumulative distributions. Evidently's own PSI bins differently "
-    "and is not comparable.<br><i>PSI vergelijkt de verdeling van elke indicator over de decielen van de "
-    "referentie (ontbrekende waarden vormen een eigen klasse): onder 0,1 stabiel, 0,1–0,25 in de gaten houden, "
-    "vanaf 0,25 ingrijpen.</i></p>"
-)
-COMPOSITION_TEXT = (
-    "<p class='note'>The shortlist is the top k companies per RIEC region. A group's <b>disparity</b> is its "
-    "selection rate divided by that of the reference group (the largest in the reference snapshot); within "
-    "0.8–1.25 counts as fair. A group is judged only with at least the minimum size and enough expected or observed "
-    "selections; the figures are point estimates, so a small shortlist moves them by chance.<br><i>De shortlist is "
-    "de top k bedrijven per RIEC-regio. De <b>dispariteit</b> van een groep is haar selectiekans gedeeld door die "
-    "van de referentiegroep; tussen 0,8 en 1,25 geldt als eerlijk.</i></p>"
-)
-CBPE_TEXT_NL = (
-    "De schatting neemt aan dat het model op de huidige gegevens gekalibreerd blijft: de relatie tussen "
-    "indicatoren en uitkomst is niet veranderd (geen concept drift), alleen de populatie verschoof."
-)
-
-
-def _status_cell(status: Any) -> str:
-    s = str(status)
-    return f"<td class='text s-{s.replace(' ', '-')}'>{html.escape(STATUS_TEXT.get(s, s))}</td>"
-
-
-def _number(value: Any) -> str:
-    return f"{float(value):.4g}" if _finite(value) else "–"
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float | np.floating):
-        return f"<td>{_number(value)}</td>"
-    if isinstance(value, int | np.integer):
-        return f"<td>{int(value):,}</td>"
-    return f"<td class='text'>{html.escape(str(value))}</td>"
-
-
-def html_table(frame: pd.DataFrame) -> str:
-    """A plain table; any column named like ``status`` is coloured and spelled out in both languages."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    rows = []
-    for record in frame.to_dict(orient="records"):
-        cells = [_status_cell(v) if str(k).startswith("status") else _cell(v) for k, v in record.items()]
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
-
-
-def _img(plots_: Mapping[str, str], key: str) -> str:
-    return f"<img alt='{key}' src='data:image/png;base64,{plots_[key]}'>" if key in plots_ else ""
-
-
-def _summary(result: MonitorResult) -> str:
-    acts = sum(a.level == ACT for a in result.alerts)
-    if result.alert:
-        verdict = (
-            f"<div class='verdict s-act'>ACT / INGRIJPEN: {acts} alert(s) need a person before the scores are used."
-            "</div>"
-        )
-    else:
-        verdict = "<div class='verdict s-stable'>No act alerts / Geen signalen om in te grijpen.</div>"
-    items = "".join(
-        f"<li class='s-{a.level}'>{html.escape(STATUS_TEXT[a.level])} — {html.escape(a.message)}</li>"
-        for a in sorted(result.alerts, key=lambda a: a.level != ACT)
-    )
-    skipped = "".join(f"<li>{html.escape(k)}: {html.escape(v)}</li>" for k, v in result.skipped.items())
-    return (
-        f"<h2>Summary / Samenvatting</h2>{verdict}<ul>{items or '<li>no alerts / geen signalen</li>'}</ul>"
-        f"<h3>Skipped checks / Overgeslagen controles</h3><ul>{skipped or '<li>none / geen</li>'}</ul>"
-    )
-
-
-def _meta(result: MonitorResult) -> str:
-    rows = "".join(
-        f"<tr><td class='text'>{html.escape(side)}</td><td class='text'>"
-        f"{html.escape(', '.join(f'{k}={v}' for k, v in meta.items()))}</td></tr>"
-        for side, meta in result.metadata.items()
-    )
-    return f"<table><tr><th>snapshot</th><th>metadata</th></tr>{rows}</table>"
-
-
-def _performance_section(performance: Mapping[str, Any]) -> str:
-    table = pd.DataFrame({"reference": performance["reference"], "current": performance["current"]})
-    change = performance["relative_precision_change"]
-    return (
-        html_table(table.rename_axis("figure").reset_index())
-        + "<p>relative change of expected precision / relatieve verandering van de verwachte precisie: "
-        + f"{_number(change)}</p><table><tr>{_status_cell(performance['status'])}</tr></table>"
-        + f"<p class='note'><b>Assumption.</b> {html.escape(str(performance['assumption']))}<br>"
-        + f"<i>Aanname. {html.escape(CBPE_TEXT_NL)}</i></p>"
-    )
-
-
-def render_html(result: MonitorResult, plots_: Mapping[str, str]) -> str:
-    """The self-contained report page: alerts first, then one section per check, plots embedded."""
-    parts = [
-        "<!DOCTYPE html><html lang='nl'><head><meta charset='utf-8'>",
-        f"<title>Tegenkracht drift monitor</title><style>{CSS}</style></head><body>",
-        "<h1>Drift monitor / Driftmonitor</h1>",
-        _meta(result),
-        _summary(result),
-        "<h2>Indicators / Indicatoren</h2>",
-        PSI_TEXT,
-        _img(plots_, "indicators"),
-        html_table(result.indicators) if not result.indicators.empty else "<p>skipped / overgeslagen</p>",
-        "<h2>Score drift / Verschuiving van de score</h2>",
-    ]
-    if result.score is not None:
-        parts += [_img(plots_, "score"), html_table(pd.DataFrame([result.score]))]
-    else:
-        parts.append("<p>skipped / overgeslagen</p>")
-    parts.append("<h2>Explanation drift / Verschuiving in de uitleg</h2>")
-    if result.explanations is not None:
-        parts += [_img(plots_, "explanations"), html_table(result.explanations)]
-    else:
-        parts.append("<p>skipped / overgeslagen</p>")
-    parts.append("<h2>Shortlist composition by group / Samenstelling van de shortlist per groep</h2>")
-    if result.composition is not None:
-        parts += [COMPOSITION_TEXT, _img(plots_, "composition"), html_table(result.composition)]
-    else:
-        parts.append("<p>skipped / overgeslagen</p>")
-    parts.append("<h2>Estimated performance without labels / Geschatte prestaties zonder labels (CBPE)</h2>")
-    parts.append(
-        _performance_section(result.performance)
-        if result.performance is not None
-        else f"<p>skipped / overgeslagen</p><p class='note'>{html.escape(CBPE_ASSUMPTION)}</p>"
-    )
-    settings = pd.DataFrame({"setting": list(result.settings), "value": [str(v) for v in result.settings.values()]})
-    parts += ["<h2>Settings / Instellingen</h2>", html_table(settings), "</body></html>"]
-    return "".join(parts)

@@ -1,33 +1,32 @@
 """Shared fixtures.
 
 Fixture strategy (after yente): use the smallest world that shows the behaviour. Most tests share one
-3,000-company world written once per session; statistical properties (prevalence, label bias, group base
-rates, difficulty) need larger worlds and build their own, once per module. Worlds are deterministic, so
-every statistical assertion here is a fixed computation, not a flaky sample.
+3,000-company world; training, promotion and the oversight verbs share one 40,000-company world and one registry
+trained on it; statistical properties (prevalence, label bias, group base rates, difficulty, the known causes of
+unfairness) need worlds of their own and build them once per module. Worlds are deterministic, so every
+statistical assertion here is a fixed computation, not a flaky sample.
+
+The shared worlds and the registry are built once per test run, not once per pytest-xdist worker
+(``tests.shared.build_once``), and the first worker builds the registry before its first test so that the other
+never sits waiting for it.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
-import shutil
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar, cast
 
 import pyarrow.parquet as pq
 import pytest
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 os.environ.setdefault("TEGENKRACHT_PROGRESS", "0")
 
 from core.telemetry import disable_telemetry
-from synth import WorldConfig, generate_world
+from tests.shared import LABELLED, SMALL, Trained, build_once, generate, train_base
 
 disable_telemetry()  # the test run is a process of ours too: its MLflow and Evidently phone nobody
-
-SMALL = WorldConfig(n_companies=3_000, seed=7)
-T = TypeVar("T")
 
 
 @pytest.fixture
@@ -45,17 +44,6 @@ def parquet_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def small_world(shared_dir: Path) -> Path:
-    """A 3,000-company world on disk, generated once per run (read-only for tests: copy before corrupting)."""
-    return build_once(shared_dir, "small-world", _small)
-
-
-def _small(folder: Path) -> Path:
-    generate_world(SMALL, folder / "small")
-    return folder / "small"
-
-
-@pytest.fixture(scope="session")
 def shared_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     """A folder every pytest-xdist worker of this run sees: expensive fixtures are built in it once, not per worker.
 
@@ -67,27 +55,41 @@ def shared_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path
     return folder
 
 
-def build_once(shared: Path, name: str, build: Callable[[Path], T]) -> T:
-    """Run ``build(folder)`` once per test run under a file lock; every other worker waits and gets its result.
+@pytest.fixture(scope="session")
+def small_world(shared_dir: Path) -> Path:
+    """A 3,000-company world on disk, generated once per run (read-only for tests: copy before corrupting)."""
+    return build_once(shared_dir, "small-world", lambda folder: generate(SMALL, folder))
 
-    The result is pickled beside what the builder wrote, so a fixture such as a trained registry (files plus the
-    Python objects describing them) is shared whole. A builder that raises leaves nothing behind, so the next worker
-    tries again and fails the same way, in its own tests.
+
+@pytest.fixture(scope="session")
+def labelled_world(shared_dir: Path) -> Path:
+    """The 40,000-company world, generated once per run (read-only for tests: copy before changing)."""
+    return build_once(shared_dir, "labelled-world", lambda folder: generate(LABELLED, folder))
+
+
+@pytest.fixture(scope="session")
+def trained(labelled_world: Path, shared_dir: Path) -> Trained:
+    """The base registry (v1, v2 @challenger, no champion), trained once per run; tests copy its database."""
+    return build_once(shared_dir, "trained-registry", lambda var: train_base(labelled_world, var))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def registry_ahead(request: pytest.FixtureRequest, shared_dir: Path) -> Iterator[None]:
+    """The first worker to start trains the base registry before its first test; any other worker goes on.
+
+    The registry costs the better part of half a minute. Built when a test first asks for it, a second worker that
+    asks meanwhile would sit idle on the lock; built ahead, that worker runs tests that do not need it. A run in
+    which no test needs it (``make test-fast``, a single file) builds nothing.
     """
-    folder, done = shared / name, shared / f"{name}.pickle"
-    with FileLock(str(shared / f"{name}.lock")):
-        if done.exists():
-            with done.open("rb") as handle:
-                return cast(T, pickle.load(handle))
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir()
-        try:
-            result = build(folder)
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        tmp = done.with_suffix(".tmp")
-        with tmp.open("wb") as handle:
-            pickle.dump(result, handle)
-        tmp.rename(done)
-        return result
+    if not any("trained" in item.fixturenames for item in request.session.items):
+        yield
+        return
+    lock = FileLock(str(shared_dir / "registry-ahead.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        yield
+        return
+    request.getfixturevalue("trained")
+    yield
+    lock.release()

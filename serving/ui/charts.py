@@ -4,6 +4,10 @@ Each chart carries a title and a description for screen readers, and the page be
 as a table, so no reader depends on the picture. Colour never carries meaning alone: bars that raise and lower a
 score differ in direction and sign, and a fairness verdict is written in words next to its bar. Everything is an
 SVG presentation attribute, because the pages' Content-Security-Policy allows no inline style.
+
+The geometry is worked out here, into a small view model per chart; the elements are written by the templates
+``waterfall.svg.j2`` and ``disparity_bars.svg.j2`` (with ``chart.svg.j2``), through the pages' own Jinja2
+environment, so text in a chart is escaped exactly as on the page around it.
 """
 
 from __future__ import annotations
@@ -12,15 +16,16 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from serving.ui.i18n import Lang, number, signed
+from serving.ui.render import ENV
 
 RAISE, LOWER, NEUTRAL, INK, GRID = "#b3261e", "#1f5f99", "#4d4d4d", "#1a1a1a", "#8c8c8c"
 BAND_FILL, BAND_EDGE = "#dcefdc", "#2e7d32"
 STATUS_FILL = {"unfair": RAISE, "inconclusive": "#8a5a00", "fair": "#2e7d32"}
-FONT = 'font-family="system-ui, sans-serif" font-size="13"'
 
 
 @dataclass(frozen=True)
@@ -31,25 +36,101 @@ class Step:
     delta: float
 
 
-def _svg(chart_id: str, width: int, height: int, title: str, desc: str, body: list[str]) -> Markup:
+# --------------------------------------------------------------------------------------------------- view model
+# The templates print x positions and widths to one decimal and every other number as it is given: an int such as
+# a height stays "14", a y position such as 10.0 prints "10.0". That is how the charts have always been written.
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The ``<svg>`` element: the id its title and description are named by, its size, title and description."""
+
+    id: str
+    width: int
+    height: int
+    title: str
+    desc: str
+
+
+@dataclass(frozen=True)
+class Label:
+    """A text element, centred vertically on ``y`` so a row's name and value line up whatever the font."""
+
+    x: float
+    y: float
+    text: str
+    anchor: str = "start"
+    weight: str = "normal"
+    fill: str = INK
+
+
+@dataclass(frozen=True)
+class Rect:
+    """A bar; ``y`` and ``height`` print as given, which is why a height is an int."""
+
+    x: float
+    y: float
+    width: float
+    height: int
+    fill: str
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A line; ``width`` and ``dash`` only where it differs from a plain one-pixel stroke."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    stroke: str
+    width: float | None = None
+    dash: str | None = None
+
+
+@dataclass(frozen=True)
+class Tick:
+    """An axis tick and the value under it."""
+
+    mark: Segment
+    label: Label
+
+
+def _frame(chart_id: str, width: int, height: int, title: str, desc: str) -> Frame:
     chart_id = re.sub(r"[^a-z0-9-]", "-", chart_id.lower())  # it becomes an attribute: only safe characters
-    head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
-        f'aria-labelledby="{chart_id}-t {chart_id}-d" class="chart" {FONT}>'
-        f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(desc)}</desc>'
-    )
-    return Markup(head + "".join(body) + "</svg>")
+    return Frame(chart_id, width, height, title, desc)
 
 
-def _text(x: float, y: float, text: str, anchor: str = "start", fill: str = INK, weight: str = "normal") -> str:
-    return (
-        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{fill}" font-weight="{weight}" '
-        f'dominant-baseline="middle">{escape(text)}</text>'
-    )
+def _render(template: str, chart: object) -> Markup:
+    """The chart's SVG, ready to embed: the template has escaped every text in it."""
+    return Markup(ENV.get_template(template).render(chart=chart))
 
 
 def _short(label: str, limit: int = 44) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------------------------------- waterfall
+
+
+@dataclass(frozen=True)
+class WaterfallRow:
+    """One row: its name, its bar, its value, and (for a step) the thin line up from where the last bar ended."""
+
+    label: Label
+    bar: Rect
+    value: Label
+    link: Segment | None = None
+
+
+@dataclass(frozen=True)
+class WaterfallChart:
+    """What ``waterfall.svg.j2`` draws: every position worked out, every label in the visitor's language."""
+
+    frame: Frame
+    zero: Segment
+    rows: list[WaterfallRow]
+    ticks: list[Tick]
 
 
 def waterfall(base: float, steps: Sequence[Step], lang: Lang, labels: tuple[str, str], title: str, desc: str) -> Markup:
@@ -71,34 +152,39 @@ def waterfall(base: float, steps: Sequence[Step], lang: Lang, labels: tuple[str,
     def x(v: float) -> float:
         return left + plot * (v - lo) / (hi - lo)
 
-    body = [f'<line x1="{x(0):.1f}" y1="4" x2="{x(0):.1f}" y2="{row * rows + 4}" stroke="{GRID}" '
-            'stroke-dasharray="3 3"/>']  # fmt: skip
+    def name(y: float, text: str, weight: str = "normal") -> Label:
+        return Label(left - 8, y + row / 2, text, "end", weight)
+
+    def value(y: float, text: str, weight: str = "normal") -> Label:
+        return Label(left + plot + 8, y + row / 2, text, weight=weight)
+
     y = 4.0
-    body.append(_text(left - 8, y + row / 2, labels[0], "end"))
-    body.append(f'<rect x="{min(x(0), x(base)):.1f}" y="{y + 6}" width="{abs(x(base) - x(0)):.1f}" '
-                f'height="{row - 12}" fill="{NEUTRAL}"/>')  # fmt: skip
-    body.append(_text(left + plot + 8, y + row / 2, number(base, lang, 2)))
+    bar = Rect(min(x(0), x(base)), y + 6, abs(x(base) - x(0)), row - 12, NEUTRAL)
+    lines = [WaterfallRow(name(y, labels[0]), bar, value(y, number(base, lang, 2)))]
     for i, s in enumerate(steps):
         y = 4.0 + row * (i + 1)
         start, end = ends[i], ends[i + 1]
-        colour = RAISE if s.delta > 0 else LOWER
-        body.append(_text(left - 8, y + row / 2, _short(s.label), "end"))
-        body.append(f'<rect x="{min(x(start), x(end)):.1f}" y="{y + 5}" width="{max(abs(x(end) - x(start)), 1):.1f}" '
-                    f'height="{row - 10}" fill="{colour}"/>')  # fmt: skip
-        body.append(f'<line x1="{x(start):.1f}" y1="{y - row + 5}" x2="{x(start):.1f}" y2="{y + row - 5}" '
-                    f'stroke="{GRID}" stroke-width="0.8"/>')  # fmt: skip
-        body.append(_text(left + plot + 8, y + row / 2, signed(s.delta, lang, 2)))
+        bar = Rect(
+            min(x(start), x(end)), y + 5, max(abs(x(end) - x(start)), 1), row - 10, RAISE if s.delta > 0 else LOWER
+        )
+        link = Segment(x(start), y - row + 5, x(start), y + row - 5, GRID, width=0.8)
+        lines.append(WaterfallRow(name(y, _short(s.label)), bar, value(y, signed(s.delta, lang, 2)), link))
     y = 4.0 + row * (rows - 1)
     total = ends[-1]
-    body.append(_text(left - 8, y + row / 2, labels[1], "end", weight="bold"))
-    body.append(f'<rect x="{min(x(0), x(total)):.1f}" y="{y + 4}" width="{abs(x(total) - x(0)):.1f}" '
-                f'height="{row - 8}" fill="{INK}"/>')  # fmt: skip
-    body.append(_text(left + plot + 8, y + row / 2, number(total, lang, 2), weight="bold"))
+    bar = Rect(min(x(0), x(total)), y + 4, abs(x(total) - x(0)), row - 8, INK)
+    lines.append(WaterfallRow(name(y, labels[1], "bold"), bar, value(y, number(total, lang, 2), "bold")))
     axis_y = row * rows + 16
-    for v in _ticks(lo, hi):
-        body.append(f'<line x1="{x(v):.1f}" y1="{axis_y - 8}" x2="{x(v):.1f}" y2="{axis_y - 4}" stroke="{INK}"/>')
-        body.append(_text(x(v), axis_y + 6, number(v, lang, 0 if float(v).is_integer() else 1), "middle"))
-    return _svg("waterfall", width, height, title, desc, body)
+    ticks = [
+        Tick(
+            Segment(x(v), axis_y - 8, x(v), axis_y - 4, INK),
+            Label(x(v), axis_y + 6, number(v, lang, 0 if float(v).is_integer() else 1), "middle"),
+        )
+        for v in _ticks(lo, hi)
+    ]
+    zero = Segment(x(0), 4, x(0), row * rows + 4, GRID, dash="3 3")
+    return _render(
+        "waterfall.svg.j2", WaterfallChart(_frame("waterfall", width, height, title, desc), zero, lines, ticks)
+    )
 
 
 def _ticks(lo: float, hi: float, wanted: int = 6) -> list[float]:
@@ -107,6 +193,9 @@ def _ticks(lo: float, hi: float, wanted: int = 6) -> list[float]:
     step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
     first = math.ceil(lo / step) * step
     return [round(first + i * step, 10) for i in range(int((hi - first) / step) + 1)]
+
+
+# --------------------------------------------------------------------------------------------------- disparity bars
 
 
 @dataclass(frozen=True)
@@ -121,6 +210,40 @@ class Bar:
     verdict: str  # the status in words, with its symbol
 
 
+@dataclass(frozen=True)
+class Heading:
+    """An attribute's name on a white strip: it breaks the band, so each attribute reads as its own panel."""
+
+    kind: ClassVar[str] = "heading"
+    y: float
+    label: Label
+
+
+@dataclass(frozen=True)
+class BarRow:
+    """One group: its name, its bar and interval where it has a disparity, an arrow when off the axis, its verdict."""
+
+    kind: ClassVar[str] = "bar"
+    label: Label
+    value: Label
+    bar: Rect | None = None
+    interval: tuple[Segment, ...] = ()  # the interval, then its two end marks
+    arrow: Label | None = None
+
+
+@dataclass(frozen=True)
+class DisparityChart:
+    """What ``disparity_bars.svg.j2`` draws: every position worked out, every label in the visitor's language."""
+
+    frame: Frame
+    row: int
+    band: Rect
+    parity: Segment
+    lines: list[Heading | BarRow]
+    ticks: list[Tick]
+    band_edge: str = BAND_EDGE
+
+
 def disparity_bars(
     sections: Sequence[tuple[str, Sequence[Bar]]], tau: float, lang: Lang, chart_id: str, title: str, desc: str
 ) -> Markup:
@@ -130,58 +253,64 @@ def disparity_bars(
     """
     row, left, plot, right = 26, 250, 330, 190
     lo, hi = 0.25, 4.0
-    lines: list[str | Bar] = []
+    items: list[str | Bar] = []
     for heading, bars in sections:
-        lines += [heading, *bars]
-    width, height = left + plot + right, row * len(lines) + 40
+        items += [heading, *bars]
+    width, height = left + plot + right, row * len(items) + 40
 
     def x(v: float) -> float:
         v = min(max(v, lo), hi)
         return left + plot * (math.log(v) - math.log(lo)) / (math.log(hi) - math.log(lo))
 
-    body = [
-        f'<rect x="{x(tau):.1f}" y="4" width="{x(1 / tau) - x(tau):.1f}" height="{row * len(lines)}" '
-        f'fill="{BAND_FILL}" stroke="{BAND_EDGE}" stroke-width="0.8"/>',
-        f'<line x1="{x(1):.1f}" y1="4" x2="{x(1):.1f}" y2="{row * len(lines) + 4}" stroke="{INK}"/>',
-    ]
-    for i, item in enumerate(lines):
+    lines: list[Heading | BarRow] = []
+    for i, item in enumerate(items):
         y = 4.0 + row * i
-        if isinstance(item, str):  # a heading breaks the band, so each attribute reads as its own panel
-            body.append(f'<rect x="0" y="{y:.1f}" width="{width}" height="{row}" fill="#ffffff"/>')
-            body.append(_text(4, y + row / 2, _short(item, 90), weight="bold"))
-            continue
-        body.extend(_bar(item, x, y, row, (lo, hi), left, plot, lang))
-    axis_y = row * len(lines) + 20
-    for v in (0.25, 0.5, tau, 1.0, 1 / tau, 2.0, 4.0):
-        body.append(f'<line x1="{x(v):.1f}" y1="{axis_y - 10}" x2="{x(v):.1f}" y2="{axis_y - 5}" stroke="{INK}"/>')
-        body.append(_text(x(v), axis_y + 6, number(v, lang, 2).rstrip("0").rstrip(",."), "middle"))
-    return _svg(chart_id, width, height, title, desc, body)
+        if isinstance(item, str):
+            lines.append(Heading(y, Label(4, y + row / 2, _short(item, 90), weight="bold")))
+        else:
+            lines.append(_bar(item, x, y, row, (lo, hi), left, plot, lang))
+    axis_y = row * len(items) + 20
+    ticks = [
+        Tick(
+            Segment(x(v), axis_y - 10, x(v), axis_y - 5, INK),
+            Label(x(v), axis_y + 6, number(v, lang, 2).rstrip("0").rstrip(",."), "middle"),
+        )
+        for v in (0.25, 0.5, tau, 1.0, 1 / tau, 2.0, 4.0)
+    ]
+    chart = DisparityChart(
+        frame=_frame(chart_id, width, height, title, desc),
+        row=row,
+        band=Rect(x(tau), 4, x(1 / tau) - x(tau), row * len(items), BAND_FILL),
+        parity=Segment(x(1), 4, x(1), row * len(items) + 4, INK),
+        lines=lines,
+        ticks=ticks,
+    )
+    return _render("disparity_bars.svg.j2", chart)
 
 
 def _bar(
     b: Bar, x: Callable[[float], float], y: float, row: int, limits: tuple[float, float], left: int, plot: int,
     lang: Lang,
-) -> list[str]:  # fmt: skip
+) -> BarRow:  # fmt: skip
     lo, hi = limits
-    body = [_text(left - 8, y + row / 2, _short(b.group, 34), "end")]
-    shown = "–"
-    if b.disparity is not None and math.isfinite(b.disparity):
-        d = b.disparity
-        fill = STATUS_FILL.get(b.status, NEUTRAL)
-        body.append(f'<rect x="{min(x(1), x(d)):.1f}" y="{y + 7}" width="{max(abs(x(d) - x(1)), 1.5):.1f}" '
-                    f'height="{row - 14}" fill="{fill}" fill-opacity="0.85"/>')  # fmt: skip
-        if b.lower is not None and b.upper is not None:
-            a, z = x(b.lower), x(b.upper)
-            body.append(f'<line x1="{a:.1f}" y1="{y + row / 2}" x2="{z:.1f}" y2="{y + row / 2}" stroke="{INK}" '
-                        'stroke-width="1.5"/>')  # fmt: skip
-            body.extend(f'<line x1="{end:.1f}" y1="{y + 8}" x2="{end:.1f}" y2="{y + row - 8}" stroke="{INK}" '
-                        'stroke-width="1.5"/>' for end in (a, z))  # fmt: skip
-        if d > hi or d < lo:
-            body.append(_text(x(d) + (6 if d > hi else -6), y + row / 2, "→" if d > hi else "←",
-                              "start" if d > hi else "end"))  # fmt: skip
-        shown = number(d, lang, 2)
-    body.append(_text(left + plot + 10, y + row / 2, f"{shown}  {b.verdict}"))
-    return body
+    label = Label(left - 8, y + row / 2, _short(b.group, 34), "end")
+    if b.disparity is None or not math.isfinite(b.disparity):
+        return BarRow(label, Label(left + plot + 10, y + row / 2, f"–  {b.verdict}"))
+    d = b.disparity
+    fill = STATUS_FILL.get(b.status, NEUTRAL)
+    bar = Rect(min(x(1), x(d)), y + 7, max(abs(x(d) - x(1)), 1.5), row - 14, fill)
+    interval: tuple[Segment, ...] = ()
+    if b.lower is not None and b.upper is not None:
+        a, z = x(b.lower), x(b.upper)
+        interval = (
+            Segment(a, y + row / 2, z, y + row / 2, INK, width=1.5),
+            *(Segment(end, y + 8, end, y + row - 8, INK, width=1.5) for end in (a, z)),
+        )
+    arrow = None
+    if d > hi or d < lo:
+        arrow = Label(x(d) + (6 if d > hi else -6), y + row / 2, "→" if d > hi else "←", "start" if d > hi else "end")
+    value = Label(left + plot + 10, y + row / 2, f"{number(d, lang, 2)}  {b.verdict}")
+    return BarRow(label, value, bar, interval, arrow)
 
 
 def heat_class(signals: int | None, companies: int | None) -> str:

@@ -25,8 +25,7 @@ from features.distributed import compute_indicators_dask
 from features.pipeline import compute_indicators
 from tegenkracht.cli import app
 from tegenkracht.cluster import SchedulerError, connect, parse
-
-from .conftest import Trained
+from tests.shared import Trained, point_at
 
 pytestmark = pytest.mark.slow
 AS_OF = "2023-12-31"
@@ -73,9 +72,7 @@ def flows(parts: Path, trained: Trained, tmp_path_factory: pytest.TempPathFactor
     """Indicators and scores of the same records, single-machine and on Dask."""
     root = tmp_path_factory.mktemp("flows")
     with pytest.MonkeyPatch.context() as mp:
-        from .conftest import _point_at
-
-        _point_at(mp, trained.var, trained.var / "mlflow.db")
+        point_at(mp, trained.var, trained.var / "mlflow.db")
         runs: tuple[tuple[str, str, list[str]], ...] = (
             ("reference", "2022-12-31", []),
             ("single", AS_OF, []),

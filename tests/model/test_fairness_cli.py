@@ -16,8 +16,7 @@ from features.pipeline import IndicatorTable, compute_indicators, input_fingerpr
 from features.validation import validate_records
 from serving.scoring import score_file
 from tegenkracht.cli import app
-
-from .conftest import Trained
+from tests.shared import Trained
 
 pytestmark = pytest.mark.slow
 

@@ -11,11 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from tegenkracht.cli import app
+from tests.shared import APPROVER, Trained
 from training import registry as reg
 from training.promotion import PromotionError, promote
 from training.run import train
-
-from .conftest import APPROVER, Trained
 
 pytestmark = pytest.mark.slow
 WHY = "first model; the fairness audit is reviewed by hand for this test"

@@ -18,8 +18,7 @@ from models.reasons import Reason, format_value, reasons, sector_reference
 from models.risk import SHAP_PREFIX, ModelInputError, RiskModel
 from serving.scoring import ScoringError, explain, score_file
 from tegenkracht.cli import app
-
-from .conftest import Trained
+from tests.shared import Trained
 
 pytestmark = pytest.mark.slow
 

@@ -7,9 +7,8 @@ import pandas as pd
 
 from core import settings
 from serving.champion import Champion
+from tests.shared import Trained
 from training.registry import client
-
-from .conftest import Trained
 
 
 def test_reload_serves_the_registry_champion_and_follows_the_alias(registry: Trained) -> None:

@@ -19,14 +19,13 @@ from typer.testing import CliRunner
 
 from core import settings
 from tegenkracht.cli import app
+from tests.shared import APPROVER, Trained
 from training.promotion import promote
 from training.registry import client, resolve, run_artifact
 from training.transparency import Documents, generate, register, text, write
 from training.transparency.card import EVALUATION_METRICS
 from training.transparency.deployer import DeployerError, parse
 from training.transparency.render import md, num
-
-from .conftest import APPROVER, Trained
 
 ANNEX_IV_POINTS = [
     "1", *(f"1({c})" for c in "abcdefgh"), "2", *(f"2({c})" for c in "abcdefgh"), "3", "3a", "3b", "3c", "3d",

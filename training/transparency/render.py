@@ -13,6 +13,7 @@ from typing import Any
 import jinja2
 
 from core.text import Lang, number
+from fairness import words
 
 #: What can break a table or start emphasis, a link, code or raw HTML; "_" only where it can open or close emphasis.
 MARKDOWN_SPECIALS = re.compile(r"([\\`*\[\]<>|])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
@@ -59,7 +60,6 @@ def _env() -> jinja2.Environment:
 
 def render(template: str, lang: Lang, **context: Any) -> str:
     """One document in one language."""
-    from fairness import report as words  # brings matplotlib, which only the fairness words need here
 
     def pick(pair: Any) -> str:
         return str(pair[lang]) if isinstance(pair, dict) else str(pair)

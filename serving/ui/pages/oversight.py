@@ -2,7 +2,7 @@
 
 They show aggregates and records, never a company's data: the fairness and drift pages read the JSON the audit
 and the monitor stored with the batch being served (the same files the API serves), and the full HTML reports
-are one link away. The fairness page uses the report's own words (:mod:`fairness.report`), so page and report
+are one link away. The fairness page uses the report's own words (:mod:`fairness.words`), so page and report
 cannot explain a measure differently.
 """
 
@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from fairness.audit import TAU, AuditResult
 from fairness.drift import ACT, INSUFFICIENT, STABLE, WATCH
+from fairness.words import attribute_name, decision_rule, measure_words, status_symbol, status_word
 from serving import auditlog
 from serving.access import list_users
 from serving.api.routes import REPORT_CSP, DocumentName
@@ -61,9 +62,6 @@ def fairness(request: Request, session: Annotated[Session, Depends(REPORT_PAGE)]
 
 
 def _fairness_context(result: AuditResult, lang: Lang) -> dict[str, Any]:
-    # imported here, not at the top: the report module brings matplotlib, which no other page or route needs
-    from fairness.report import attribute_name, decision_rule, measure_words
-
     settings = result.settings
     groups = result.groups
     gating = groups[groups["gating"].astype(bool)]
@@ -109,8 +107,6 @@ def _fairness_context(result: AuditResult, lang: Lang) -> dict[str, Any]:
 
 
 def _bar(record: dict[str, Any], metric: str, lang: Lang) -> Bar:
-    from fairness.report import status_symbol, status_word  # matplotlib: see _fairness_context
-
     status = str(record[f"{metric}_status"])
 
     def value(key: str) -> float | None:
