@@ -56,7 +56,8 @@ from fairness.drift import (
     sort_column,
 )
 from fairness.groups import company_groups, gating_attributes
-from fairness.monitor import REGION, Checks, MonitorInputError, MonitorResult, _group_columns, assemble, note_absent
+from fairness.monitor import REGION, Checks, MonitorInputError, _group_columns, assemble, note_absent
+from fairness.monitor_result import MonitorResult
 from features import partitioned
 from features.catalogue import FEATURES
 from features.pipeline import read_metadata

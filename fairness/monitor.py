@@ -15,12 +15,11 @@ the files are staged and renamed by ``core.io.atomic_files``.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import string
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +28,12 @@ import pandas as pd
 
 from core import settings as app_settings
 from core import tracking
-from core.io import atomic_files, plain
+from core.io import atomic_files
 from fairness.drift import (
     ACT,
     INDICATOR_COLUMNS,
     SHAP_PREFIX,
     WATCH,
-    Alert,
     DriftSettings,
     composition_alerts,
     composition_drift,
@@ -54,6 +52,7 @@ from fairness.drift import (
 from fairness.evidently_report import write_evidently_report
 from fairness.groups import gating_attributes
 from fairness.monitor_page import plots, render_html
+from fairness.monitor_result import MonitorResult
 from features import partitioned
 from features.catalogue import FEATURES
 from features.pipeline import read_metadata
@@ -69,53 +68,6 @@ REGION = "riec_region"
 
 class MonitorInputError(ValueError):
     """Snapshots the monitor cannot compare: unreadable files, no common key, conflicting dates."""
-
-
-@dataclass
-class MonitorResult:
-    """Every check's figures, the alerts they raised, what was skipped, and the settings used."""
-
-    indicators: pd.DataFrame
-    score: dict[str, Any] | None
-    explanations: pd.DataFrame | None
-    composition: pd.DataFrame | None
-    performance: dict[str, Any] | None
-    alerts: list[Alert]
-    skipped: dict[str, str]
-    settings: dict[str, Any]
-    metadata: dict[str, Any] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)
-    run_id: str | None = None
-
-    @property
-    def alert(self) -> bool:
-        """True when any *act* alert fired: the signal that someone must look before the scores are used."""
-        return any(a.level == ACT for a in self.alerts)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types throughout; NaN and infinities become null."""
-        return {
-            "alert": self.alert,
-            "alerts": [asdict(a) for a in self.alerts],
-            "skipped": dict(self.skipped),
-            "settings": plain(self.settings),
-            "metadata": plain(self.metadata),
-            "indicators": _records(self.indicators),
-            "score": plain(self.score),
-            "explanations": _records(self.explanations),
-            "composition": _records(self.composition),
-            "performance": plain(self.performance),
-            "files": dict(self.files),
-            "run_id": self.run_id,
-        }
-
-    def to_json(self, **kwargs: Any) -> str:
-        """The serialised result; ``allow_nan`` is off because JSON has no NaN."""
-        return json.dumps(self.to_dict(), allow_nan=False, **kwargs)
-
-
-def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]] | None:
-    return None if frame is None else [plain(r) for r in frame.to_dict(orient="records")]
 
 
 # --------------------------------------------------------------------------------------------------- loading

@@ -1,7 +1,7 @@
 """The drift monitor's report page (``monitor.html``): its pictures, and a view model for ``monitor.html.j2``.
 
 ``fairness.monitor`` computes and writes; this module only turns a result into what a person reads, so the page can
-change without touching the checks. It sees the result through the ``Report`` protocol because
+change without touching the checks. It sees the result through the ``MonitorResult`` protocol because
 ``fairness.monitor`` imports this module, and an import back would be a cycle.
 
 Everything the template shows is formatted here, as plain strings: numbers keep the precision the report has
@@ -20,7 +20,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import jinja2
 import numpy as np
@@ -29,28 +29,11 @@ from markupsafe import Markup
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from fairness.drift import ACT, CBPE_ASSUMPTION, Alert, DriftSettings, as_float
+from fairness.drift import ACT, CBPE_ASSUMPTION, DriftSettings, as_float
+from fairness.monitor_result import MonitorResult
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "monitor.html.j2"
-
-
-class Report(Protocol):
-    """What the page reads of a ``fairness.monitor.MonitorResult``."""
-
-    indicators: pd.DataFrame
-    score: dict[str, Any] | None
-    explanations: pd.DataFrame | None
-    composition: pd.DataFrame | None
-    performance: dict[str, Any] | None
-    alerts: list[Alert]
-    skipped: dict[str, str]
-    settings: dict[str, Any]
-    metadata: dict[str, Any]
-
-    @property
-    def alert(self) -> bool:
-        """True when an *act* alert fired; the page's verdict follows it."""
 
 
 # --------------------------------------------------------------------------------------------------- plots
@@ -147,7 +130,7 @@ def composition_plot(table: pd.DataFrame, cfg: DriftSettings) -> str:
     return _png(fig)
 
 
-def plots(result: Report, reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, str]:
+def plots(result: MonitorResult, reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, str]:
     """Every picture the page shows, as base64 PNG, for the checks that ran."""
     cfg = DriftSettings(**{k: v for k, v in result.settings.items() if k in DriftSettings.__dataclass_fields__})
     out: dict[str, str] = {}
@@ -278,7 +261,7 @@ def _performance(performance: Mapping[str, Any]) -> Performance:
     )
 
 
-def page(result: Report, plots_: Mapping[str, str]) -> Page:
+def page(result: MonitorResult, plots_: Mapping[str, str]) -> Page:
     """The view model of one report: every figure formatted, every skipped check ``None``."""
     settings = pd.DataFrame({"setting": list(result.settings), "value": [str(v) for v in result.settings.values()]})
     return Page(
@@ -323,6 +306,6 @@ def _template() -> jinja2.Template:
     return env.get_template(TEMPLATE)
 
 
-def render_html(result: Report, plots_: Mapping[str, str]) -> str:
+def render_html(result: MonitorResult, plots_: Mapping[str, str]) -> str:
     """The self-contained report page: alerts first, then one section per check, plots embedded."""
     return _template().render(page=page(result, plots_))
