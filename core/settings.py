@@ -99,8 +99,20 @@ KEY_TTL_DAYS: int = int(_env("KEY_TTL_DAYS", "90"))
 AUDIT_RETENTION_DAYS: int = int(_env("AUDIT_RETENTION_DAYS", "365"))
 AUDIT_RETENTION_MIN_DAYS = 183
 
+# The audit key (serving/auditkey.py): every audit record carries an HMAC under it, so a database writer cannot
+# forge the trail. Either ``id:hex`` pairs here (comma-separated, newest last; from a secret manager) or a file
+# of ``id hex`` lines that only its owner may read (mode 0600), made on first use when neither exists.
+AUDIT_KEY: str = _env("AUDIT_KEY", "")
+AUDIT_KEY_FILE: Path = Path(_env("AUDIT_KEY_FILE", str(VAR_DIR / "audit.keys"))).resolve()
+
 # Requests per minute per API key (a token bucket; bursts up to this number).
 RATE_LIMIT_PER_MINUTE: int = int(_env("RATE_LIMIT_PER_MINUTE", "600"))
+
+# Requests per minute per client address from callers without a valid key or session (strangers), counted before
+# anything is written: past it they get 429. Their requests to routes that name no company are kept in the audit
+# trail as counts per route, status, address and minute, sealed into the chain every STRANGER_FLUSH_S seconds.
+STRANGER_RATE_PER_MINUTE: int = int(_env("STRANGER_RATE_PER_MINUTE", "60"))
+STRANGER_FLUSH_S: float = float(_env("STRANGER_FLUSH_S", "10"))
 
 # Request bodies larger than this are refused with 413 before they are read.
 MAX_BODY_BYTES: int = int(_env("MAX_BODY_BYTES", str(4 * 1024 * 1024)))
@@ -123,6 +135,20 @@ UI_SESSION_HOURS: int = int(_env("UI_SESSION_HOURS", "8"))
 # Session cookies are marked Secure whenever the request came over TLS (directly, or through a proxy uvicorn
 # trusts with --forwarded-allow-ips). Set this to mark them Secure always, e.g. behind a TLS proxy not trusted.
 COOKIE_SECURE: bool = _flag("COOKIE_SECURE", False)
+
+# The addresses whose X-Forwarded-Proto / X-Forwarded-For headers `serve` believes (uvicorn's forwarded_allow_ips;
+# comma-separated addresses or networks, "*" for any). Only a TLS proxy on the same machine by default: a request
+# from anywhere else cannot claim to have come over TLS, or from another address, by sending the header itself.
+# Empty: no proxy is trusted at all.
+FORWARDED_ALLOW_IPS: str = _env("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Feedback (POST /v1/feedback and the company page's form): at most this many outcomes per user in any 24 hours,
+# beyond the general rate limit, so that one account cannot flood the labels retraining may later use.
+FEEDBACK_PER_DAY: int = int(_env("FEEDBACK_PER_DAY", "100"))
+
+# An analyst's outcome is exported as a label only once a second user with access to the company's region has
+# confirmed it (POST /v1/feedback/{id}/confirm). Off only where one analyst's word may become a label.
+FEEDBACK_REVIEW: bool = _flag("FEEDBACK_REVIEW", True)
 #: A ``--scheduler local:N`` cluster talks TLS with temporary certificates, so no other account on the machine can
 #: join it and read the records. Off only where the machine has one user and the handshakes' cost matters (tests).
 DASK_LOCAL_TLS: bool = _flag("DASK_LOCAL_TLS", True)

@@ -45,7 +45,7 @@ def data_dictionary() -> str:
         "Every extract, synthetic or real, must satisfy these schemas. "
         "`tegenkracht validate DIR` checks them; rows that fail go to quarantine with table, row key, "
         "column and reason. Sensitive attributes "
-        "(nationality, migration background, gender, age and their encodings) are refused in every table "
+        "(nationality, migration background, gender, age, religion and their encodings) are refused in every table "
         "below: they live in `sensitive/`, which only the fairness audit reads.",
         "",
     ]
@@ -135,8 +135,11 @@ def import_mappings() -> list[str]:
         f"`map` is `{'`, `'.join(MAPS)}` (the register's wording) or a table of values; `transform` is "
         f"`{'`, `'.join(TRANSFORMS)}`; `lookup` is `{'`, `'.join(LOOKUPS)}` by municipality name. A value that "
         "cannot be typed puts its row in the import quarantine as `file:line` with the column, the value and "
-        "the reason. Identical rows are kept once. Source columns the mapping does not use are reported; one "
-        "that looks like a sensitive attribute is never imported. Example: `tests/data/fixtures/kvk_mapping.yaml`.",
+        "the reason; so does a value that would otherwise change on the way (a number with a fraction, or too "
+        "large, in an integer column; a date outside 1800–2199; a postcode that is not whole; a percentage that "
+        "is not a number). Identical rows are kept once. Source columns the mapping does not use are reported; "
+        "one that looks like a sensitive attribute is never imported, and a mapping that reads one into any "
+        "column is refused, naming the header. Example: `tests/data/fixtures/kvk_mapping.yaml`.",
         "",
         "The municipality list shipped is the synthetic world's (a subset of the country); pass the full CBS "
         "list with `--municipalities FILE.csv` (`name,code,riec_region`).",

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from core.io import atomic_file
+from core.io import atomic_files
 from features import partitioned
 from features._address import address
 from features._context import Context, build_context
@@ -147,10 +147,11 @@ def write_indicators(table: IndicatorTable, out: Path) -> None:
         **(arrow.schema.metadata or {}),
         **{f"tegenkracht.{k}".encode(): v.encode() for k, v in table.metadata.items()},
     }
-    with atomic_file(out) as tmp:
-        pq.write_table(arrow.replace_schema_metadata(meta), tmp, compression="zstd")
-        with atomic_file(peers_file(out)) as tmp_peers:  # the peers first, then the table that names them
-            table.peers.save(str(tmp_peers))
+    peers = peers_file(out)
+    # both staged and fsynced before either is renamed (a crash keeps the old pair); the peers first, then the table
+    with atomic_files(out.parent, [peers.name, out.name]) as tmp:
+        pq.write_table(arrow.replace_schema_metadata(meta), tmp[out.name], compression="zstd")
+        table.peers.save(str(tmp[peers.name]))
 
 
 def peers_file(out: Path) -> Path:

@@ -461,28 +461,60 @@ SCHEMAS: tuple[TableSchema, ...] = (
 
 SCHEMA_BY_NAME: dict[str, TableSchema] = {s.name: s for s in SCHEMAS}
 
-#: Word parts and whole tokens that mark a sensitive attribute or a direct encoding of one.
+#: Word parts that mark a sensitive attribute (nationality, migration background, gender, age, religion) or a
+#: direct encoding of one, in Dutch and English; matched anywhere in a name, so each is long enough to mean only that.
 SENSITIVE_STEMS: tuple[str, ...] = (
     "nationalit",
+    "citizenship",
+    "burgerschap",
     "migra",
+    "allochto",
+    "autochto",
     "ethnic",
     "etnic",
     "herkomst",
     "afkomst",
     "gender",
     "geslacht",
+    "sekse",
     "birth",
     "geboorte",
+    "gebjaar",
+    "gebdat",
     "leeftijd",
-    "religio",
+    "religi",
+    "geloofsovertuig",
+    "levensbeschouw",
     "socio",
     "ses_score",
     "ses_class",
 )
-SENSITIVE_TOKENS: frozenset[str] = frozenset({"age", "sex", "ses", "race", "dob"})
+#: Short words that mark one only as a whole token (``age`` is sensitive, ``agency`` and ``mortgage`` are not).
+SENSITIVE_TOKENS: frozenset[str] = frozenset({"age", "sex", "ses", "race", "dob", "male", "female", "geloof"})
+#: Encodings glued to a short word with no separator: ``agegroup``, ``sexcode``, ``AGECATEGORY``.
+_GLUED = re.compile(
+    r"^(?:age|sex|ses|race|dob)(?:group|groep|band|bracket|bucket|bin|class|klasse|cat|categor|cohort|range|code|"
+    r"score|year|jaar|years|jaren)"
+)
+
+
+def _words(name: str) -> str:
+    """Lower case, one underscore between words, camelCase split: ``ageGroup`` and ``AGE-GROUP`` read the same."""
+    split = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    split = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", split)
+    return re.sub(r"[^a-z0-9]+", "_", split.lower()).strip("_")
 
 
 def is_sensitive_name(name: str) -> bool:
-    """True when a column name is a sensitive attribute or a direct encoding of one."""
-    norm = re.sub(r"[^a-z0-9]+", "_", name.lower())
-    return any(stem in norm for stem in SENSITIVE_STEMS) or bool(SENSITIVE_TOKENS & set(norm.split("_")))
+    """True when a column name is a sensitive attribute or a direct encoding of one.
+
+    Every guard (validation, the importers, the pipeline, the catalogue, the model) asks this one function, so a
+    name it misses would pass them all; both the name as written and its camelCase-split form are checked.
+    """
+    for norm in {re.sub(r"[^a-z0-9]+", "_", name.lower()), _words(name)}:
+        tokens = norm.split("_")
+        if any(stem in norm for stem in SENSITIVE_STEMS) or SENSITIVE_TOKENS.intersection(tokens):
+            return True
+        if any(_GLUED.match(token) for token in tokens):
+            return True
+    return False

@@ -103,19 +103,41 @@ def _coerce(raw: pd.Series, col: Column) -> pd.Series:
         return parsed.where(parsed.isna() | ((parsed >= DATE_MIN) & (parsed <= DATE_MAX)))
     if col.kind == "int" and pd.api.types.is_integer_dtype(raw.dtype):
         return raw
-    if col.kind in ("int", "float"):
+    if col.kind == "int":
+        return _whole(raw)
+    if col.kind == "float":
         num = pd.to_numeric(raw, errors="coerce").astype("float64")
-        num = num.where(np.isfinite(num))  # inf is not a number a register records
-        if col.kind == "int":
-            whole = np.isclose(num, np.round(num)) & (num.abs() < 2**62)
-            num = num.where(whole | num.isna())
-            return num.astype("Int64") if num.isna().any() else num.astype("int64")
-        return num
+        return num.where(np.isfinite(num))  # inf is not a number a register records
     if col.kind == "bool":
         return raw.map({True: True, False: False, "true": True, "false": False}).astype("boolean")
     if isinstance(raw.dtype, pd.StringDtype):
         return raw
     return raw.where(raw.isna(), raw.astype(str)).astype(_STRING)
+
+
+#: Beyond 2**53 a float no longer holds every integer, so a text value read through one may have lost digits.
+_FLOAT_EXACT = 2**53
+
+
+def _whole(raw: pd.Series) -> pd.Series:
+    """Exactly the integers the source holds; any other value becomes missing and is quarantined by the caller.
+
+    A tolerance (``np.isclose``'s relative one let 60000.5 pass as 60000) would round a euro amount silently, so
+    wholeness is exact. Text that reads as integers keeps every digit; text that needs a float on the way is only
+    trusted up to 2**53, and a float column up to int64's range, because past those the value read is not the
+    value written.
+    """
+    num = pd.to_numeric(raw, errors="coerce")
+    if pd.api.types.is_integer_dtype(num.dtype):  # every value parsed as an integer: exact, no float in between
+        if pd.api.types.is_unsigned_integer_dtype(num.dtype):  # past int64, which the tables hold
+            num = num.astype("UInt64")
+            return num.where(num <= np.iinfo(np.int64).max).astype("Int64")
+        return num
+    num = num.astype("float64")
+    limit = 2.0**62 if pd.api.types.is_float_dtype(raw.dtype) else float(_FLOAT_EXACT)
+    whole = np.isfinite(num) & (num == np.floor(num)) & (num.abs() <= limit)
+    num = num.where(whole)
+    return num.astype("Int64") if num.isna().any() else num.astype("int64")
 
 
 def _pandera_schema(schema: TableSchema) -> pa.DataFrameSchema:
@@ -249,6 +271,8 @@ def _arrow(s: pd.Series) -> pa_types.ChunkedArray | pa_types.Array:
 
 def _isin(values: pd.Series, reference: pd.Series) -> np.ndarray:
     """Membership by Arrow's hash kernel: pandas' isin on Arrow strings loops in Python over the reference."""
+    if len(reference) == 0:  # an empty Arrow column has no chunks, so no type the kernel could compare against
+        return np.zeros(len(values), dtype=bool)
     ref = pa_types.chunked_array([_arrow(reference)]).combine_chunks()
     hit = pc.fill_null(pc.is_in(_arrow(values), value_set=ref), False)
     return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)

@@ -2,6 +2,10 @@
 
 A key is ``tk_<key id>_<secret>``. The key id finds the row; the SHA-256 of the whole key is compared in constant
 time. SHA-256 suffices because the secret is 256 random bits, not a password: there is nothing to guess.
+
+Entity data is what analysts see, so who becomes an analyst, and for which regions, takes two people: an admin's
+request is a pending grant (:class:`serving.store.tables.UserGrant`) until oversight or another admin approves
+it. Other roles see no companies and are made in one step.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from core import settings
 from core.reference import RIEC_REGIONS
 from serving.store import Store
 from serving.store.db import StoreError, open_store, sqlite_missing
-from serving.store.tables import ApiKey, User
+from serving.store.tables import ApiKey, User, UserGrant
 
 KEY_PREFIX = "tk"
 
@@ -44,6 +48,18 @@ class DuplicateUserError(AccessError):
     """The name is taken (HTTP 409, not 422)."""
 
 
+class NotFoundError(AccessError):
+    """No such user, key or grant (HTTP 404)."""
+
+
+class ApprovalError(AccessError):
+    """A grant this person may not decide, or not now (HTTP 403 or 409): ``status`` says which."""
+
+    def __init__(self, message: str, status: int = 403) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 @dataclass(frozen=True)
 class Principal:
     """The authenticated caller of one request."""
@@ -52,6 +68,7 @@ class Principal:
     name: str
     role: Role
     regions: tuple[str, ...]
+    key_id: str = ""  # the public id of the API key this request came with; the audit trail records it
 
     def sees_region(self, region: str) -> bool:
         """Analysts see their own regions' companies; nobody else sees companies at all."""
@@ -72,13 +89,19 @@ class NewKey:
     api_key: str
     expires_at: datetime
 
+    @property
+    def key_id(self) -> str:
+        """The key's public id: what the trail records, and what revoking this one key takes."""
+        return self.api_key.split("_", 2)[1]
+
     def as_dict(self) -> dict[str, object]:
-        """The JSON shape the issue fixes: name, role, regions, api_key (and when it expires)."""
+        """The JSON shape the issue fixes: name, role, regions, api_key (and when it expires, and its id)."""
         return {
             "name": self.name,
             "role": self.role.value,
             "regions": list(self.regions),
             "api_key": self.api_key,
+            "key_id": self.key_id,
             "expires_at": self.expires_at.isoformat(),
         }
 
@@ -164,6 +187,184 @@ def revoke(store: Store, name: str) -> int:
         return int(getattr(result, "rowcount", 0) or 0)
 
 
+def revoke_key(store: Store, key_id: str) -> dict[str, object]:
+    """Revoke one key by its public id and leave its user, and their other keys, as they are.
+
+    Rotation: issue a new key, hand it over, then revoke the old one. Revoking a revoked key changes nothing
+    and says when it was revoked. Sessions of the pages opened with the key end at their next view.
+    """
+    moment = now()
+    with store.session() as s:
+        row = s.execute(
+            select(ApiKey, User).join(User, User.id == ApiKey.user_id).where(ApiKey.key_id == key_id)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"no key {key_id!r}")
+        key, user = row
+        already = key.revoked_at is not None
+        key.revoked_at = key.revoked_at or moment
+        return _key_dict(key, user.name, moment) | {"already_revoked": already}
+
+
+def list_keys(store: Store, name: str) -> list[dict[str, object]]:
+    """A user's keys by public id, with when each was made, expires and was revoked (never a secret)."""
+    moment = now()
+    with store.session() as s:
+        user = s.scalar(select(User).where(User.name == name))
+        if user is None:
+            raise NotFoundError(f"no user named {name!r}")
+        keys = s.scalars(select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.id)).all()
+        return [_key_dict(k, user.name, moment) for k in keys]
+
+
+def _key_dict(key: ApiKey, name: str, moment: datetime) -> dict[str, object]:
+    revoked = aware(key.revoked_at) if key.revoked_at else None
+    return {
+        "key_id": key.key_id,
+        "name": name,
+        "created_at": aware(key.created_at).isoformat(),
+        "expires_at": aware(key.expires_at).isoformat(),
+        "revoked_at": revoked.isoformat() if revoked else None,
+        "live": revoked is None and aware(key.expires_at) > moment,
+    }
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Four eyes on analysts' access
+# --------------------------------------------------------------------------------------------------------------------
+
+PENDING, APPROVED = "pending", "approved"
+CREATE, REGIONS = "create", "regions"
+
+
+def request_analyst(
+    store: Store, requester: Principal, name: str, regions: list[str], days: int | None = None
+) -> dict[str, object]:
+    """An admin's request for a new analyst: stored as a pending grant; nobody exists, and no key, until approved."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise AccessError("a user name is 1 to 100 characters")
+    scope = check_regions(Role.ANALYST, regions)
+    if days is not None and not 1 <= days <= 366:
+        raise AccessError("a key lives 1 to 366 days")
+    with store.session() as s:
+        if s.scalar(select(User.id).where(User.name == name)) is not None:
+            raise DuplicateUserError(f"a user named {name!r} exists already")
+        if s.scalar(select(UserGrant.id).where(UserGrant.name == name, UserGrant.state == PENDING)) is not None:
+            raise DuplicateUserError(f"a grant for {name!r} is pending already")
+        grant = UserGrant(kind=CREATE, name=name, role=Role.ANALYST.value, regions=json.dumps(list(scope)), days=days,
+                          state=PENDING, requested_by=requester.user_id, requested_at=now())  # fmt: skip
+        s.add(grant)
+        s.flush()
+        return _grant_dict(s, grant)
+
+
+def set_regions(store: Store, requester: Principal, name: str, regions: list[str]) -> dict[str, object]:
+    """Give an analyst ``regions``: at once when they lose regions only, as a pending grant when they gain any.
+
+    Narrowing takes access away, which one person may do (as revoking does); widening gives entity data, which
+    takes a second person. The answer says which happened (``state``).
+    """
+    scope = check_regions(Role.ANALYST, regions)
+    with store.session() as s:
+        user = s.scalar(select(User).where(User.name == name, User.disabled_at.is_(None)))
+        if user is None or user.role != Role.ANALYST.value:
+            raise NotFoundError(f"no enabled analyst named {name!r}")
+        current = set(json.loads(user.regions))
+        if set(scope) <= current:
+            user.regions = json.dumps(list(scope))
+            return {"id": None, "kind": REGIONS, "name": name, "role": user.role, "regions": list(scope),
+                    "state": "applied", "requested_by": requester.name, "requested_at": now().isoformat(),
+                    "decided_by": None, "decided_at": None}  # fmt: skip
+        if s.scalar(select(UserGrant.id).where(UserGrant.name == name, UserGrant.state == PENDING)) is not None:
+            raise DuplicateUserError(f"a grant for {name!r} is pending already")
+        grant = UserGrant(kind=REGIONS, name=name, role=user.role, regions=json.dumps(list(scope)), state=PENDING,
+                          requested_by=requester.user_id, requested_at=now())  # fmt: skip
+        s.add(grant)
+        s.flush()
+        return _grant_dict(s, grant)
+
+
+def approve(store: Store, grant_id: int, approver: Principal) -> dict[str, object]:
+    """Approve a pending grant as a second person: oversight or an admin who did not ask for it; then it applies.
+
+    A new analyst is created without a key (the requester collects the first one, :func:`collect_key`), so the
+    approver never holds the analyst's key; wider regions apply at once, to the analyst's next request.
+    """
+    if approver.role not in (Role.OVERSIGHT, Role.ADMIN):
+        raise ApprovalError(f"approving needs the role oversight or admin; you are {approver.role.value}")
+    moment = now()
+    with store.session() as s:
+        grant = s.get(UserGrant, grant_id, with_for_update=True)
+        if grant is None:
+            raise NotFoundError(f"no grant {grant_id}")
+        if grant.requested_by == approver.user_id:
+            raise ApprovalError("a grant needs a second person: you asked for this one")
+        if grant.state != PENDING:
+            raise ApprovalError(f"grant {grant_id} is {grant.state} already", status=409)
+        scope = json.loads(grant.regions)
+        if grant.kind == CREATE:
+            if s.scalar(select(User.id).where(User.name == grant.name)) is not None:
+                raise ApprovalError(f"a user named {grant.name!r} exists already", status=409)
+            s.add(User(name=grant.name, role=grant.role, regions=json.dumps(scope), created_at=moment))
+        else:
+            user = s.scalar(select(User).where(User.name == grant.name, User.disabled_at.is_(None)))
+            if user is None or user.role != Role.ANALYST.value:
+                raise ApprovalError(f"{grant.name!r} is no enabled analyst any more", status=409)
+            user.regions = json.dumps(scope)
+        grant.state, grant.decided_by, grant.decided_at = APPROVED, approver.user_id, moment
+        s.flush()
+        return _grant_dict(s, grant)
+
+
+def collect_key(store: Store, grant_id: int, requester: Principal) -> NewKey:
+    """The first key of an analyst whose creation was approved: for the admin who asked for it, once."""
+    with store.session() as s:
+        grant = s.get(UserGrant, grant_id, with_for_update=True)
+        if grant is None or grant.kind != CREATE:
+            raise NotFoundError(f"no grant {grant_id} for a new analyst")
+        if grant.requested_by != requester.user_id:
+            raise ApprovalError("only the admin who asked for this analyst collects their first key")
+        if grant.state != APPROVED:
+            raise ApprovalError(f"grant {grant_id} is not approved yet", status=409)
+        if grant.key_collected_at is not None:
+            raise ApprovalError(f"the first key of grant {grant_id} was collected already; issue a further one "
+                                "with `tegenkracht users key`", status=409)  # fmt: skip
+        user = s.scalar(select(User).where(User.name == grant.name, User.disabled_at.is_(None)))
+        if user is None:
+            raise ApprovalError(f"{grant.name!r} is disabled", status=409)
+        key, expires = _new_key(s, user.id, grant.days)
+        grant.key_collected_at = now()
+        return NewKey(user.name, Role(user.role), tuple(json.loads(user.regions)), key, expires)
+
+
+def list_grants(store: Store, pending_only: bool = False) -> list[dict[str, object]]:
+    """Grants, newest first: who asked for what, who approved it and when."""
+    with store.session() as s:
+        query = select(UserGrant).order_by(UserGrant.id.desc())
+        if pending_only:
+            query = query.where(UserGrant.state == PENDING)
+        return [_grant_dict(s, g) for g in s.scalars(query.limit(500)).all()]
+
+
+def _grant_dict(session: Session, grant: UserGrant) -> dict[str, object]:
+    def name_of(user_id: int | None) -> str | None:
+        return None if user_id is None else session.scalar(select(User.name).where(User.id == user_id))
+
+    return {
+        "id": grant.id,
+        "kind": grant.kind,
+        "name": grant.name,
+        "role": grant.role,
+        "regions": json.loads(grant.regions),
+        "state": grant.state,
+        "requested_by": name_of(grant.requested_by),
+        "requested_at": aware(grant.requested_at).isoformat(),
+        "decided_by": name_of(grant.decided_by),
+        "decided_at": aware(grant.decided_at).isoformat() if grant.decided_at else None,
+    }
+
+
 def list_users(store: Store) -> list[dict[str, object]]:
     """Every user with role, regions, state and live key count (never a key)."""
     moment = now()
@@ -207,12 +408,12 @@ def authenticate(store: Store, key: str) -> Principal | None:
     api_key, user = row
     if api_key.revoked_at is not None or user.disabled_at is not None or aware(api_key.expires_at) <= now():
         return None
-    return principal_of(user)
+    return principal_of(user, api_key.key_id)
 
 
-def principal_of(user: User) -> Principal:
-    """The principal a user row stands for (an API key's, or a signed-in browser's)."""
-    return Principal(user.id, user.name, Role(user.role), tuple(json.loads(user.regions)))
+def principal_of(user: User, key_id: str = "") -> Principal:
+    """The principal a user row stands for (an API key's, or a signed-in browser's, with the key it came with)."""
+    return Principal(user.id, user.name, Role(user.role), tuple(json.loads(user.regions)), key_id)
 
 
 def is_oversight_user(name: str) -> bool:

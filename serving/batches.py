@@ -5,6 +5,12 @@ rendered); the per-indicator values and contributions go to one Parquet file in 
 ``STORE_DIR``, copied rather than referenced, so re-scoring to the same path never changes a served batch.
 A batch becomes the one served only after every row is written: a failed load removes its rows and folder and
 leaves the previous batch serving.
+
+A load killed outright (SIGKILL, a power cut) cannot undo itself, so the next load does it (:func:`_clear_abandoned`).
+To tell a dead load from a slow one without guessing from its age, every load holds an ``flock`` on
+``STORE_DIR/.batch-N.loading`` from just after its row is written until it is current or undone
+(``core.io.held``); the kernel releases it the moment the process dies. A running load is therefore never removed
+however long it takes, and a dead one is removed by the very next load.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import json
 import logging
 import shutil
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +31,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import delete, insert, select, update
 
 from core import settings
-from core.io import atomic_dir
+from core.io import atomic_dir, claimed, clear_stale, crash_point, held
 from features import partitioned
 from features.pipeline import read_metadata
 from models.reasons import top_raises
@@ -110,20 +117,26 @@ def load_batch(
         s.add(batch)
         s.flush()
         batch_id = batch.id
-    folder = (root or settings.STORE_DIR) / f"batch-{batch_id}"
-    try:
-        _write_folder(folder, frame, model_features, shap_cols, reference_file(scores))
-        _insert_signals(store, batch_id, frame, names, ranks, reasons, step)
-        with store.write_lock(), store.session() as s:
-            # Writing the audit head first queues concurrent loads (a row lock on PostgreSQL, the write lock on
-            # SQLite), so two loads finishing together cannot both leave their batch current.
-            s.execute(update(AuditHead).where(AuditHead.id == 1).values(touched_at=AuditHead.touched_at))
-            s.execute(update(Batch).where(Batch.id == batch_id).values(folder=str(folder)))
-            s.execute(update(Batch).where(Batch.current.is_(True)).values(current=False))
-            s.execute(update(Batch).where(Batch.id == batch_id).values(current=True))
-    except BaseException:
-        _discard(store, batch_id, folder)
-        raise
+    base = root or settings.STORE_DIR
+    folder = base / f"batch-{batch_id}"
+    with ExitStack() as loading:
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+            # Held until the batch is current or undone, so a cleaner in another process sees this load alive
+            # however long it runs; taken just after the row exists, too young meanwhile for the cleaner's age rule.
+            loading.enter_context(held(_loading_file(base, batch_id)))
+            _write_folder(folder, frame, model_features, shap_cols, reference_file(scores))
+            _insert_signals(store, batch_id, frame, names, ranks, reasons, step)
+            with store.write_lock(), store.session() as s:
+                # Writing the audit head first queues concurrent loads (a row lock on PostgreSQL, the write lock on
+                # SQLite), so two loads finishing together cannot both leave their batch current.
+                s.execute(update(AuditHead).where(AuditHead.id == 1).values(touched_at=AuditHead.touched_at))
+                s.execute(update(Batch).where(Batch.id == batch_id).values(folder=str(folder)))
+                s.execute(update(Batch).where(Batch.current.is_(True)).values(current=False))
+                s.execute(update(Batch).where(Batch.id == batch_id).values(current=True))
+        except BaseException:
+            _discard(store, batch_id, folder)
+            raise
     log.info("loaded batch %d: %d companies scored by model version %s", batch_id, len(frame), batch.model_version)
     return LoadedBatch(batch_id, len(frame), batch.model_version, batch.as_of, folder, unnamed)
 
@@ -202,17 +215,28 @@ def _insert_signals(
         chunk = [{str(k): v for k, v in r.items()} for r in rows.iloc[start : start + CHUNK].to_dict("records")]
         with store.session() as s:
             s.execute(insert(Signal), chunk)
+        crash_point("load.signals")
         step(f"{min(start + CHUNK, len(rows)):,} signals")
 
 
-def _discard(store: Store, batch_id: int, folder: Path) -> None:
-    """Undo a load that failed part-way; the previous batch keeps serving."""
+def _discard(store: Store, batch_id: int, folder: Path, unfinished_only: bool = False) -> bool:
+    """Undo a load that failed part-way (or, ``unfinished_only``, died part-way); the previous batch keeps serving.
+
+    The cleaner passes ``unfinished_only`` and re-reads the row in the same transaction, so a load that finished
+    between the cleaner's query and its lock is left alone; False when nothing was removed for that reason.
+    """
     try:
         with store.session() as s:
+            if unfinished_only and s.scalar(select(Batch.folder).where(Batch.id == batch_id)) != "":
+                return False
             s.execute(delete(Signal).where(Signal.batch_id == batch_id))
             s.execute(delete(Batch).where(Batch.id == batch_id))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)  # atomic_dir already removed its own temporary folder
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    shutil.rmtree(folder, ignore_errors=True)
+    clear_stale(folder)  # a dead load's staging folder (a failed one's atomic_dir removed its own)
+    return True
 
 
 def current_batch(store: Store) -> Batch | None:
@@ -221,15 +245,31 @@ def current_batch(store: Store) -> Batch | None:
         return s.scalar(select(Batch).where(Batch.current.is_(True)).order_by(Batch.id.desc()).limit(1))
 
 
-def _clear_abandoned(store: Store, root: Path) -> None:
-    """Remove what a load killed outright (no chance to clean up) left: its rows and its folders.
+def _loading_file(root: Path, batch_id: int) -> Path:
+    """The lock file a running load of ``batch_id`` holds (see the module docstring)."""
+    return root / f".batch-{batch_id}.loading"
 
-    A load that has not finished is recognised by its empty folder column; one older than ABANDONED_AFTER is
-    taken to be dead, not running.
+
+def _clear_abandoned(store: Store, root: Path) -> None:
+    """Remove what a load killed outright (no chance to clean up) left: its rows, its folders and its lock file.
+
+    A load that has not finished is recognised by its empty folder column. Its lock file says whether it runs: held,
+    it is left alone however old; free, its process is dead and it goes now, however young. Without a lock file
+    (killed in the instant between its row and its lock, or started by a version without locks) only age can tell:
+    older than ABANDONED_AFTER is taken to be dead. A lock file left by a load killed after it finished goes too.
     """
     before = pd.Timestamp.now(tz="UTC").to_pydatetime() - ABANDONED_AFTER
     with store.session() as s:
-        dead = list(s.scalars(select(Batch.id).where(Batch.folder == "", Batch.loaded_at < before)))
-    for batch_id in dead:
-        log.warning("removing batch %d, a load that never finished", batch_id)
-        _discard(store, batch_id, root / f"batch-{batch_id}")
+        unfinished = list(s.scalars(select(Batch.id).where(Batch.folder == "")))
+        old = set(s.scalars(select(Batch.id).where(Batch.folder == "", Batch.loaded_at < before)))
+    for batch_id in unfinished:
+        with claimed(_loading_file(root, batch_id)) as dead:
+            if not (dead or (dead is None and batch_id in old)):
+                continue
+            if _discard(store, batch_id, root / f"batch-{batch_id}", unfinished_only=True):
+                log.warning("removed batch %d, a load that died before it finished", batch_id)
+            _loading_file(root, batch_id).unlink(missing_ok=True)
+    for leftover in root.glob(".batch-*.loading") if root.is_dir() else ():
+        with claimed(leftover) as dead:
+            if dead:
+                leftover.unlink(missing_ok=True)

@@ -3,22 +3,31 @@
 Export never decides silently: an inconclusive outcome is no label and is counted as such; a company with
 conflicting outcomes is left out and listed; each exported row keeps its provenance, and every export is itself
 written to the audit trail.
+
+Labels steer retraining, so one account must not be able to write them: each user may give only
+``FEEDBACK_PER_DAY`` outcomes a day, and an outcome becomes a label only once a second user who may see the
+company (another analyst of its region) has confirmed it (``FEEDBACK_REVIEW``, on by default).
 """
 
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+import math
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
+from core import settings
 from core.io import atomic_file
-from serving.access import Principal
+from serving.access import Principal, aware
 from serving.store import Store
-from serving.store.tables import Batch, Feedback, Shortlist, ShortlistItem, User
+from serving.store.tables import Batch, Feedback, FeedbackReview, Shortlist, ShortlistItem, Signal, User
+
+DAY = timedelta(days=1)
 
 
 class Outcome(enum.StrEnum):
@@ -37,6 +46,22 @@ class FeedbackError(ValueError):
         self.field = field
 
 
+class FeedbackLimitError(ValueError):
+    """The user has given ``FEEDBACK_PER_DAY`` outcomes in the last 24 hours; ``retry_after`` seconds until one more."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"at most {settings.FEEDBACK_PER_DAY} feedback records per user in 24 hours")
+        self.retry_after = retry_after
+
+
+class ReviewError(ValueError):
+    """A confirmation that cannot be given: ``status`` 404 (no such outcome you may see), 403 (your own) or 409."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def record(
     store: Store,
     who: Principal,
@@ -45,9 +70,16 @@ def record(
     probability: float,
     fields: dict[str, Any],
 ) -> dict[str, Any]:
-    """Store one outcome; a shortlist it cites must exist, be visible to the caller and hold the company."""
+    """Store one outcome; a shortlist it cites must exist, be visible to the caller and hold the company.
+
+    Refused with :class:`FeedbackLimitError` past the user's daily allowance. The user's row is locked first
+    (PostgreSQL; SQLite writes one at a time anyway), so parallel requests cannot both pass the count.
+    """
     shortlist_id = fields.get("shortlist_id")
+    moment = datetime.now(UTC)
     with store.session() as s:
+        s.execute(select(User.id).where(User.id == who.user_id).with_for_update())
+        _check_allowance(s, who.user_id, moment)
         if shortlist_id is not None:
             found = s.get(Shortlist, shortlist_id)
             if found is None or not who.sees_shortlist(found.user_id, found.region):
@@ -70,7 +102,7 @@ def record(
             batch_id=batch.id,
             model_version=batch.model_version,
             probability=probability,
-            created_at=datetime.now(UTC),
+            created_at=moment,
         )
         s.add(row)
         s.flush()
@@ -84,19 +116,117 @@ def record(
         }
 
 
+def _check_allowance(session: Any, user_id: int, moment: datetime) -> None:
+    since = moment - DAY
+    given = session.scalars(
+        select(Feedback.created_at)
+        .where(Feedback.user_id == user_id, Feedback.created_at > since)
+        .order_by(Feedback.created_at.desc())
+        .limit(settings.FEEDBACK_PER_DAY)
+    ).all()
+    if len(given) >= settings.FEEDBACK_PER_DAY:
+        frees = aware(given[-1]) + DAY  # the oldest of the allowance leaves the window then
+        raise FeedbackLimitError(max(1, math.ceil((frees - moment).total_seconds())))
+
+
+def confirm(store: Store, who: Principal, feedback_id: int, purpose: str, case_reference: str) -> dict[str, Any]:
+    """A second user's confirmation of an outcome, which the export demands before the outcome becomes a label.
+
+    The confirmer must see the company (an analyst of the region it was scored in when the outcome was given) and
+    must not be the one who gave it; an outcome they may not see answers exactly like one that does not exist.
+    Confirming twice is refused (409): one person's word counts once.
+    """
+    with store.session() as s:
+        found = s.execute(
+            select(Feedback, Signal.riec_region)
+            .join(Signal, (Signal.batch_id == Feedback.batch_id) & (Signal.company_id == Feedback.company_id))
+            .where(Feedback.id == feedback_id)
+        ).first()
+        if found is None or not who.sees_region(found[1]):
+            raise ReviewError(404, f"no feedback {feedback_id} is visible to you")
+        given = found[0]
+        if given.user_id == who.user_id:
+            raise ReviewError(403, "an outcome needs a second person: you gave this one")
+        moment = datetime.now(UTC)
+        review = FeedbackReview(feedback_id=given.id, user_id=who.user_id, purpose=purpose,
+                                case_reference=case_reference, created_at=moment)  # fmt: skip
+        s.add(review)
+        try:
+            s.flush()
+        except IntegrityError as exc:
+            raise ReviewError(409, f"you have confirmed feedback {feedback_id} already") from exc
+        return {
+            "feedback_id": given.id,
+            "company_id": given.company_id,
+            "outcome": given.outcome,
+            "confirmed_by": who.name,
+            "confirmed_at": moment.isoformat(),
+        }
+
+
+def for_company(store: Store, who: Principal, company_id: str) -> list[dict[str, Any]]:
+    """The outcomes given on a company in the caller's regions, newest first, with who confirmed each.
+
+    The caller has been shown the company already (the route checks its scope); outcomes from batches in which
+    the company lay in another region are left out, so a move between regions hands over no colleague's notes.
+    """
+    with store.session() as s:
+        rows = s.execute(
+            select(Feedback, User.name, Signal.riec_region)
+            .join(User, User.id == Feedback.user_id)
+            .join(Signal, (Signal.batch_id == Feedback.batch_id) & (Signal.company_id == Feedback.company_id))
+            .where(Feedback.company_id == company_id)
+            .order_by(Feedback.id.desc())
+            .limit(200)
+        ).all()
+        visible = [(f, name) for f, name, region in rows if who.sees_region(region)]
+        reviews = s.execute(
+            select(FeedbackReview.feedback_id, User.name, FeedbackReview.user_id)
+            .join(User, User.id == FeedbackReview.user_id)
+            .where(FeedbackReview.feedback_id.in_([f.id for f, _ in visible]))
+            .order_by(FeedbackReview.id)
+        ).all()
+    confirmed: dict[int, list[str]] = {}
+    mine: set[int] = set()
+    for feedback_id, name, user_id in reviews:
+        confirmed.setdefault(feedback_id, []).append(name)
+        if user_id == who.user_id:
+            mine.add(feedback_id)
+    return [
+        {
+            "id": f.id,
+            "company_id": f.company_id,
+            "outcome": f.outcome,
+            "note": f.note,
+            "given_by": name,
+            "given_at": aware(f.created_at).isoformat(),
+            "model_version": f.model_version,
+            "confirmed_by": confirmed.get(f.id, []),
+            "yours": f.user_id == who.user_id,
+            "confirmable": f.user_id != who.user_id and f.id not in mine,
+        }
+        for f, name in visible
+    ]
+
+
 def export(store: Store, out: Path, include_exported: bool = False) -> dict[str, Any]:
     """Write labelled cases (confirmed → 1, dismissed → 0) to Parquet atomically and report what was left out.
 
-    Conflicts are judged over all feedback ever given, exported or not: a company confirmed in one export and
-    dismissed later is left out and listed, not exported with the opposite label. Only rows that were exported
-    are marked so; inconclusive and conflicting ones stay for the next export to report again.
+    Conflicts are judged over all feedback ever given, exported or not, confirmed by a second user or not: a
+    company confirmed in one export and dismissed later is left out and listed, not exported with the opposite
+    label. With ``FEEDBACK_REVIEW`` (the default) an outcome no second user has confirmed is left out and counted.
+    Only rows that were exported are marked so; the others stay for the next export to report again.
     """
     frame = _all_feedback(store)
     decided = frame[frame["outcome"] != Outcome.INCONCLUSIVE.value]
     per_company = decided.groupby("company_id")["outcome"].nunique()
     conflicting = sorted(per_company[per_company > 1].index)
     fresh = frame if include_exported else frame[frame["exported_at"].isna()]
-    labelled = fresh[(fresh["outcome"] != Outcome.INCONCLUSIVE.value) & ~fresh["company_id"].isin(conflicting)].copy()
+    usable = (fresh["outcome"] != Outcome.INCONCLUSIVE.value) & ~fresh["company_id"].isin(conflicting)
+    unconfirmed = fresh["confirmed_by"].isna()
+    if settings.FEEDBACK_REVIEW:
+        usable &= ~unconfirmed
+    labelled = fresh[usable].copy()
     labelled["label"] = (labelled["outcome"] == Outcome.CONFIRMED.value).astype("int8")
     with atomic_file(out) as tmp:
         labelled.drop(columns=["exported_at"]).to_parquet(tmp, index=False)
@@ -106,6 +236,7 @@ def export(store: Store, out: Path, include_exported: bool = False) -> dict[str,
             s.execute(
                 update(Feedback).where(Feedback.id.in_(ids[start : start + 500])).values(exported_at=datetime.now(UTC))
             )
+    waiting = (fresh["outcome"] != Outcome.INCONCLUSIVE.value) & ~fresh["company_id"].isin(conflicting) & unconfirmed
     return {
         "out": str(out),
         "read": len(fresh),
@@ -113,21 +244,38 @@ def export(store: Store, out: Path, include_exported: bool = False) -> dict[str,
         "confirmed": int(labelled["label"].sum()),
         "dismissed": int((labelled["label"] == 0).sum()),
         "inconclusive_left_out": int((fresh["outcome"] == Outcome.INCONCLUSIVE.value).sum()),
+        "unconfirmed_left_out": int(waiting.sum()) if settings.FEEDBACK_REVIEW else 0,
         "conflicting_companies_left_out": sorted(set(conflicting) & set(fresh["company_id"])),
     }
 
 
 COLUMNS = [
     "feedback_id", "company_id", "outcome", "given_by", "role", "purpose", "case_reference", "model_version",
-    "batch_id", "probability_then", "decided_at", "exported_at",
+    "batch_id", "probability_then", "decided_at", "confirmed_by", "confirmed_at", "exported_at",
 ]  # fmt: skip
 
 
 def _all_feedback(store: Store) -> pd.DataFrame:
+    """Every outcome with its giver and its first confirmation by another user (None: not confirmed)."""
     with store.session() as s:
         rows = s.execute(
             select(Feedback, User.name, User.role).join(User, User.id == Feedback.user_id).order_by(Feedback.id)
         ).all()
+        first = (
+            select(FeedbackReview.feedback_id, func.min(FeedbackReview.id).label("review_id"))
+            .join(Feedback, Feedback.id == FeedbackReview.feedback_id)
+            .where(FeedbackReview.user_id != Feedback.user_id)
+            .group_by(FeedbackReview.feedback_id)
+            .subquery()
+        )
+        reviews = {
+            feedback_id: (name, at)
+            for feedback_id, name, at in s.execute(
+                select(first.c.feedback_id, User.name, FeedbackReview.created_at)
+                .join(FeedbackReview, FeedbackReview.id == first.c.review_id)
+                .join(User, User.id == FeedbackReview.user_id)
+            ).all()
+        }
     return pd.DataFrame(
         [
             [
@@ -142,6 +290,8 @@ def _all_feedback(store: Store) -> pd.DataFrame:
                 f.batch_id,
                 f.probability,
                 _naive_utc(f.created_at),
+                reviews[f.id][0] if f.id in reviews else None,
+                _naive_utc(reviews[f.id][1]) if f.id in reviews else None,
                 _naive_utc(f.exported_at) if f.exported_at else None,
             ]
             for f, name, role in rows

@@ -37,3 +37,30 @@ CASE_REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{2,63}$"
 def describe() -> list[dict[str, str]]:
     """Every purpose with its legal basis, for the OpenAPI description and the docs."""
     return [{"purpose": p.value, "legal_basis": LEGAL_BASIS[p]} for p in Purpose]
+
+
+class OversightPurpose(enum.StrEnum):
+    """Why oversight asks which companies an audit record names: oversight sees no entities otherwise.
+
+    The trail holds the companies every request returned, so it is entity data itself; oversight's list of it
+    shows only counts, and each look at the companies behind a record names one of these and a case reference,
+    and is recorded like any other look-up.
+    """
+
+    USE_REVIEW = "use_review"
+    COMPLAINT = "complaint"
+    DPO_INQUIRY = "dpo_inquiry"
+    INCIDENT = "incident"
+
+
+OVERSIGHT_BASIS: dict[OversightPurpose, str] = {
+    OversightPurpose.USE_REVIEW: "AI Act art. 26(5) and AVG art. 5(2): reviewing how the system is used",
+    OversightPurpose.COMPLAINT: "Awb chapter 9: handling a complaint about a look-up of a company",
+    OversightPurpose.DPO_INQUIRY: "AVG art. 38-39: an inquiry by the data-protection officer",
+    OversightPurpose.INCIDENT: "AVG art. 33-34: investigating a (suspected) data breach",
+}
+
+
+def describe_oversight() -> list[dict[str, str]]:
+    """Every oversight purpose with its basis (the same caveat: a data-protection officer confirms them)."""
+    return [{"purpose": p.value, "legal_basis": OVERSIGHT_BASIS[p]} for p in OversightPurpose]

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from core.io import atomic_file
+from core.io import atomic_files
 from features import partitioned
 from features.pipeline import read_metadata
 from models.reasons import reasons, sector_reference
@@ -63,8 +63,10 @@ def score_file(
     ref_path = reference_file(out)
     rows = 0
     try:
-        # the scores are renamed first and the reference last: a reference never describes scores that are not there
-        with atomic_file(ref_path) as tmp_ref, atomic_file(out) as tmp:
+        # both staged and fsynced before either is renamed (a crash keeps the old pair); the scores are renamed
+        # first and the reference last: a reference never describes scores that are not there
+        with atomic_files(out.parent, [out.name, ref_path.name]) as staged:
+            tmp, tmp_ref = staged[out.name], staged[ref_path.name]
             writer: pq.ParquetWriter | None = None
             try:
                 for batch in _batches(features, chunk_rows, ["company_id", *model.features]):

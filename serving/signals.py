@@ -2,6 +2,11 @@
 
 Scope is enforced here as well as in the routes: a company outside the caller's regions is treated exactly like
 one that does not exist, so the answer never reveals which companies are scored elsewhere.
+
+The regional picture is for oversight too, who may see no company at all, so it is built to resist being
+queried into one: signals are counted only at a few fixed bands (a free threshold lets a binary search recover
+each cell's sorted probabilities), counts are rounded and small ones withheld, and withholding is complementary
+per row and per column, so that a total from elsewhere minus the cells shown never reveals a withheld cell.
 """
 
 from __future__ import annotations
@@ -11,16 +16,25 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import orjson
+import pandas as pd
 from sqlalchemy import case, func, insert, select
 
+from core import settings
+from fairness.suppression import suppression_mask  # the fairness report's own disclosure rule, not a second one
 from serving.access import Principal, aware
 from serving.store import Store
 from serving.store.tables import Batch, Shortlist, ShortlistItem, Signal
 
 SUPPRESS_BELOW = 10
+#: Shown signal counts are multiples of this, so that bands and cells cannot be subtracted into exact small counts.
+ROUND_TO = 5
+#: The only probabilities the regional picture counts signals at, by name (lowest first); clients choose a name.
+#: The pages' probability bands are the same ones (``serving.ui.present``), so "high" means one thing everywhere.
+BandName = Literal["raised", "high", "very_high"]
+SIGNAL_BANDS: dict[BandName, float] = {"raised": settings.SIGNAL_THRESHOLD, "high": 0.05, "very_high": 0.20}
 SHOWN = (
     Signal.company_id,
     Signal.name,
@@ -152,13 +166,17 @@ def company_signal(store: Store, who: Principal, batch: Batch, company_id: str) 
     return sig
 
 
-def regional_picture(store: Store, batch: Batch, region: str, threshold: float) -> dict[str, Any]:
-    """Companies, signals at or above ``threshold`` and mean probability per municipality × SBI section.
+def regional_picture(store: Store, batch: Batch, region: str, band: BandName = "raised") -> dict[str, Any]:
+    """Companies, signals in ``band`` or above and mean probability per municipality × SBI section, protected.
 
-    Cells of fewer than ten companies are suppressed (counts and mean withheld, marked as such), so the picture
-    can be shared without pointing at single businesses.
+    A cell of fewer than ten companies is withheld whole; so is, per municipality and per sector, a second cell
+    wherever exactly one is withheld (complementary), because the municipality's and the sector's company counts
+    are public. Signal counts follow the same rule on their own: a count of 1-9 signals, or of 1-9 companies that
+    are not signals, is withheld (either would point at a few named businesses), with its complement; the counts
+    shown are rounded to a multiple of five.
     """
-    above = func.sum(case((Signal.probability >= threshold, 1), else_=0))
+    floor = SIGNAL_BANDS[band]
+    above = func.sum(case((Signal.probability >= floor, 1), else_=0))
     query = (
         select(
             Signal.municipality,
@@ -172,28 +190,60 @@ def regional_picture(store: Store, batch: Batch, region: str, threshold: float) 
         .order_by(Signal.municipality, Signal.sbi_section)
     )
     with store.session() as s:
-        rows = s.execute(query).all()
-    cells = []
-    for m, sector, n, k, mean in rows:
-        hidden = int(n) < SUPPRESS_BELOW
-        cells.append(
-            {
-                "municipality": m,
-                "sector": sector,
-                "suppressed": hidden,
-                "companies": None if hidden else int(n),
-                "signals": None if hidden else int(k or 0),
-                "mean_probability": None if hidden else float(mean),
-            }
-        )
+        rows = [(m, sector, int(n), int(k or 0), float(mean)) for m, sector, n, k, mean in s.execute(query).all()]
+    frame = pd.DataFrame(rows, columns=["municipality", "sector", "companies", "signals", "mean"])
+    hidden = protect(frame, frame["companies"] < SUPPRESS_BELOW)
+    few = frame["signals"].between(1, SUPPRESS_BELOW - 1)
+    few_others = (frame["companies"] - frame["signals"]).between(1, SUPPRESS_BELOW - 1)
+    withheld = protect(frame, pd.Series(hidden) | few | few_others, frame["signals"])
+    cells = [
+        {
+            "municipality": m,
+            "sector": sector,
+            "suppressed": cell_hidden,
+            "companies": None if cell_hidden else n,
+            "signals_withheld": signals_hidden,
+            "signals": None if signals_hidden else rounded(k),
+            "mean_probability": None if cell_hidden else mean,
+        }
+        for (m, sector, n, k, mean), cell_hidden, signals_hidden in zip(rows, hidden, withheld, strict=True)
+    ]
     return {
         "region": region,
         "model_version": batch.model_version,
         "as_of": batch.as_of,
-        "threshold": threshold,
+        "band": band,
+        "band_floor": floor,
         "suppress_below": SUPPRESS_BELOW,
+        "rounded_to": ROUND_TO,
         "cells": cells,
     }
+
+
+def rounded(count: int) -> int:
+    """To the nearest multiple of :data:`ROUND_TO` (halves up); zero stays zero."""
+    return int((count + ROUND_TO // 2) // ROUND_TO * ROUND_TO)
+
+
+def protect(frame: pd.DataFrame, primary: pd.Series, sizes: pd.Series | None = None) -> list[bool]:
+    """``primary`` widened until no municipality and no sector has exactly one withheld cell.
+
+    Each pass hands one dimension to :func:`fairness.suppression.suppression_mask`, which withholds, where an
+    attribute (here: a row, or a column) has exactly one small group, its smallest other group as well. Cells
+    already withheld are passed as size 0, so they count as the small ones; the others as their ``sizes`` (company
+    counts unless given) lifted past the limit, so that their order decides which one goes. Withholding in a row
+    can leave a column with one, so the passes repeat until nothing changes.
+    """
+    mask = primary.to_numpy(dtype=bool).copy()
+    weight = (frame["companies"] if sizes is None else sizes).to_numpy(dtype=float) + SUPPRESS_BELOW
+    while True:
+        before = mask.copy()
+        for dimension in ("municipality", "sector"):
+            sized = [0.0 if m else w for m, w in zip(mask, weight, strict=True)]
+            groups = pd.DataFrame({"attribute_name": frame[dimension].to_numpy(), "group_size": sized})
+            mask |= suppression_mask(groups, SUPPRESS_BELOW).to_numpy(dtype=bool)
+        if (mask == before).all():
+            return [bool(m) for m in mask]
 
 
 def recent_shortlists(store: Store, who: Principal, limit: int = 10) -> list[dict[str, Any]]:

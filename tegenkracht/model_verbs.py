@@ -191,7 +191,9 @@ def promote(
     """Move @champion to the challenger if every gate passes; otherwise refuse and say which gates failed and why.
 
     With --approver and --justification an oversight member overrides failed gates. --version N of a version that
-    was champion before rolls back to it. Exit 0 promoted, 1 refused, 2 bad request.
+    a finished promotion run made champion before rolls back to it without the gates only with --approver and
+    --justification as well (recorded); without them it goes through the gates. Exit 0 promoted, 1 refused,
+    2 bad request (also when @champion moved while the gates ran: nothing is changed).
     """
     setup_logging()
     from serving.access import is_oversight_user

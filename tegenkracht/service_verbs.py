@@ -10,6 +10,7 @@ still reads them, so none of them can hide an upward import or a cycle.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -108,6 +109,7 @@ def run_serve(host: str, port: int, workers: int = 1) -> None:
 
     _store().dispose()
     stderr.print(f"serving on http://{host}:{port} with {workers} worker(s)  (health: /health, API: /openapi.json)")
+    trusted = settings.FORWARDED_ALLOW_IPS.strip()
     uvicorn.run(
         "serving.api.asgi:app",
         factory=True,
@@ -117,6 +119,10 @@ def run_serve(host: str, port: int, workers: int = 1) -> None:
         access_log=False,
         log_config=None,
         server_header=False,
+        # X-Forwarded-Proto/-For only from the configured proxy: anyone else claiming TLS would get Secure
+        # cookies and HSTS decided on their word, and could pose as another address to the rate limits
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
     )
 
 
@@ -128,7 +134,11 @@ def users_add(
     days: Annotated[int | None, typer.Option(min=1, max=366, help="Key lifetime in days.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a user and print their API key, once: it is stored only as a hash."""
+    """Create a user and print their API key, once: it is stored only as a hash.
+
+    An operator with the store at hand makes any role in one step (recorded as role ``system``); through the API
+    an admin's new analyst waits for a second person (`users approve`).
+    """
     from serving.access import AccessError, Role, add_user
 
     setup_logging()
@@ -157,7 +167,7 @@ def users_key(
     days: Annotated[int | None, typer.Option(min=1, max=366, help="Key lifetime in days.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Issue a further key for a user (rotation: hand it over, then revoke the old ones with `users revoke`)."""
+    """Issue a further key for a user (rotation: hand it over, then revoke the old one with `users revoke-key`)."""
     from serving.access import AccessError, issue_key
 
     setup_logging()
@@ -190,6 +200,108 @@ def users_revoke(
     emit({"name": name, "revoked_keys": count}, as_json, "revoked")
 
 
+@users_app.command("revoke-key")
+def users_revoke_key(
+    key_id: Annotated[str, typer.Argument(help="The key's public id (the part after tk_; `users keys NAME`).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Revoke one key and leave its user enabled with their other keys: the last step of a rotation."""
+    from serving.access import AccessError, revoke_key
+
+    setup_logging()
+    store = _store()
+    try:
+        done = revoke_key(store, key_id.strip())
+    except AccessError as exc:
+        stderr.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    audit_cli(store, "users revoke-key", {"key_id": done["key_id"], "name": done["name"]})
+    emit(done, as_json, "revoked key")
+
+
+@users_app.command("keys")
+def users_keys(
+    name: Annotated[str, typer.Argument(help="The user whose keys to list.")],
+    as_json: JsonOption = False,
+) -> None:
+    """A user's keys by public id, with when each expires and whether it was revoked (never a secret)."""
+    from serving.access import AccessError, list_keys
+
+    setup_logging()
+    try:
+        found = list_keys(_store(), name)
+    except AccessError as exc:
+        stderr.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    if as_json:
+        emit({"keys": found}, True, "keys")
+        return
+    for k in found:
+        state = "live" if k["live"] else ("revoked" if k["revoked_at"] else "expired")
+        typer.echo(f"{k['key_id']}  {state:<8} expires {str(k['expires_at'])[:10]}")
+
+
+@users_app.command("grants")
+def users_grants(
+    pending: Annotated[bool, typer.Option("--pending", help="Only those waiting for approval.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Requests for new analysts and wider regions, with who asked and who approved them."""
+    from serving.access import list_grants
+
+    setup_logging()
+    found = list_grants(_store(), pending)
+    if as_json:
+        emit({"grants": found}, True, "grants")
+        return
+    for g in found:
+        regions = ", ".join(g["regions"])  # type: ignore[arg-type]
+        decided = f"by {g['decided_by']}" if g["decided_by"] else ""
+        typer.echo(f"{g['id']:>5} {g['kind']:<8} {g['name']:<24} {g['state']:<9} asked by {g['requested_by']} "
+                   f"{decided}  {regions}")  # fmt: skip
+
+
+@users_app.command("approve")
+def users_approve(
+    grant_id: Annotated[int, typer.Argument(min=1, help="The grant to approve (`users grants --pending`).")],
+    key_env: Annotated[
+        str, typer.Option(help="Environment variable holding your own API key (else you are asked for it).")
+    ] = "TEGENKRACHT_APPROVER_KEY",
+    as_json: JsonOption = False,
+) -> None:
+    """Approve an admin's request for a new analyst or wider regions, as the second person.
+
+    You prove who you are with your own key (oversight or admin, not the requester's): a shell on the server
+    alone is no second person. The approval is written to the audit trail under your name and key id.
+    """
+    import os
+
+    from serving.access import AccessError, ApprovalError, approve, authenticate
+    from serving.auditlog import Entry, append
+
+    setup_logging()
+    key = os.environ.get(key_env, "").strip() or typer.prompt("your API key", hide_input=True).strip()
+    store = _store()
+    who = authenticate(store, key)
+    if who is None:
+        stderr.print("[red]error:[/red] that API key is unknown, expired or revoked")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    entry = Entry(user=who.name, role=who.role.value, key_id=who.key_id, method="CLI", endpoint="users approve",
+                  params={"grant_id": grant_id, "operator": _operator()})  # fmt: skip
+    try:
+        done = approve(store, grant_id, who)
+    except AccessError as exc:
+        entry.status = exc.status if isinstance(exc, ApprovalError) else 404
+        append(store, entry)
+        stderr.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    entry.status = 200
+    entry.params.update({"name": done["name"], "kind": done["kind"], "regions": done["regions"],
+                         "requested_by": done["requested_by"]})  # fmt: skip
+    append(store, entry)
+    emit(done, as_json, "approved")
+
+
 @users_app.command("list")
 def users_list(as_json: JsonOption = False) -> None:
     """Every user with role, regions, state and number of live keys (never a key)."""
@@ -209,30 +321,75 @@ def users_list(as_json: JsonOption = False) -> None:
 @audit_app.command("verify")
 def audit_verify(
     expect: Annotated[
-        str | None, typer.Option(help="A head kept elsewhere, SEQ:HASH (as printed before): the chain must hold it.")
+        str | None,
+        typer.Option(
+            help="A head kept elsewhere: the file (or JSON) that `audit-log head` wrote, or SEQ:HASH as printed "
+            "before. The chain must still hold it; an exported head must carry the audit key's signature."
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Walk the hash chain; exit 1 and name the first bad record if any was edited, inserted or deleted.
+    """Walk the chain and check every record's MAC; exit 1 and name the first bad record.
 
-    Prints the head (head_seq, head_hash): keep it elsewhere (a ticket, a letter to oversight) and pass it back
-    with --expect later, which also catches a cut tail or a chain rewritten from an edit onwards.
+    Finds records edited, inserted, deleted or written without the audit key, forged prunes and prunes below the
+    legal minimum. An older head put back with the tail cut needs --expect: export heads with `audit-log head`.
     """
-    from serving.auditlog import verify
+    from serving.auditlog import ExpectError, parse_expect, verify
 
     setup_logging()
-    kept = None
-    if expect is not None:
-        seq, _, digest = expect.partition(":")
-        if not seq.isdigit() or len(digest) != 64:
-            stderr.print(f"[red]error:[/red] --expect {expect!r} is not SEQ:HASH (a number, a colon, 64 hex digits)")
-            raise typer.Exit(EXIT_BAD_INPUT)
-        kept = (int(seq), digest)
+    try:
+        kept = parse_expect(expect) if expect is not None else None
+    except ExpectError as exc:
+        stderr.print(f"[red]error:[/red] --expect: {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
     result = verify(_store(), kept)
     emit(result.as_dict(), as_json, "audit trail")
     if not result.ok:
         stderr.print(f"[red]audit trail broken at record {result.first_bad_seq}:[/red] {result.reason}")
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+@audit_app.command("head")
+def audit_head(
+    out: Annotated[Path | None, typer.Option(help="Also write the signed head to this file (atomically).")] = None,
+) -> None:
+    """Export the chain's head, signed with the audit key, for oversight to keep outside the service.
+
+    Kept elsewhere (a ticket, a letter, another system) and passed back with `verify --expect FILE`, it shows
+    whether anyone cut the trail back to an older state since: the one change the key cannot reveal by itself.
+    """
+    from core.io import atomic_file
+    from serving.auditlog import ChainError, signed_head
+
+    setup_logging()
+    store = _store()
+    try:
+        head = signed_head(store)
+    except ChainError as exc:
+        stderr.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_PROBLEMS) from exc
+    audit_cli(store, "audit-log head", {"seq": head["seq"]})
+    text = json.dumps(head, indent=2)
+    if out is not None:
+        with atomic_file(out) as tmp:
+            tmp.write_text(text + "\n")
+    typer.echo(text)
+
+
+@audit_app.command("rotate-key")
+def audit_rotate_key() -> None:
+    """Add a new audit key to the key file; it signs from now on, and the old keys stay to verify what they signed."""
+    from serving.auditkey import AuditKeyError, rotate
+
+    setup_logging()
+    store = _store()
+    try:
+        key_id = rotate()
+    except AuditKeyError as exc:
+        stderr.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    audit_cli(store, "audit-log rotate-key", {"signer": key_id})
+    typer.echo(f"audit key {key_id} signs from now on; keep the file's older keys to verify older records")
 
 
 @audit_app.command("list")
@@ -284,7 +441,8 @@ def feedback_export(
 ) -> None:
     """Turn analysts' outcomes into labelled cases: confirmed → 1, dismissed → 0.
 
-    Inconclusive outcomes and companies with conflicting outcomes are left out and counted, never guessed.
+    Inconclusive outcomes, outcomes no second analyst has confirmed (TEGENKRACHT_FEEDBACK_REVIEW) and companies
+    with conflicting outcomes are left out and counted, never guessed.
     """
     from serving.feedback import export
 
@@ -296,8 +454,9 @@ def feedback_export(
     summary = export(store, out, include_exported)
     audit_cli(store, "feedback export", {k: v for k, v in summary.items() if k != "conflicting_companies_left_out"})
     emit(summary, as_json, "feedback")
-    if summary["inconclusive_left_out"] or summary["conflicting_companies_left_out"]:
+    if summary["inconclusive_left_out"] or summary["conflicting_companies_left_out"] or summary["unconfirmed_left_out"]:
         stderr.print(
             f"[yellow]left out: {summary['inconclusive_left_out']} inconclusive, "
+            f"{summary['unconfirmed_left_out']} not confirmed by a second analyst, "
             f"{len(summary['conflicting_companies_left_out'])} companies with conflicting outcomes[/yellow]"
         )

@@ -11,10 +11,30 @@ Gates:
 * **drift baseline** — the training run stored the reference that drift monitors compare production to.
 
 A refusal names each failed gate with its figures. An override needs a named approver on the oversight roster
-and a written justification; both are recorded as version tags and in a promotion run. ``--version N`` for a
-version that was champion before is a rollback: it needs no gates (it passed them, or was overridden, then) and is
-recorded the same way (only a version *number* rolls back; an alias is always gated). Every decision, refused or
-not, is logged as a run in the ``tegenkracht-promotions`` experiment: the promotion audit trail.
+and a written justification; both are recorded as version tags and in a promotion run. Every decision, refused or
+not, is logged as a run in the ``tegenkracht-promotions`` experiment (under ``mlflow run``, the entry point's run):
+the promotion audit trail.
+
+**Rollback.** ``--version N`` with ``--approver`` and ``--justification`` for a version that was champion before
+skips the gates (it passed them, or was overridden, then; a rollback is what oversight reaches for when the
+champion misbehaves, and it should not wait on scoring). "Was champion before" is never read off a version tag,
+which anyone with registry write access can set: it takes a *finished* promotion run whose immutable parameters
+name this model and version, a promoting decision, and ``alias_moved_at``, which is logged only after the alias
+moved (:func:`former_champion_run`). The version's ``promotion.run_id`` mark only says where to look; the run is
+checked. Without an approver, the same request goes through the gates like any other promotion, and only a version
+*number* can roll back (an alias is always gated). Runs written before this rule carry no ``model_name`` and vouch
+for nothing: such a version is promoted through its gates or an override.
+
+**Order of writes.** MLflow has no compare-and-set on an alias, so the writes are ordered to leave a consistent
+registry wherever a process dies: the decision run first; then, for a promotion, a re-read of ``@champion`` (refused
+with nothing changed if another promotion moved it since the gates were evaluated); then the version's gate tags
+and champion marks (``promotion.champion_since``, ``promotion.run_id``, ...); a second re-read immediately before the
+move; the alias; and last ``alias_moved_at`` on the run, which then ends FINISHED. A champion is therefore never
+unmarked. A failure before the alias moved restores the version's tags, and the run ends FAILED; if the process is
+killed instead, the marks stay but name a run that never finished, so they grant nothing: the alias says who is
+champion, and only finished runs say who was. A failed promotion never writes to the previous champion. Two
+promotions that re-read within the same few milliseconds can still both move the alias (the last one wins);
+every decision is in the audit trail all the same.
 """
 
 from __future__ import annotations
@@ -22,6 +42,7 @@ from __future__ import annotations
 import getpass
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -51,10 +72,16 @@ log = logging.getLogger(__name__)
 EXPERIMENT = "tegenkracht-promotions"
 QUALITY_METRICS = ("pr_auc", "precision_at_100")
 MIN_JUSTIFICATION = 20
+#: The decisions that move ``@champion``.
+PROMOTING = ("gates", "override", "rollback")
+#: The version tag naming the promotion run that last marked it champion: a pointer to check, not a proof.
+RUN_MARK = "promotion.run_id"
+#: The run parameter logged only once the alias has moved: a run without it never made a champion.
+MOVED = "alias_moved_at"
 
 
 class PromotionError(ValueError):
-    """A promotion request that cannot even be considered (bad approver, no such version)."""
+    """A promotion request that cannot be considered (bad approver, no such version), or was overtaken by another."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +105,7 @@ class Decision:
     previous_champion: str | None
     approver: str | None = None
     justification: str | None = None
+    rollback_of: str | None = None  # the finished promotion run that made the version champion before
 
     def failed(self) -> list[Gate]:
         """The gates that did not pass."""
@@ -187,7 +215,8 @@ def promote(
 ) -> Decision:
     """Move ``@champion`` to ``version`` (default ``@challenger``) if the gates, an override or a rollback allow.
 
-    An override's approver must be on ``OVERSIGHT_APPROVERS`` or pass ``is_oversight`` (the caller's roster).
+    An override's or a rollback's approver must be on ``OVERSIGHT_APPROVERS`` or pass ``is_oversight`` (the
+    caller's roster); a former champion named without one is judged by its gates, so no tag alone skips them.
     """
     tolerance = settings.PROMOTION_TOLERANCE if tolerance is None else tolerance
     if not 0.0 <= tolerance < 1.0:
@@ -200,15 +229,62 @@ def promote(
     if champion is not None and str(champion.version) == str(candidate.version):
         raise PromotionError(f"version {candidate.version} already holds @{CHAMPION}")
     named = version is not None and version.removeprefix("models:/").split("/")[-1].isdigit()
-    if named and candidate.tags.get("promotion.champion_since"):
-        decision = Decision(str(candidate.version), True, "rollback", [], previous, approver, justification)
+    before = former_champion_run(candidate) if named else None
+    if before is not None and approver is not None:
+        decision = Decision(str(candidate.version), True, "rollback", [], previous, approver, justification, before)
     else:
+        if before is not None:
+            log.warning(
+                "version %s was champion before (promotion run %s): a rollback without its gates needs --approver"
+                " and --justification; judging it by its gates",
+                candidate.version,
+                before,
+            )
         gates = [quality_gate(candidate, champion, tolerance), fairness_gate(candidate), drift_gate(candidate)]
         passed = all(g.passed for g in gates)
         via = "gates" if passed else ("override" if approver else "refused")
         decision = Decision(str(candidate.version), via != "refused", via, gates, previous, approver, justification)
     _record(decision, candidate, champion)
     return decision
+
+
+def former_champion_run(version: Any) -> str | None:
+    """The id of a finished promotion run that made ``version`` champion, or None.
+
+    The version's own ``promotion.run_id`` mark is tried first (it finds runs logged under ``mlflow run`` in the
+    entry point's experiment), then the promotion experiment; either way the run itself must vouch
+    (:func:`_made_champion`), so a tag pointing at a refused, failed or other version's run grants nothing.
+    """
+    from mlflow.exceptions import MlflowException
+
+    c = client()
+    name, v = str(version.name), str(version.version)
+    runs: list[Any] = []
+    mark = version.tags.get(RUN_MARK)
+    if mark:
+        with suppress(MlflowException):  # a mark naming no run is no evidence
+            runs.append(c.get_run(mark))
+    experiment = c.get_experiment_by_name(EXPERIMENT)
+    if experiment is not None and v.isdigit():  # digits only, so the filter cannot be injected into
+        where = f"params.candidate_version = '{v}' and attributes.status = 'FINISHED'"
+        runs += c.search_runs([experiment.experiment_id], filter_string=where, max_results=1000)
+    return next((run.info.run_id for run in runs if _made_champion(run, name, v)), None)
+
+
+def _made_champion(run: Any, name: str, version: str) -> bool:
+    """Whether a run is the promotion code's record of moving ``@champion`` of ``name`` to ``version``.
+
+    Parameters cannot be changed once logged, and ``alias_moved_at`` is logged only after the move, so neither a
+    tag edit nor a run that was refused, failed or killed passes.
+    """
+    p = run.data.params
+    return bool(
+        run.info.status == "FINISHED"
+        and p.get("model_name") == name
+        and p.get("candidate_version") == version
+        and p.get("decision") in PROMOTING
+        and p.get(MOVED)
+    )
 
 
 #: Whether a name holds the oversight role where the deployer keeps its roster (the CLI hands in the service's
@@ -232,10 +308,10 @@ def _check_override(approver: str | None, justification: str | None, is_oversigh
 
 
 def _record(decision: Decision, candidate: Any, champion: Any | None) -> None:
-    """The promotion run first, then the version's gate tags, then the alias, then the champion marks.
+    """The decision run first; for a refusal the gate tags; for a promotion :func:`_move_champion`, then the proof.
 
-    The decision is on record before anything changes. If the alias move fails, the run ends FAILED and the version
-    is not marked as a former champion, so it can never be "rolled back" to without its gates.
+    The decision is on record before anything changes, and ``alias_moved_at`` is logged only after the alias moved:
+    the run is rollback evidence only if it finished with it (see the module docstring for every crash point).
     """
     import mlflow
 
@@ -244,6 +320,7 @@ def _record(decision: Decision, candidate: Any, champion: Any | None) -> None:
     name, v = settings.MODEL_NAME, decision.version
     # keys differ from the MLproject parameters (version, approver, justification) that `mlflow run` logs first
     params = {
+        "model_name": name,
         "candidate_version": v,
         "decision": decision.via,
         "previous_champion": str(decision.previous_champion),
@@ -252,31 +329,92 @@ def _record(decision: Decision, candidate: Any, champion: Any | None) -> None:
         **_splits("candidate", candidate),
         **(_splits("champion", champion) if champion is not None else {}),
     }
-    with start_run(EXPERIMENT, f"promote v{v}: {decision.via}"):
+    if decision.rollback_of is not None:
+        params.update({"rollback_approver": str(decision.approver), "rollback_of_run": decision.rollback_of})
+    with start_run(EXPERIMENT, f"promote v{v}: {decision.via}") as run:
         mlflow.log_params(params)
         for g in decision.gates:
             mlflow.log_metrics({f"{g.name}.{k}": x for k, x in g.figures.items() if x == x})
         mlflow.log_dict(decision.as_dict(), "decision.json")
         tags = {f"gate.{g.name}": ("pass: " if g.passed else "fail: ") + g.detail for g in decision.gates}
         tags.update({"promotion.last_decision": decision.via, "promotion.last_decided_at": now})
-        _tag(c, name, v, tags)
         if not decision.promoted:
+            _tag(c, name, v, tags)
             return
-        c.set_registered_model_alias(name, CHAMPION, v)
-        log.info("@%s -> version %s (%s; was %s)", CHAMPION, v, decision.via, decision.previous_champion)
-        marks = {
-            "promotion.champion_since": now,
-            "promotion.via": decision.via,
-            "promotion.requested_by": getpass.getuser(),
-        }
-        if decision.approver and decision.via in ("override", "rollback"):
-            marks.update(
-                {
-                    f"{decision.via}.approver": decision.approver,
-                    f"{decision.via}.justification": decision.justification or "",
-                }
-            )
+        try:
+            _move_champion(c, decision, tags, run.info.run_id, now)
+        except PromotionError as exc:
+            mlflow.set_tag("promotion.error", str(exc)[:4900])
+            raise
+        mlflow.log_param(MOVED, now)
+
+
+def _move_champion(c: Any, decision: Decision, tags: dict[str, str], run_id: str, now: str) -> None:
+    """Mark the version, then move the alias, each step after a re-read of ``@champion``; undo the marks on failure.
+
+    Marking first means no crash leaves an unmarked champion; re-reading just before the move means a promotion
+    judged against a champion that has since been replaced does not land. The first re-read comes before any
+    write, so a conflict found then changes nothing at all.
+    """
+    name, v = settings.MODEL_NAME, decision.version
+    _check_champion(decision.previous_champion)
+    marks = {
+        **tags,
+        "promotion.champion_since": now,
+        "promotion.via": decision.via,
+        "promotion.requested_by": getpass.getuser(),
+        RUN_MARK: run_id,
+    }
+    if decision.approver and decision.via in ("override", "rollback"):
+        marks.update(
+            {
+                f"{decision.via}.approver": decision.approver,
+                f"{decision.via}.justification": decision.justification or "",
+            }
+        )
+    before = dict(c.get_model_version(name, v).tags)
+    try:
         _tag(c, name, v, marks)
+        _check_champion(decision.previous_champion)
+        c.set_registered_model_alias(name, CHAMPION, v)
+    except BaseException:
+        _unmark(c, name, v, marks, before)
+        raise
+    log.info("@%s -> version %s (%s; was %s)", CHAMPION, v, decision.via, decision.previous_champion)
+
+
+def _check_champion(previous: str | None) -> None:
+    """Refuse if ``@champion`` is no longer the version the gates were judged against."""
+    holder = alias_version(CHAMPION)
+    now = None if holder is None else str(holder.version)
+    if now != previous:
+        raise PromotionError(
+            f"@{CHAMPION} moved from {_named(previous)} to {_named(now)} while this promotion was decided (another"
+            " promotion?); nothing was changed: run it again to be judged against the new champion"
+        )
+
+
+def _named(version: str | None) -> str:
+    return "no version" if version is None else f"version {version}"
+
+
+def _unmark(c: Any, name: str, version: str, marks: dict[str, str], before: dict[str, str]) -> None:
+    """Put back the tags a promotion wrote before its alias move failed, unless the alias moved after all.
+
+    The alias is the truth: a call that failed after the registry applied it must not leave an unmarked champion.
+    If the registry cannot even be read, the marks stay; they name a run that did not finish, so they grant nothing.
+    """
+    try:
+        holder = alias_version(CHAMPION)
+        if holder is not None and str(holder.version) == version:
+            return
+        for key in marks:
+            if key in before:
+                c.set_model_version_tag(name, version, key, before[key])
+            else:
+                c.delete_model_version_tag(name, version, key)
+    except Exception as exc:  # the original failure is what the caller must see; this one is only logged
+        log.warning("could not take back the promotion marks of version %s: %s", version, exc)
 
 
 def _tag(c: Any, name: str, version: str, tags: dict[str, str]) -> None:

@@ -7,16 +7,19 @@ person identifiers. The mapping is checked before any file is read, with the off
 
 Each value is converted to its schema type here. A value that cannot be converted puts its row into the import
 quarantine with the file, line, column, value and the reason; the rest of the file goes on. Source columns the
-mapping does not use are reported, and a column that looks like a sensitive attribute is never imported.
+mapping does not use are reported, and a column that looks like a sensitive attribute is never imported: a mapping
+that reads one is refused before any file is read.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ import pandas as pd
 from features.importers.records import Imported, ImportReport, RecordsImportError
 from features.importers.reference import Municipalities, Pseudonymiser, legal_form, role
 from features.schemas import SCHEMA_BY_NAME, Column, is_sensitive_name
+from features.validation import DATE_MAX, DATE_MIN
 
 TRANSFORMS = ("pc4", "digits", "percent")
 #: Columns that hold a person's identifier: always pseudonymised, whatever the mapping says.
@@ -33,6 +37,9 @@ MAPS = ("legal_form", "role")
 LOOKUPS = ("municipality_code", "riec_region")
 SPEC_KEYS = frozenset({"column", "value", "map", "transform", "lookup", "from", "format"})
 TOP_KEYS = frozenset({"delimiter", "encoding", "decimal", "date_format", "tables"})
+#: A whole Dutch postcode (``1012 LG``, ``1012lg``) or its area alone (``1012``); anything else is not one.
+POSTCODE = re.compile(r"^([1-9]\d{3})(?:[A-Za-z]{2})?$")
+INT64_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,12 @@ def _table(name: str, spec: Any, where: str) -> TableMapping:
     if not isinstance(spec, dict) or "file" not in spec or not isinstance(spec.get("columns"), dict):
         raise RecordsImportError(f"{where}: needs 'file' (a file name or pattern) and 'columns'")
     columns = {target: _source(src, f"{where}.columns.{target}") for target, src in spec["columns"].items()}
+    for target, src in columns.items():
+        if src.column is not None and is_sensitive_name(src.column):
+            raise RecordsImportError(
+                f"{where}.columns.{target}: source column {src.column!r} is a sensitive attribute; sensitive data is "
+                "never imported into a record table, whatever column the mapping names"
+            )
     names = set(schema.column_names)
     extra = sorted(set(columns) - names)
     if extra:
@@ -156,12 +169,16 @@ def read_csv(files: list[Path], mapping: Mapping, pseudonyms: Pseudonymiser, pla
 def _pseudonymised(table: str, frame: pd.DataFrame, pseudonyms: Pseudonymiser) -> pd.DataFrame:
     """Person identifiers become keyed pseudonyms here, not by a mapping's choice: no raw id reaches a table."""
     out = frame.copy()
+
+    def pseudonym(value: Any) -> Any:
+        return pseudonyms.person(value) if isinstance(value, str) else value  # an empty cell was reported already
+
     for name, column in PERSON_COLUMNS:
         if name == table and column in out:
-            out[column] = out[column].map(lambda v: pseudonyms.person(v) if isinstance(v, str) else v)
+            out[column] = out[column].map(pseudonym)
     if table == "ownerships" and {"owner_type", "owner_id"} <= set(out.columns):
         person = out["owner_type"] == "person"
-        out.loc[person, "owner_id"] = out.loc[person, "owner_id"].map(pseudonyms.person)
+        out.loc[person, "owner_id"] = out.loc[person, "owner_id"].map(pseudonym)
     return out
 
 
@@ -222,6 +239,8 @@ def _column(raw: pd.DataFrame, src: Source, col: Column, mapping: Mapping,
         text = "" if text is None else str(text).strip()
         if text == "":
             values.append(None)
+            if not col.nullable:  # reported here, where its file and line are known
+                errors[idx] = ("", "missing value")
             continue
         try:
             values.append(convert(text))
@@ -261,19 +280,30 @@ def _lookup(what: str, places: Municipalities) -> Callable[[str], str]:
 
 
 def _transform(name: str) -> Callable[[str], Any]:
+    """Each transform refuses what it cannot read whole: a prefix match would cut ``12345`` to ``1234`` unseen."""
+
     def pc4(text: str) -> str:
-        m = re.match(r"^([1-9]\d{3})", text.replace(" ", ""))
+        m = POSTCODE.match(text.replace(" ", ""))
         if m is None:
             raise ValueError("not a Dutch postcode")
         return m.group(1)
 
+    def digits(text: str) -> str:
+        only = re.sub(r"\D", "", text)
+        if not only:
+            raise ValueError("no digits in the value")
+        return only
+
     def percent(text: str) -> float:
         try:
-            return float(text.rstrip("%").strip().replace(",", ".")) / 100.0
+            value = float(text.rstrip("%").strip().replace(",", "."))
         except ValueError as exc:
             raise ValueError("not a percentage") from exc
+        if not math.isfinite(value):
+            raise ValueError("not a finite percentage")
+        return value / 100.0
 
-    table: dict[str, Callable[[str], Any]] = {"pc4": pc4, "digits": lambda t: re.sub(r"\D", "", t), "percent": percent}
+    table: dict[str, Callable[[str], Any]] = {"pc4": pc4, "digits": digits, "percent": percent}
     return table[name]
 
 
@@ -292,27 +322,39 @@ def _typed(col: Column, date_format: str, decimal: str) -> Callable[[Any], Any]:
 
         def date(text: Any) -> str:
             try:
-                return datetime.strptime(str(text), date_format).date().isoformat()
+                parsed = datetime.strptime(str(text), date_format)
             except ValueError as exc:
                 raise ValueError(f"not a date in format {date_format}") from exc
+            if not DATE_MIN <= parsed <= DATE_MAX:  # the tables could not hold it: it would be written empty
+                raise ValueError(f"date outside {DATE_MIN:%Y-%m-%d} to {DATE_MAX:%Y-%m-%d}, not a register date")
+            return parsed.date().isoformat()
 
         return date
     if col.kind in ("int", "float"):
 
         def number(text: Any) -> float | int:
+            """Read exactly (a Decimal, never a float on the way to an integer), so no digit is lost or rounded."""
             if isinstance(text, float | int):  # already converted (a percentage)
-                return int(text) if col.kind == "int" and text == int(text) else text
-            plain = str(text).replace("\u00a0", "").replace(" ", "")
-            if decimal == ",":
-                plain = plain.replace(".", "").replace(",", ".")
-            try:
-                value = float(plain)
-            except ValueError as exc:
-                raise ValueError(f"not a number (decimal {decimal!r})") from exc
+                exact = Decimal(text)
+            else:
+                plain = str(text).replace("\u00a0", "").replace(" ", "")
+                if decimal == ",":
+                    plain = plain.replace(".", "").replace(",", ".")
+                try:
+                    exact = Decimal(plain)
+                except InvalidOperation as exc:
+                    raise ValueError(f"not a number (decimal {decimal!r})") from exc
+            if not exact.is_finite():
+                raise ValueError("not a finite number")
             if col.kind == "int":
-                if value != int(value):
+                if exact != exact.to_integral_value():
                     raise ValueError("not a whole number")
-                return int(value)
+                if abs(exact) > INT64_MAX:
+                    raise ValueError("not a number an integer column can hold (beyond 64 bits)")
+                return int(exact)
+            value = float(exact)
+            if not math.isfinite(value):
+                raise ValueError("not a number a float column can hold")
             return value
 
         return number

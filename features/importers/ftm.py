@@ -20,10 +20,12 @@ birth data never leave ``sensitive/``, and reach it only when the caller asks (`
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +33,13 @@ import pandas as pd
 
 from features.importers.records import Imported, ImportReport, RecordsImportError
 from features.importers.reference import Municipalities, Pseudonymiser, legal_form, role
+from features.validation import DATE_MAX, DATE_MIN
 
 TABLE = "ftm"
 KVK = re.compile(r"^\d{8}$")
 SAFE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-PC4 = re.compile(r"^\s*([1-9]\d{3})")
+#: A whole Dutch postcode or its area alone; a prefix match would read ``12345`` as ``1234``.
+PC4 = re.compile(r"^\s*([1-9]\d{3})\s*(?:[A-Za-z]{2})?\s*$")
 SBI = re.compile(r"^\d{4,5}$")
 #: FtM properties that are sensitive attributes or direct encodings of them: only ever into sensitive/.
 SENSITIVE = ("nationality", "citizenship", "ethnicity", "religion", "political", "gender", "birthDate",
@@ -237,9 +241,15 @@ class _Mapper:
         value = self._one(entity, prop)
         if value is None:
             return None
-        if len(value) >= 10 and re.match(r"^\d{4}-\d{2}-\d{2}", value):
-            return value[:10]
-        raise _UnusableError(prop, "date without a day: the schemas need one", value)
+        if not (len(value) >= 10 and re.match(r"^\d{4}-\d{2}-\d{2}", value)):
+            raise _UnusableError(prop, "date without a day: the schemas need one", value)
+        try:
+            day = date.fromisoformat(value[:10])
+        except ValueError:
+            raise _UnusableError(prop, "not a valid date", value) from None
+        if not DATE_MIN.date() <= day <= DATE_MAX.date():  # the tables could not hold it: it would be written empty
+            raise _UnusableError(prop, f"date outside {DATE_MIN:%Y-%m-%d} to {DATE_MAX:%Y-%m-%d}", value)
+        return value[:10]
 
     def _unmapped(self, entity: Any, kind: str) -> None:
         mapped = MAPPING[kind]
@@ -278,10 +288,14 @@ class _Mapper:
             if self._jurisdiction(entity) in (None, "NL"):
                 self.report.skipped[f"{entity.schema.name} without a KvK number (used only as an owner)"] += 1
             return None
-        sector = [
-            c.replace(".", "") for c in [*entity.get("classification", quiet=True), *entity.get("sector", quiet=True)]
-        ]
-        sbi = next((c for c in sector if SBI.match(c)), None)
+        given = [(prop, c) for prop in ("classification", "sector") for c in entity.get(prop, quiet=True)]
+        codes = [(prop, c, c.replace(".", "").strip()) for prop, c in given]
+        sbi = next((code for _, _, code in codes if SBI.match(code)), None)
+        if given and sbi is None:  # a code the schemas cannot hold is reported, not left out unseen
+            raise _UnusableError(codes[0][0], "not an SBI code (4 or 5 digits)", ", ".join(c for _, c, _ in codes))
+        for prop, _, code in codes:
+            if code != sbi and not SBI.match(code):
+                self.report.unmapped[f"{entity.schema.name}.{prop} (not an SBI code: another value used)"] += 1
         address = self._one(entity, "addressEntity")
         if address is not None and self.entities.get(address) is None:
             raise _UnusableError("addressEntity", "refers to an entity not in the file", address)
@@ -303,6 +317,8 @@ class _Mapper:
             raise _UnusableError("country", "address outside the Netherlands", country)
         postcode = self._one(entity, "postalCode") or ""
         match = PC4.match(postcode)
+        if postcode.strip() and match is None:
+            raise _UnusableError("postalCode", "not a Dutch postcode", postcode)
         city = self._one(entity, "city")
         found = self.places.find(city) if city else None
         if city and found is None:
@@ -399,4 +415,4 @@ def _share(percentage: str | None) -> float | None:
         value = float(percentage.strip().rstrip("%").replace(",", "."))
     except ValueError:
         return None
-    return value / 100.0
+    return value / 100.0 if math.isfinite(value) else None  # NaN or inf is no share: the caller reports it

@@ -10,23 +10,28 @@ without a line in the report.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core.io import atomic_dir
 from core.reference import JURISDICTIONS
-from features.schemas import SCHEMA_BY_NAME, SCHEMAS, Column, TableSchema, is_sensitive_name
+from features.schemas import SCHEMA_BY_NAME, SCHEMAS, TableSchema, is_sensitive_name
 
 REPORT_FILE = "import_report.json"
 PROBLEMS_FILE = "import_quarantine.parquet"
 SENSITIVE_DIR = "sensitive"
 PROBLEM_COLUMNS = ("table", "row_key", "column", "reason", "value")
+INT64_MAX = 2**63 - 1
 ARROW_TYPES: dict[str, pa.DataType] = {"string": pa.string(), "date": pa.date32(), "int": pa.int64(),
                                        "float": pa.float64(), "bool": pa.bool_()}  # fmt: skip
 
@@ -73,27 +78,77 @@ class Imported:
     sensitive: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def typed_table(frame: pd.DataFrame | None, schema: TableSchema) -> pa.Table:
-    """The schema's columns in the schema's Arrow types; a missing column or table is all nulls."""
+def typed_table(frame: pd.DataFrame | None, schema: TableSchema, report: ImportReport | None = None) -> pa.Table:
+    """The schema's columns in the schema's Arrow types; a missing column or table is all nulls.
+
+    The importers check their values before this, so it is the last guard, for a value none of them checked: one
+    its column's type cannot hold is never written empty in its place. With ``report`` its row is left out and
+    reported; without one the write is refused.
+    """
     frame = frame if frame is not None else pd.DataFrame()
-    arrays = []
+    keys = [k for k in schema.key if k in frame]
+    columns: dict[str, list[Any]] = {}
+    unusable: set[int] = set()
     for col in schema.columns:
         values = frame[col.name] if col.name in frame else pd.Series([None] * len(frame), dtype=object)
-        arrays.append(_array(values, col))
+        typed: list[Any] = []
+        for row, value in enumerate(values):
+            try:
+                typed.append(_value(value, col.kind))
+            except (ValueError, TypeError, ArithmeticError) as exc:  # Decimal's InvalidOperation is arithmetic
+                typed.append(None)
+                if report is None:
+                    raise RecordsImportError(
+                        f"table {schema.name!r}, column {col.name!r}: {value!r} is not a valid {col.kind}"
+                    ) from exc
+                reason = f"not a valid {col.kind}: the row is not written"
+                row_key = "|".join(f"{k}={frame[k].iloc[row]}" for k in keys) or f"row {row + 1}"
+                report.problem(schema.name, row_key, col.name, reason, value)
+                unusable.add(row)
+        columns[col.name] = typed
+    keep = [i for i in range(len(frame)) if i not in unusable]
+    arrays = [
+        pa.array([columns[c.name][i] for i in keep] if unusable else columns[c.name], type=ARROW_TYPES[c.kind])
+        for c in schema.columns
+    ]
     return pa.Table.from_arrays(arrays, names=[c.name for c in schema.columns])
 
 
-def _array(values: pd.Series, col: Column) -> pa.Array:
-    kind = col.kind
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+
+
+def _value(value: Any, kind: str) -> Any:
+    """One value exactly as its Arrow type holds it; one it cannot hold raises (``int(1.5)`` would truncate)."""
+    if _missing(value):
+        return None
     if kind == "date":
-        parsed = pd.to_datetime(values, errors="coerce")
-        return pa.array([None if pd.isna(v) else v.date() for v in parsed], type=pa.date32())
-    if kind in ("int", "float"):
-        numbers = pd.to_numeric(values, errors="coerce")
-        cast = (lambda v: int(v)) if kind == "int" else float
-        return pa.array([None if pd.isna(v) else cast(v) for v in numbers], type=ARROW_TYPES[kind])
-    return pa.array([None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for v in values],
-                    type=ARROW_TYPES.get(kind, pa.string()))  # fmt: skip
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        text = str(value).strip()
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return datetime.fromisoformat(text).date()
+    if kind == "int":
+        if isinstance(value, bool | np.bool_):
+            raise ValueError("a truth value is not a number")
+        exact = Decimal(int(value)) if isinstance(value, int | np.integer) else Decimal(str(value).strip())
+        if not exact.is_finite() or exact != exact.to_integral_value() or abs(exact) > INT64_MAX:
+            raise ValueError("not a whole number an int64 can hold")
+        return int(exact)
+    if kind == "float":
+        return float(value)  # inf stays inf: validation then quarantines it with its reason
+    if kind == "bool":
+        if isinstance(value, bool | np.bool_):
+            return bool(value)
+        text = str(value).strip().lower()
+        if text not in ("true", "false"):
+            raise ValueError("not true or false")
+        return text == "true"
+    return str(value)
 
 
 def write(imported: Imported, out: Path, jurisdictions: pd.DataFrame | None = None) -> dict[str, int]:
@@ -108,7 +163,7 @@ def write(imported: Imported, out: Path, jurisdictions: pd.DataFrame | None = No
     rows: dict[str, int] = {}
     with atomic_dir(out) as tmp:
         for schema in SCHEMAS:
-            table = typed_table(tables.get(schema.name), schema)
+            table = typed_table(tables.get(schema.name), schema, imported.report)
             pq.write_table(table, tmp / f"{schema.name}.parquet")
             rows[schema.name] = table.num_rows
         if imported.sensitive:

@@ -26,6 +26,7 @@ from serving.api.middleware import AuditTrail, BodyLimit, SecurityHeaders
 from serving.api.ratelimit import RateLimiter
 from serving.api.routes import router
 from serving.api.state import AppState
+from serving.api.strangers import Strangers
 from serving.batches import current_batch
 from serving.champion import Champion, ReloadError, Serving
 from serving.purposes import describe
@@ -53,6 +54,7 @@ def create_app(
     rate_per_minute: int | None = None,
     max_body_bytes: int | None = None,
     follow_s: float = 0.0,
+    stranger_rate_per_minute: int | None = None,
 ) -> FastAPI:
     """The app; ``store`` and ``loader`` default to the configured store and the registry's champion.
 
@@ -60,7 +62,9 @@ def create_app(
     with several workers a reload request reaches only one of them, and the others catch up this way.
     """
     the_store = store or open_store()
-    state = AppState(the_store, Champion(loader), RateLimiter(rate_per_minute or settings.RATE_LIMIT_PER_MINUTE))
+    strangers = Strangers(the_store, stranger_rate_per_minute)
+    limiter = RateLimiter(rate_per_minute or settings.RATE_LIMIT_PER_MINUTE)
+    state = AppState(the_store, Champion(loader), limiter, strangers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,8 +72,10 @@ def create_app(
         stop = threading.Event()
         if follow_s > 0:
             threading.Thread(target=state.champion.follow, args=(follow_s, stop), daemon=True).start()
+        threading.Thread(target=_seal_counts, args=(strangers, stop), daemon=True).start()
         yield
         stop.set()
+        strangers.flush()  # the counts of the last seconds, before the process goes
 
     app = FastAPI(
         title="Tegenkracht",
@@ -104,8 +110,14 @@ def create_app(
             allow_headers=["Authorization", "Content-Type"],
         )  # fmt: skip
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(AuditTrail, store=the_store)
+    app.add_middleware(AuditTrail, store=the_store, strangers=strangers)
     return app
+
+
+def _seal_counts(strangers: Strangers, stop: threading.Event) -> None:
+    """Seal the strangers' counts into the chain every few seconds, also when no request comes to trigger it."""
+    while not stop.wait(max(strangers.flush_s, 0.5)):
+        strangers.flush()
 
 
 def _warm(state: AppState) -> None:

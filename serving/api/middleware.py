@@ -1,8 +1,13 @@
 """ASGI middleware: the audit trail around every request, security headers, and a cap on body size.
 
 The audit record is written when the response starts, before any byte of it leaves: if the trail cannot be
-written, the caller gets 503 instead of the data. Nothing is served that the trail does not record. The write
-runs on the event loop (an indexed insert and one commit, under a millisecond on the embedded store).
+written, the caller gets 503 instead of the data. Nothing is served that the trail does not record. A request
+that changes something has written a pending record before its handler ran (``serving.api.security.pend``), so
+a change never happens without a record even when the final one then fails. A record is bounded: the route
+template, never the raw path, and the number of query keys, never the keys. Strangers (no valid key or
+session) meet their own rate limit before anything is written, and their requests to routes that name no
+company are counted, not recorded one by one (``serving.api.strangers``). The write runs on the event loop (an
+indexed insert and one commit, under a millisecond on the embedded store).
 """
 
 from __future__ import annotations
@@ -10,14 +15,21 @@ from __future__ import annotations
 import json
 import logging
 import time
+import weakref
 from typing import Any
 
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from serving.api.headers import SECURITY_HEADERS
+from serving.api.headers import SECURITY_HEADERS, SESSION_COOKIES
 from serving.api.problems import MEDIA_TYPE, TITLES
+from serving.api.strangers import Strangers
 from serving.auditlog import Entry, append
 from serving.store import Store
+
+NO_ROUTE = "(no route)"
+# A load balancer's probes: never limited (a probe every second would reach the strangers' limit), still counted.
+PROBES = frozenset({"/health", "/ready"})
 
 log = logging.getLogger("tegenkracht.api")
 
@@ -40,16 +52,26 @@ def _problem(status: int, detail: str) -> tuple[Message, Message]:
 
 
 class AuditTrail:
-    """Appends one hash-chained record per HTTP request, whatever its outcome."""
+    """Appends one hash-chained record per HTTP request, whatever its outcome; strangers' are counted instead."""
 
-    def __init__(self, app: ASGIApp, store: Store) -> None:
-        self.app, self.store = app, store
+    def __init__(self, app: ASGIApp, store: Store, strangers: Strangers) -> None:
+        self.app, self.store, self.strangers = app, store, strangers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: D102 - ASGI
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        entry = Entry(method=scope["method"], endpoint=scope["path"])
+        address = scope["client"][0] if scope.get("client") else "-"
+        if not _credentials(scope) and scope["path"] not in PROBES:
+            wait = self.strangers.allow(address)
+            if wait > 0:
+                self.strangers.count(_template(scope), 429, address)
+                start, body = _problem(429, "too many requests from this address without a key")
+                start["headers"].append((b"retry-after", str(int(wait) + 1).encode()))
+                await send(start)
+                await send(body)
+                return
+        entry = Entry(method=scope["method"], endpoint=_template(scope))
         scope.setdefault("state", {})["audit"] = entry
         began = time.perf_counter()
         written = False
@@ -60,12 +82,14 @@ class AuditTrail:
             written = True
             entry.status = status
             route = scope.get("route")
-            entry.endpoint = getattr(route, "path", None) or scope["path"]
+            entry.endpoint = getattr(route, "path", None) or entry.endpoint
+            if entry.user == "-" and not _names_entities(route):
+                self.strangers.count(entry.endpoint, status, address)
+                return True
             if not entry.params:  # the handler never ran (refused earlier): what was asked for, without values
-                asked: dict[str, Any] = dict(scope.get("path_params") or {})
-                if scope.get("query_string"):
-                    asked["query_keys"] = sorted({p.split("=")[0] for p in _query(scope)})
-                entry.params = asked
+                entry.params = _asked(scope)
+            if entry.pending_seq:
+                entry.params = {**entry.params, "pending_seq": entry.pending_seq}
             try:
                 append(self.store, entry)
             except Exception as exc:  # logged by class only: the entry holds user, case and entity ids
@@ -92,6 +116,64 @@ class AuditTrail:
             if not written:
                 await write(500 if isinstance(exc, Exception) else 499)
             raise
+
+
+def _credentials(scope: Scope) -> bool:
+    """Whether the request carries a key or a session cookie at all; whether it is valid is for later."""
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            return True
+        if name == b"cookie" and any(f"{c}=".encode() in value for c in SESSION_COOKIES):
+            return True
+    return False
+
+
+def _template(scope: Scope) -> str:
+    """The route template the path matches (``/v1/companies/{company_id}/signal``), never the raw path."""
+    for route in _leaves(scope.get("app")):
+        try:
+            match, _ = route.matches(scope)
+        except Exception:  # a route that cannot judge this scope: not this one
+            continue
+        if match is Match.FULL:
+            return str(getattr(route, "path", "") or NO_ROUTE)
+    return NO_ROUTE
+
+
+_LEAVES: weakref.WeakKeyDictionary[Any, list[Any]] = weakref.WeakKeyDictionary()
+
+
+def _leaves(app: Any) -> list[Any]:
+    """The app's own routes, with included routers opened (FastAPI keeps them nested, without a prefix here)."""
+    if app is None:
+        return []
+    found = _LEAVES.get(app)
+    if found is None:
+        found = []
+        pending = list(getattr(app, "routes", ()))
+        while pending:
+            route = pending.pop(0)
+            inner = getattr(route, "original_router", None)
+            if inner is not None and not getattr(getattr(route, "include_context", None), "prefix", ""):
+                pending[:0] = list(inner.routes)
+            else:
+                found.append(route)
+        _LEAVES[app] = found
+    return found
+
+
+def _names_entities(route: object) -> bool:
+    """Routes that name a company or a shortlist: a stranger's request to one keeps a record of its own."""
+    path = str(getattr(route, "path", "") or "")
+    return "entities" in (getattr(route, "tags", None) or ()) or "{company_id}" in path or "{shortlist_id}" in path
+
+
+def _asked(scope: Scope) -> dict[str, Any]:
+    """What a refused request asked for, bounded: its path parameters cut short, and how many query keys."""
+    asked: dict[str, Any] = {k: str(v)[:32] for k, v in list((scope.get("path_params") or {}).items())[:8]}
+    if scope.get("query_string"):
+        asked["query_keys"] = len({p.split("=")[0] for p in _query(scope)})
+    return asked
 
 
 def _query(scope: Scope) -> list[str]:

@@ -23,31 +23,43 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from core import settings
-from serving import auditlog, feedback, signals
+from serving import access, auditlog, feedback, signals
 from serving.access import AccessError, DuplicateUserError, Principal, Role, add_user, list_users
 from serving.api.problems import FieldError, ProblemError, responses
 from serving.api.schemas import (
+    AuditEntitiesOut,
     AuditPageOut,
+    Band,
     CaseReference,
+    ConfirmIn,
+    ConfirmOut,
     FeedbackIn,
     FeedbackOut,
+    GivenFeedbackOut,
+    GrantOut,
     HealthOut,
+    KeyId,
+    KeyOut,
     ModelCardOut,
     NewKeyOut,
     PurposeOut,
     ReadyOut,
     Region,
     RegionalPictureOut,
+    RegionsIn,
     ReloadOut,
+    RevokedKeyOut,
     ScoreOut,
     ScoreRowsIn,
     ShortlistIn,
     ShortlistOut,
     SignalOut,
+    SignedHeadOut,
     UserIn,
+    UserName,
     UserOut,
     VerifyOut,
 )
@@ -55,8 +67,9 @@ from serving.api.security import require
 from serving.api.state import AppState, entry_of, state_of
 from serving.batches import current_batch
 from serving.champion import ReloadError, Serving
-from serving.purposes import Purpose, describe
-from serving.store.tables import Batch
+from serving.purposes import OversightPurpose, Purpose, describe
+from serving.store import Store
+from serving.store.tables import AuditRecord, Batch
 
 router = APIRouter()
 NOTICE = (
@@ -68,13 +81,19 @@ SCIENTIST = require(Role.DATA_SCIENTIST)
 OVERSIGHT = require(Role.OVERSIGHT)
 ADMIN = require(Role.ADMIN)
 REPORT_READERS = require(Role.OVERSIGHT, Role.DATA_SCIENTIST)
+APPROVERS = require(Role.OVERSIGHT, Role.ADMIN)
 PICTURE_READERS = require(Role.ANALYST, Role.OVERSIGHT)
 ANYONE = require(*Role)
 AUTH = (401, 403, 429)
 PurposeQ = Annotated[Purpose, Query(description="Legal purpose of the look-up (GET /v1/purposes).")]
 CaseQ = Annotated[CaseReference, Query(description="Case file number the look-up is for.")]
+OversightPurposeQ = Annotated[
+    OversightPurpose | None, Query(description="Why oversight asks which companies records name (see docs).")
+]
+OversightCaseQ = Annotated[CaseReference | None, Query(description="Oversight's own case file number.")]
 DocumentName = Literal["model-card", "algoritmeregister", "technical-documentation"]  # training.transparency.NAMES
 DOCUMENT_NAMES: tuple[str, ...] = get_args(DocumentName)
+ROW_ID_MAX = 2**31 - 1  # grants and feedback have 32-bit keys: a larger id is a 422, not a database error
 REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
@@ -303,6 +322,8 @@ async def give_feedback(
                            [FieldError(field="body.company_id", message="not found in your regions")])  # fmt: skip
     try:
         out = feedback.record(state.store, who, batch, body.company_id, sig.probability, body.model_dump())
+    except feedback.FeedbackLimitError as exc:
+        raise ProblemError(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from exc
     except feedback.FeedbackError as exc:
         status = 404 if exc.field == "shortlist_id" else 422
         raise ProblemError(status, str(exc), [FieldError(field=f"body.{exc.field}", message=str(exc))]) from exc
@@ -311,28 +332,72 @@ async def give_feedback(
     return out
 
 
+@router.post("/v1/feedback/{feedback_id}/confirm", tags=["entities"], status_code=201, response_model=ConfirmOut,
+             responses=responses(*AUTH, 404, 409, 422))  # fmt: skip
+async def confirm_feedback(
+    body: ConfirmIn,
+    request: Request,
+    who: Annotated[Principal, Depends(ANALYST)],
+    feedback_id: Annotated[int, PathParam(ge=1, le=ROW_ID_MAX)],
+) -> dict[str, Any]:
+    """Confirm a colleague's outcome for a company in your regions; only a confirmed outcome becomes a label.
+
+    You cannot confirm your own (403) or confirm one twice (409); an outcome on a company outside your regions
+    answers like one that does not exist (404).
+    """
+    _bind(request, body.purpose, body.case_reference, {"feedback_id": feedback_id})
+    try:
+        out = feedback.confirm(state_of(request).store, who, feedback_id, body.purpose.value, body.case_reference)
+    except feedback.ReviewError as exc:
+        raise ProblemError(exc.status, str(exc), [FieldError(field="path.feedback_id", message=str(exc))]) from exc
+    entry_of(request).entity_ids = [out["company_id"]]
+    return out
+
+
+@router.get("/v1/companies/{company_id}/feedback", tags=["entities"], response_model=list[GivenFeedbackOut],
+            responses=responses(*AUTH, 404, 422, 503))  # fmt: skip
+async def company_feedback(
+    request: Request,
+    who: Annotated[Principal, Depends(ANALYST)],
+    company_id: Annotated[str, PathParam(pattern=r"^\d{8}$", description="KvK number.")],
+    purpose: PurposeQ,
+    case_reference: CaseQ,
+) -> list[dict[str, Any]]:
+    """The outcomes given on a company in your regions, with who confirmed each: what is left to confirm."""
+    _bind(request, purpose, case_reference, {"company_id": company_id})
+    state = state_of(request)
+    batch = _batch(state)
+    if signals.company_signal(state.store, who, batch, company_id) is None:
+        raise ProblemError(404, f"no signal for company {company_id} is visible to you")
+    entry_of(request).entity_ids = [company_id]
+    return feedback.for_company(state.store, who, company_id)
+
+
 @router.get("/v1/regional-picture", tags=["aggregates"], response_model=RegionalPictureOut,
             responses=responses(*AUTH, 422, 503))  # fmt: skip
 def regional_picture(
     request: Request,
     who: Annotated[Principal, Depends(PICTURE_READERS)],
     region: Annotated[Region, Query(description="RIEC region.")],
-    threshold: Annotated[float, Query(ge=0.0, le=1.0, description="Probability counted as a signal.")] = (
-        settings.SIGNAL_THRESHOLD
-    ),
+    band: Annotated[Band, Query(description="The signal band to count: raised, high or very_high.")] = "raised",
 ) -> dict[str, Any]:
-    """Signals and mean probability per municipality × sector; cells under ten companies are suppressed.
+    """Signals and mean probability per municipality × sector, protected against pointing at companies.
 
+    Signals are counted at fixed bands only, shown rounded to five; cells under ten companies, signal counts
+    of 1-9 (or all but 1-9), and one more cell wherever a row or column would have one withheld, are withheld.
     Analysts see their own regions; oversight sees every region.
     """
-    entry_of(request).params = {"region": region, "threshold": threshold}
+    entry_of(request).params = {"region": region, "band": band}
+    if "threshold" in request.query_params:  # the free threshold is gone: say so rather than ignore it
+        raise ProblemError(422, "the picture counts signals at fixed bands only: give band=raised|high|very_high",
+                           [FieldError(field="query.threshold", message="not accepted; use query.band")])  # fmt: skip
     if who.role is Role.ANALYST and not who.sees_region(region):
         raise ProblemError(403, f"region {region} is not one of yours",
                            [FieldError(field="query.region", message="not in your regions")])  # fmt: skip
     state = state_of(request)
     batch = _batch(state)
     entry_of(request).model_version = batch.model_version
-    return signals.regional_picture(state.store, batch, region, threshold)
+    return signals.regional_picture(state.store, batch, region, band)
 
 
 @router.get("/v1/model", tags=["models"], response_model=ModelCardOut, responses=responses(*AUTH, 503))
@@ -428,14 +493,83 @@ def audit_log(
     size: Annotated[int, Query(ge=1, le=500)] = 100,
     user: Annotated[str | None, Query(max_length=100, description="Only this user's requests.")] = None,
     case_reference: Annotated[str | None, Query(max_length=64, description="Only this case's requests.")] = None,
-    company_id: Annotated[str | None, Query(pattern=r"^\d{8}$", description="Only requests that returned it.")] = None,
+    company_id: Annotated[
+        str | None, Query(pattern=r"^\d{8}$", description="Only requests that returned it (needs a purpose and case).")
+    ] = None,
     endpoint: Annotated[str | None, Query(max_length=200, description="Only this route, e.g. /v1/feedback.")] = None,
+    purpose: OversightPurposeQ = None,
+    oversight_case: OversightCaseQ = None,
 ) -> dict[str, Any]:
-    """The audit trail, newest first, optionally narrowed to a user, a case, a company or an endpoint."""
+    """The audit trail, newest first, optionally narrowed to a user, a case, a company or an endpoint.
+
+    Records show how many companies they name, not which: ``GET /v1/audit-log/{seq}/entities`` discloses them,
+    one record at a time, for a purpose and a case. Narrowing to a company you name asks for both as well.
+    """
     narrow = auditlog.Filter(user, case_reference, company_id, endpoint)
-    entry_of(request).params = {"page": page, "size": size, **{k: v for k, v in vars(narrow).items() if v}}
+    entry = entry_of(request)
+    entry.params = {"page": page, "size": size, **{k: v for k, v in vars(narrow).items() if v}}
+    if company_id is not None:
+        _oversight_case(request, purpose, oversight_case)
+        entry.entity_ids = [company_id]
     records, total = auditlog.page(state_of(request).store, page, size, narrow)
-    return {"page": page, "size": size, "total": total, "records": records}
+    return {"page": page, "size": size, "total": total, "records": [without_entities(r) for r in records]}
+
+
+def _oversight_case(request: Request, purpose: OversightPurpose | None, case: str | None) -> None:
+    """Oversight's purpose and case for a look at companies, on the audit entry; 422 naming what is missing."""
+    missing = [name for name, value in (("purpose", purpose), ("oversight_case", case)) if value is None]
+    if missing:
+        errors = [FieldError(field=f"query.{m}", message="required for company ids") for m in missing]
+        raise ProblemError(422, "naming companies in the trail needs a purpose and a case reference", errors)
+    assert purpose is not None and case is not None
+    entry = entry_of(request)
+    entry.purpose, entry.case_reference = purpose.value, case
+
+
+def named_entities(record: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The companies a record names: those it answered with, and those its parameters asked for besides."""
+    returned = [str(i) for i in record.get("entity_ids") or []]
+    params = record.get("params")
+    asked = params.get("company_id") if isinstance(params, dict) else None
+    requested = [asked] if isinstance(asked, str) and asked and asked not in returned else []
+    return returned, requested
+
+
+def without_entities(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as oversight's list shows it: the number of companies it names instead of their ids."""
+    returned, requested = named_entities(record)
+    params = record.get("params")
+    if isinstance(params, dict) and "company_id" in params:
+        params = {k: v for k, v in params.items() if k != "company_id"}
+    shown = {k: v for k, v in record.items() if k != "entity_ids"}
+    return {**shown, "params": params, "entity_count": len(set(returned) | set(requested))}
+
+
+@router.get("/v1/audit-log/{seq}/entities", tags=["oversight"], response_model=AuditEntitiesOut,
+            responses=responses(*AUTH, 404, 422))  # fmt: skip
+def audit_entities(
+    request: Request,
+    who: Annotated[Principal, Depends(OVERSIGHT)],
+    seq: Annotated[int, PathParam(ge=1, le=2**62)],
+    purpose: Annotated[OversightPurpose, Query(description="Why you ask which companies the record names.")],
+    case_reference: CaseQ,
+) -> dict[str, Any]:
+    """The companies one record names, for a purpose and a case; this look is itself recorded, with the ids."""
+    entry = entry_of(request)
+    entry.purpose, entry.case_reference, entry.params = purpose.value, case_reference, {"seq": seq}
+    found = audit_record(state_of(request).store, seq)
+    if found is None:
+        raise ProblemError(404, f"no audit record {seq}")
+    returned, requested = named_entities(found)
+    entry.entity_ids = list(dict.fromkeys([*returned, *requested]))
+    return {"seq": seq, "entity_ids": returned, "requested_ids": requested}
+
+
+def audit_record(store: Store, seq: int) -> dict[str, Any] | None:
+    """One record by its number, as the list shows records before their companies are taken out."""
+    with store.session() as s:
+        row = s.scalar(select(AuditRecord).where(AuditRecord.seq == seq))
+        return auditlog.as_dict(row) if row is not None else None
 
 
 @router.get("/v1/audit-log/verify", tags=["oversight"], response_model=VerifyOut, responses=responses(*AUTH, 422))
@@ -444,21 +578,43 @@ async def audit_verify(
     who: Annotated[Principal, Depends(OVERSIGHT)],
     expect_seq: Annotated[int | None, Query(ge=1, le=2**62, description="A head kept elsewhere: its number.")] = None,
     expect_hash: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$", description="...and its hash.")] = None,
+    expect_at: Annotated[str | None, Query(max_length=32, description="An exported head's time...")] = None,
+    expect_signer: Annotated[str | None, Query(max_length=16, description="...its signing key...")] = None,
+    expect_mac: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$", description="...and its MAC.")] = None,
 ) -> dict[str, Any]:
-    """Walk the hash chain; name the first edited, inserted or deleted record.
+    """Walk the hash chain and check every record's MAC; name the first bad record.
 
-    With ``expect_seq`` and ``expect_hash`` (a head printed before and kept outside the service), also check that
-    the chain still holds it: that catches a cut tail.
+    With ``expect_seq`` and ``expect_hash`` (a head kept outside the service), also check that the chain still
+    holds it: that catches an older head put back with the tail cut. A head from ``/v1/audit-log/head`` comes
+    with ``expect_at``, ``expect_signer`` and ``expect_mac`` too, and must carry the audit key's signature.
     """
-    if (expect_seq is None) != (expect_hash is None):
-        field = "query.expect_hash" if expect_hash is None else "query.expect_seq"
-        raise ProblemError(
-            422, "give expect_seq and expect_hash together", [FieldError(field=field, message="missing")]
-        )
+    given = {"expect_seq": expect_seq, "expect_hash": expect_hash}
+    signature = {"expect_at": expect_at, "expect_signer": expect_signer, "expect_mac": expect_mac}
+    for group in (given, signature):
+        missing = [k for k, v in group.items() if v is None]
+        if missing and len(missing) < len(group):
+            raise ProblemError(422, f"give {', '.join(group)} together",
+                               [FieldError(field=f"query.{k}", message="missing") for k in missing])  # fmt: skip
+    if expect_mac is not None and expect_seq is None:
+        raise ProblemError(422, "a signature needs its head", [FieldError(field="query.expect_seq", message="missing")])
     entry_of(request).params = {"expect_seq": expect_seq} if expect_seq else {}
-    kept = (expect_seq, expect_hash) if expect_seq is not None and expect_hash is not None else None
+    kept = None
+    if expect_seq is not None and expect_hash is not None:
+        kept = auditlog.Expected(expect_seq, expect_hash, expect_at or "", expect_signer or "", expect_mac or "")
     result = await run_in_threadpool(auditlog.verify, state_of(request).store, kept)
     return result.as_dict()
+
+
+@router.get("/v1/audit-log/head", tags=["oversight"], response_model=SignedHeadOut, responses=responses(*AUTH, 409))
+async def audit_head(request: Request, who: Annotated[Principal, Depends(OVERSIGHT)]) -> dict[str, Any]:
+    """The chain's head, signed with the audit key, after checking the chain (409 if it is broken).
+
+    Keep it outside the service; ``/v1/audit-log/verify`` with it later shows whether the trail was cut back.
+    """
+    try:
+        return await run_in_threadpool(auditlog.signed_head, state_of(request).store)
+    except auditlog.ChainError as exc:
+        raise ProblemError(409, str(exc)) from exc
 
 
 @router.post("/v1/admin/reload", tags=["admin"], response_model=ReloadOut, responses=responses(*AUTH, 503))
@@ -482,13 +638,128 @@ def users(request: Request, who: Annotated[Principal, Depends(ADMIN)]) -> list[d
 
 
 @router.post("/v1/admin/users", tags=["admin"], status_code=201, response_model=NewKeyOut,
-             responses=responses(*AUTH, 409, 422))  # fmt: skip
-def create_user(body: UserIn, request: Request, who: Annotated[Principal, Depends(ADMIN)]) -> dict[str, Any]:
-    """Create a user; the response holds their API key, which is shown this once."""
+             responses={**responses(*AUTH, 409, 422), 202: {"model": GrantOut,
+                        "description": "A new analyst: pending until a second person approves it"}})  # fmt: skip
+def create_user(body: UserIn, request: Request, who: Annotated[Principal, Depends(ADMIN)]) -> Any:
+    """Create a user; the response holds their API key, which is shown this once.
+
+    A new analyst sees entity data, so it takes a second person: the answer is 202 with a pending grant, which
+    oversight or another admin approves (``POST /v1/admin/grants/{id}/approve``); then you collect the first key
+    (``POST /v1/admin/grants/{id}/key``).
+    """
     entry_of(request).params = {"name": body.name, "role": body.role, "regions": list(body.regions)}
+    store = state_of(request).store
     try:
-        made = add_user(state_of(request).store, body.name, Role(body.role), list(body.regions), body.days)
+        if body.role == Role.ANALYST.value:
+            grant = access.request_analyst(store, who, body.name, list(body.regions), body.days)
+            entry_of(request).params["grant_id"] = grant["id"]
+            return Response(orjson.dumps(grant), status_code=202, media_type="application/json")
+        made = add_user(store, body.name, Role(body.role), list(body.regions), body.days)
     except AccessError as exc:
+        raise _access_problem(exc, "body") from exc
+    entry_of(request).params["key_id"] = made.key_id
+    return made.as_dict()
+
+
+def _access_problem(exc: AccessError, field: str) -> ProblemError:
+    if isinstance(exc, access.ApprovalError):
+        status = exc.status
+    elif isinstance(exc, access.NotFoundError):
+        status = 404
+    else:
         status = 409 if isinstance(exc, DuplicateUserError) else 422
-        raise ProblemError(status, str(exc), [FieldError(field="body", message=str(exc))]) from exc
+    return ProblemError(status, str(exc), [FieldError(field=field, message=str(exc))])
+
+
+@router.post("/v1/admin/users/{name}/regions", tags=["admin"], response_model=GrantOut,
+             responses={**responses(*AUTH, 404, 409, 422), 202: {"model": GrantOut,
+                        "description": "Wider regions: pending until a second person approves them"}})  # fmt: skip
+def change_regions(
+    body: RegionsIn,
+    request: Request,
+    who: Annotated[Principal, Depends(ADMIN)],
+    name: Annotated[UserName, PathParam()],
+) -> Any:
+    """Set an analyst's regions. Fewer apply at once (200); any new region is a pending grant (202)."""
+    entry_of(request).params = {"name": name, "regions": list(body.regions)}
+    try:
+        out = access.set_regions(state_of(request).store, who, name, list(body.regions))
+    except AccessError as exc:
+        raise _access_problem(exc, "body.regions") from exc
+    entry_of(request).params["grant_id"] = out["id"]
+    return Response(orjson.dumps(out), status_code=202 if out["state"] == "pending" else 200,
+                    media_type="application/json")  # fmt: skip
+
+
+@router.get("/v1/admin/users/{name}/keys", tags=["admin"], response_model=list[KeyOut],
+            responses=responses(*AUTH, 404, 422))  # fmt: skip
+def user_keys(
+    request: Request, who: Annotated[Principal, Depends(ADMIN)], name: Annotated[UserName, PathParam()]
+) -> list[dict[str, Any]]:
+    """A user's keys by public id, live or not: which one to revoke when rotating."""
+    entry_of(request).params = {"name": name}
+    try:
+        return access.list_keys(state_of(request).store, name)
+    except AccessError as exc:
+        raise _access_problem(exc, "path.name") from exc
+
+
+@router.post("/v1/admin/keys/{key_id}/revoke", tags=["admin"], response_model=RevokedKeyOut,
+             responses=responses(*AUTH, 404, 422))  # fmt: skip
+def revoke_key(
+    request: Request, who: Annotated[Principal, Depends(ADMIN)], key_id: Annotated[KeyId, PathParam()]
+) -> dict[str, Any]:
+    """Revoke one key and keep its user enabled with their other keys (rotation); its page sessions end too."""
+    entry_of(request).params = {"key_id": key_id}
+    try:
+        out = access.revoke_key(state_of(request).store, key_id)
+    except AccessError as exc:
+        raise _access_problem(exc, "path.key_id") from exc
+    entry_of(request).params["name"] = out["name"]
+    return out
+
+
+@router.get("/v1/admin/grants", tags=["admin"], response_model=list[GrantOut], responses=responses(*AUTH, 422))
+def grants(
+    request: Request,
+    who: Annotated[Principal, Depends(APPROVERS)],
+    pending: Annotated[bool, Query(description="Only those still waiting for approval.")] = False,
+) -> list[dict[str, Any]]:
+    """Requests for new analysts and wider regions: who asked, who approved, when."""
+    entry_of(request).params = {"pending": pending}
+    return access.list_grants(state_of(request).store, pending)
+
+
+@router.post("/v1/admin/grants/{grant_id}/approve", tags=["admin"], response_model=GrantOut,
+             responses=responses(*AUTH, 404, 409, 422))  # fmt: skip
+def approve_grant(
+    request: Request,
+    who: Annotated[Principal, Depends(APPROVERS)],
+    grant_id: Annotated[int, PathParam(ge=1, le=ROW_ID_MAX)],
+) -> dict[str, Any]:
+    """Approve someone else's request (oversight or another admin): the analyst or the wider regions take effect."""
+    entry_of(request).params = {"grant_id": grant_id}
+    try:
+        out = access.approve(state_of(request).store, grant_id, who)
+    except AccessError as exc:
+        raise _access_problem(exc, "path.grant_id") from exc
+    entry_of(request).params.update({"name": out["name"], "regions": out["regions"], "kind": out["kind"],
+                                     "requested_by": out["requested_by"]})  # fmt: skip
+    return out
+
+
+@router.post("/v1/admin/grants/{grant_id}/key", tags=["admin"], status_code=201, response_model=NewKeyOut,
+             responses=responses(*AUTH, 404, 409, 422))  # fmt: skip
+def collect_key(
+    request: Request,
+    who: Annotated[Principal, Depends(ADMIN)],
+    grant_id: Annotated[int, PathParam(ge=1, le=ROW_ID_MAX)],
+) -> dict[str, Any]:
+    """The first key of an approved new analyst, for the admin who asked for them, shown this once."""
+    entry_of(request).params = {"grant_id": grant_id}
+    try:
+        made = access.collect_key(state_of(request).store, grant_id, who)
+    except AccessError as exc:
+        raise _access_problem(exc, "path.grant_id") from exc
+    entry_of(request).params.update({"name": made.name, "key_id": made.key_id})
     return made.as_dict()

@@ -14,8 +14,12 @@ from core.reference import RIEC_REGIONS
 from models.reasons import Reason  # the reason codes' own dataclass: one definition of a reason
 from serving.feedback import Outcome
 from serving.purposes import CASE_REFERENCE_PATTERN, Purpose
+from serving.signals import BandName
 
 Region = Literal[RIEC_REGIONS]  # type: ignore[valid-type]
+Band = BandName
+UserName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[\w .@-]+$")]
+KeyId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{12}$")]
 CompanyId = Annotated[str, StringConstraints(pattern=r"^\d{8}$")]
 CaseReference = Annotated[str, StringConstraints(pattern=CASE_REFERENCE_PATTERN)]
 Sector = Annotated[str, StringConstraints(pattern=r"^[A-U]$")]
@@ -160,14 +164,49 @@ class FeedbackOut(BaseModel):
     created_at: str
 
 
+class ConfirmIn(Strict):
+    """A second analyst's confirmation of an outcome, for the case they confirm it in."""
+
+    purpose: Purpose = Field(description=PURPOSE_HELP)
+    case_reference: CaseReference = Field(description=CASE_HELP)
+
+
+class ConfirmOut(BaseModel):
+    """The confirmation as stored: the outcome can now become a label for retraining."""
+
+    feedback_id: int
+    company_id: str
+    outcome: str
+    confirmed_by: str
+    confirmed_at: str
+
+
+class GivenFeedbackOut(BaseModel):
+    """An outcome given on a company, with who gave it and who confirmed it."""
+
+    id: int
+    company_id: str
+    outcome: str
+    note: str | None = Field(description="Free text for colleagues.")
+    given_by: str
+    given_at: str
+    model_version: str
+    confirmed_by: list[str] = Field(description="The other users who confirmed it; none yet: no label.")
+    yours: bool
+    confirmable: bool = Field(description="Whether you may confirm it: not yours and not confirmed by you yet.")
+
+
 class Cell(BaseModel):
-    """One municipality × sector cell; counts are withheld when fewer than ten companies are in it."""
+    """One municipality × sector cell, protected so that it never points at a few named companies."""
 
     municipality: str
     sector: str
-    suppressed: bool
+    suppressed: bool = Field(description="Withheld whole: under ten companies, or the complement of such a cell.")
     companies: int | None
-    signals: int | None
+    signals_withheld: bool = Field(
+        description="The signal count is withheld: 1-9 signals or 1-9 others, or the complement of such a cell."
+    )
+    signals: int | None = Field(description="Companies in the band or above, rounded to a multiple of five.")
     mean_probability: float | None
 
 
@@ -177,8 +216,10 @@ class RegionalPictureOut(BaseModel):
     region: str
     model_version: str
     as_of: str
-    threshold: float
+    band: str = Field(description="The signal band counted: raised, high or very_high.")
+    band_floor: float = Field(description="The band's lowest probability.")
     suppress_below: int
+    rounded_to: int
     cells: list[Cell]
 
 
@@ -206,22 +247,35 @@ class ModelCardOut(BaseModel):
 
 
 class AuditRecordOut(BaseModel):
-    """One audit-trail record."""
+    """One audit-trail record, without the companies it names: those only through its own audited request."""
 
     seq: int
     at: str
     user: str
     role: str
+    key_id: str = Field(description="The public id of the API key the request came with; never the key.")
     method: str
     endpoint: str
-    params: Any
+    params: Any = Field(description="The request's parameters; a company id among them reads as a count.")
     purpose: str
     case_reference: str
-    entity_ids: list[str]
+    entity_count: int = Field(
+        description="How many companies the record names (returned or asked for): GET /v1/audit-log/{seq}/entities"
+    )
     model_version: str
     status: int
     prev_hash: str
     hash: str
+
+
+class AuditEntitiesOut(BaseModel):
+    """The companies one audit record names, disclosed for a purpose and case and recorded as such."""
+
+    seq: int
+    entity_ids: list[str] = Field(description="The companies the request was answered with.")
+    requested_ids: list[str] = Field(
+        description="Companies its parameters named besides those: one refused, or not found, for instance."
+    )
 
 
 class AuditPageOut(BaseModel):
@@ -243,6 +297,16 @@ class VerifyOut(BaseModel):
     anchor_seq: int
     first_bad_seq: int | None
     reason: str
+
+
+class SignedHeadOut(BaseModel):
+    """The chain's head, signed with the audit key: keep it outside the service and pass it back to verify."""
+
+    seq: int
+    hash: str
+    at: str
+    signer: str
+    mac: str
 
 
 class ReloadOut(BaseModel):
@@ -277,9 +341,9 @@ class PurposeOut(BaseModel):
 
 
 class UserIn(Strict):
-    """A new user."""
+    """A new user; a new analyst is a pending grant until a second person approves it."""
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[\w .@-]+$")]
+    name: UserName
     role: Literal["analyst", "data_scientist", "oversight", "admin"]
     regions: list[Region] = Field(default_factory=list, max_length=10)
     days: int | None = Field(None, ge=1, le=366, description="Key lifetime in days (default from settings).")
@@ -292,7 +356,46 @@ class NewKeyOut(BaseModel):
     role: str
     regions: list[str]
     api_key: str
+    key_id: str
     expires_at: str
+
+
+class RegionsIn(Strict):
+    """An analyst's regions from now on: fewer apply at once, any new one waits for a second person."""
+
+    regions: list[Region] = Field(min_length=1, max_length=10)
+
+
+class GrantOut(BaseModel):
+    """A change of analysts' access and where it stands: pending until a second person approves it."""
+
+    id: int | None = Field(description="None when the change needed no approval (fewer regions) and applied.")
+    kind: Literal["create", "regions"]
+    name: str
+    role: str
+    regions: list[str]
+    state: Literal["pending", "approved", "applied"]
+    requested_by: str | None
+    requested_at: str
+    decided_by: str | None
+    decided_at: str | None
+
+
+class KeyOut(BaseModel):
+    """An API key by its public id; never the secret."""
+
+    key_id: str
+    name: str
+    created_at: str
+    expires_at: str
+    revoked_at: str | None
+    live: bool
+
+
+class RevokedKeyOut(KeyOut):
+    """A key after revoking it."""
+
+    already_revoked: bool
 
 
 class UserOut(BaseModel):

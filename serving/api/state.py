@@ -1,4 +1,4 @@
-"""What the app holds while it runs: the store, the serving model, the explanation cache, the rate limiter."""
+"""What the app holds while it runs: the store, the serving model, the explanation cache, the rate limits."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from serving.api.ratelimit import RateLimiter
+from serving.api.strangers import Strangers
 from serving.auditlog import Entry
 from serving.batches import current_batch
 from serving.champion import Champion
@@ -25,6 +26,7 @@ class AppState:
     store: Store
     champion: Champion
     limiter: RateLimiter
+    strangers: Strangers
     explanations: ExplanationCache = field(default_factory=ExplanationCache)
     _batch: tuple[float, Batch | None] = (-BATCH_TTL_S, None)
 

@@ -157,10 +157,19 @@ class AuditRecord(Base):
     status: Mapped[int] = mapped_column(Integer)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Since migration 0003: the API key the request came with (its public id), the record's layout (1: before
+    # key ids were hashed), and an HMAC of the hash under the audit key ``signer``, a key the database never holds.
+    key_id: Mapped[str] = mapped_column(String(16), default="")
+    layout: Mapped[int] = mapped_column(Integer, default=2)
+    signer: Mapped[str] = mapped_column(String(16), default="")
+    mac: Mapped[str] = mapped_column(String(64), default="")
 
 
 class AuditHead(Base):
-    """The chain's last record and its anchor (the last pruned record), so that cutting the tail is detected too."""
+    """The chain's last record and its anchor (the last pruned record), so that cutting the tail is detected too.
+
+    ``mac`` authenticates the row (head and anchor) under the audit key ``signer``.
+    """
 
     __tablename__ = "audit_head"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -169,6 +178,8 @@ class AuditHead(Base):
     anchor_seq: Mapped[int] = mapped_column(BigInteger)
     anchor_hash: Mapped[str] = mapped_column(String(64))
     touched_at: Mapped[str] = mapped_column(String(32))
+    signer: Mapped[str] = mapped_column(String(16), default="")
+    mac: Mapped[str] = mapped_column(String(64), default="")
 
 
 class UiSession(Base):
@@ -186,3 +197,44 @@ class UiSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class UserGrant(Base):
+    """A change of analysts' access that waits for a second person: a new analyst, or wider regions.
+
+    An admin's request is stored here and takes effect only when somebody else (oversight or another admin)
+    approves it, so no single account can hand itself, or a colleague, entity data. Both people and both moments
+    are kept; ``key_collected_at`` marks the new analyst's first key, which only the requester can collect, once.
+    """
+
+    __tablename__ = "user_grants"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "create" (a new analyst) or "regions" (wider regions)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    regions: Mapped[str] = mapped_column(Text)  # JSON list: the regions the user will have once approved
+    days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # "pending", "approved"
+    requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    key_collected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class FeedbackReview(Base):
+    """A second user's confirmation of an analyst's outcome: without one, the outcome is no label for retraining."""
+
+    __tablename__ = "feedback_reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    purpose: Mapped[str] = mapped_column(String(40))
+    case_reference: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ux_feedback_reviews_feedback_user", "feedback_id", "user_id", unique=True),)
+
+
+# The per-user feedback limit counts a user's outcomes of the last day on every feedback request.
+Index("ix_feedback_user_created", Feedback.user_id, Feedback.created_at)

@@ -13,11 +13,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from serving.access import Role
+from serving.api.security import pend
 from serving.api.state import entry_of, state_of
 from serving.ui.render import here
-from serving.ui.sessions import Session, csrf_matches, resolve
-
-SESSION_COOKIE = "tk_session"
+from serving.ui.sessions import Session, csrf_matches, resolve, token_of
 
 
 class NotSignedInError(Exception):
@@ -39,7 +38,7 @@ class PageError(Exception):
 def signed_in(request: Request) -> Session:
     """The live session of this browser; the audit entry learns who it is, and the rate limit counts the view."""
     state = state_of(request)
-    token = request.cookies.get(SESSION_COOKIE, "")
+    token = token_of(request)
     session = resolve(state.store, token) if token else None
     if session is None:
         # after sign-in the browser comes back with a GET: a form's own address would not answer one
@@ -47,10 +46,12 @@ def signed_in(request: Request) -> Session:
         raise NotSignedInError(then, ended=bool(token))
     entry = entry_of(request)
     entry.user, entry.role = session.principal.name, session.principal.role.value
+    entry.key_id = session.principal.key_id
     request.state.ui_session = session
     wait = state.limiter.allow(str(session.principal.user_id))
     if wait > 0:
         raise PageError(429, "error_429", headers={"Retry-After": str(int(wait) + 1)})
+    pend(request)  # a form that changes something: its pending record first
     return session
 
 

@@ -116,6 +116,16 @@ TEXT: dict[str, Pair] = {
         "both go into the audit trail.",
     ),
     "case_continue": ("Verder", "Continue"),
+    "case_confirm_title": ("Doel en zaak bevestigen", "Confirm purpose and case"),
+    "case_confirm_intro": (
+        "U opende een link die gegevens over een bedrijf vraagt voor het doel en het zaaknummer hieronder. Een link "
+        "kan door iemand anders gemaakt zijn: bevestig dat dit uw doel en uw zaak zijn, of verbeter ze. Pas daarna "
+        "ziet u het bedrijf, en komt de opvraging met dit doel en deze zaak in het auditspoor.",
+        "You opened a link that asks for data on a company for the purpose and case reference below. A link can "
+        "be made by someone else: confirm that this is your purpose and your case, or correct them. Only then do "
+        "you see the company, and the look-up goes into the audit trail with this purpose and case.",
+    ),
+    "case_confirm": ("Bevestigen en verder", "Confirm and continue"),
     "for_case": ("Voor {purpose}, zaak {case}", "For {purpose}, case {case}"),
     # Shortlist form
     "shortlist_title": ("Nieuwe shortlist", "New shortlist"),
@@ -237,15 +247,64 @@ TEXT: dict[str, Pair] = {
     "feedback_saved": ("Uw terugkoppeling is opgeslagen.", "Your feedback has been saved."),
     "choose_outcome": ("Kies een uitkomst.", "Choose an outcome."),
     "note_too_long": ("De toelichting is te lang.", "The note is too long."),
+    "feedback_limit": (
+        "U heeft het maximum van {n} terugkoppelingen per 24 uur bereikt. Probeer het later opnieuw.",
+        "You have reached the maximum of {n} feedback records per 24 hours. Please try again later.",
+    ),
+    "given_title": ("Terugkoppeling op dit bedrijf", "Feedback on this company"),
+    "given_intro": (
+        "Een uitkomst wordt pas een label voor hertraining als een tweede analist van de regio haar bevestigt. "
+        "Bevestig alleen wat u zelf in het dossier hebt nagegaan.",
+        "An outcome becomes a label for retraining only once a second analyst of the region confirms it. Confirm "
+        "only what you have checked in the case file yourself.",
+    ),
+    "given_intro_no_review": (
+        "Uitkomsten worden labels voor hertraining zonder tweede bevestiging (zo ingesteld).",
+        "Outcomes become labels for retraining without a second confirmation (as configured).",
+    ),
+    "given_caption": (
+        "Uitkomsten van u en uw collega's, nieuwste eerst, met wie ze bevestigde.",
+        "Outcomes from you and your colleagues, newest first, with who confirmed them.",
+    ),
+    "given_none": ("Nog geen terugkoppeling op dit bedrijf.", "No feedback on this company yet."),
+    "given_by": ("Gegeven door", "Given by"),
+    "note_short": ("Toelichting", "Note"),
+    "confirmed_by": ("Bevestigd door", "Confirmed by"),
+    "not_confirmed": ("nog niet bevestigd", "not confirmed yet"),
+    "review_action": ("Actie", "Action"),
+    "yours": ("u", "you"),
+    "review_button": ("Bevestigen", "Confirm"),
+    "review_button_label": ("Bevestig de uitkomst {outcome} van {by}", "Confirm the outcome {outcome} by {by}"),
+    "review_saved": ("Uw bevestiging is opgeslagen.", "Your confirmation has been saved."),
+    "review_own": (
+        "U kunt uw eigen uitkomst niet bevestigen: daar is een tweede persoon voor nodig.",
+        "You cannot confirm your own outcome: that takes a second person.",
+    ),
+    "review_twice": ("U heeft deze uitkomst al bevestigd.", "You have confirmed this outcome already."),
+    "feedback_not_found": (
+        "Deze terugkoppeling bestaat niet of is niet voor u zichtbaar.",
+        "This feedback does not exist or is not visible to you.",
+    ),
     "form_has_errors": ("Het formulier bevat fouten:", "The form has errors:"),
     # Regional picture
     "region_title": ("Regionaal beeld {region}", "Regional picture {region}"),
     "region_intro": (
-        "Per gemeente en sector: het aantal signalen (kans vanaf {threshold}) op het aantal bedrijven. Cellen met "
-        "minder dan {min} bedrijven zijn onderdrukt, zodat het beeld niet naar afzonderlijke bedrijven wijst.",
-        "Per municipality and sector: the number of signals (probability from {threshold}) out of the number of "
-        "companies. Cells with fewer than {min} companies are suppressed, so the picture never points at single "
-        "businesses.",
+        "Per gemeente en sector: het aantal signalen (kansklasse {band}, kans vanaf {threshold}) op het aantal "
+        "bedrijven, afgerond op {base}. Cellen met minder dan {min} bedrijven zijn onderdrukt. Aantallen van minder "
+        "dan {min} signalen of niet-signalen (nul uitgezonderd) zijn afgeschermd, en per rij en kolom nog een cel "
+        "waar er anders één alleen zou staan: zo wijst het beeld niet naar afzonderlijke bedrijven, ook niet door "
+        "af te trekken.",
+        "Per municipality and sector: the number of signals (band {band}, probability from {threshold}) out of the "
+        "number of companies, rounded to {base}. Cells with fewer than {min} companies are suppressed. Counts of "
+        "fewer than {min} signals or non-signals (zero aside) are withheld, and per row and column one more cell "
+        "where one would otherwise stand alone: so the picture never points at single businesses, not even by "
+        "subtraction.",
+    ),
+    "signal_band": ("Kansklasse", "Probability band"),
+    "withheld_of": ("afgeschermd van {n}", "withheld of {n}"),
+    "withheld_cell": (
+        "het aantal signalen is afgeschermd, zodat het niet naar enkele bedrijven wijst",
+        "the number of signals is withheld, so that it does not point at a few companies",
     ),
     "choose_region": ("Kies een regio", "Choose a region"),
     "show": ("Toon", "Show"),
@@ -345,10 +404,12 @@ TEXT: dict[str, Pair] = {
     # Audit trail
     "audit_title": ("Auditspoor", "Audit trail"),
     "audit_intro": (
-        "Elke opvraging, ook geweigerde, met wie, waarom en welke bedrijven. De records zijn met hashes aan "
-        "elkaar gekoppeld; een wijziging, invoeging of verwijdering breekt de keten.",
-        "Every request, refused ones included, with who, why and which companies. The records are chained by "
-        "hashes; an edit, insertion or deletion breaks the chain.",
+        "Elke opvraging, ook geweigerde, met wie, waarom en hoeveel bedrijven; welke bedrijven, alleen per record "
+        "met een doel en zaak van uzelf. De records zijn met hashes aan elkaar gekoppeld; een wijziging, invoeging "
+        "of verwijdering breekt de keten.",
+        "Every request, refused ones included, with who, why and how many companies; which companies only per "
+        "record, for a purpose and case of your own. The records are chained by hashes; an edit, insertion or "
+        "deletion breaks the chain.",
     ),
     "chain_ok": ("Keten intact: {n} records gecontroleerd.", "Chain intact: {n} records checked."),
     "chain_broken": ("KETEN GEBROKEN bij record {seq}: {reason}", "CHAIN BROKEN at record {seq}: {reason}"),
@@ -370,6 +431,41 @@ TEXT: dict[str, Pair] = {
     "previous": ("Vorige", "Previous"),
     "next": ("Volgende", "Next"),
     "pagination": ("Paginering", "Pagination"),
+    "company_filter_case": (
+        "Doel en zaak (nodig bij een KvK-nummer)",
+        "Purpose and case (needed with a KvK number)",
+    ),
+    "oversight_purpose": ("Doel van het toezicht", "Oversight purpose"),
+    "oversight_purpose_hint": (
+        "Waarom u wilt weten welke bedrijven in het spoor staan; dat komt zelf in het spoor.",
+        "Why you ask which companies are in the trail; that goes into the trail itself.",
+    ),
+    "oversight_case": ("Zaaknummer toezicht", "Oversight case reference"),
+    "opurpose_use_review": ("Toetsing van het gebruik", "Review of use"),
+    "opurpose_complaint": ("Klachtbehandeling", "Complaint handling"),
+    "opurpose_dpo_inquiry": ("Onderzoek door de FG", "Inquiry by the DPO"),
+    "opurpose_incident": ("Onderzoek van een (mogelijk) datalek", "Investigation of a (suspected) data breach"),
+    "entities_link_label": (
+        "{n} bedrijf/bedrijven van record {seq}: opvragen met doel en zaak",
+        "{n} company/companies of record {seq}: ask with purpose and case",
+    ),
+    "entities_title": ("Bedrijven in record {seq}", "Companies in record {seq}"),
+    "entities_intro": (
+        "Welke bedrijven een record noemt, is zelf bedrijfsinformatie. Geef het doel en het zaaknummer waarvoor u "
+        "het vraagt; deze opvraging komt met de bedrijven in het auditspoor.",
+        "Which companies a record names is company data itself. Give the purpose and case reference you ask for "
+        "it; this look-up goes into the audit trail with the companies.",
+    ),
+    "entities_show": ("Toon de bedrijven", "Show the companies"),
+    "entities_of": ("Verzoek {endpoint} van {user} op {at} UTC.", "Request {endpoint} by {user} at {at} UTC."),
+    "entities_returned": ("Beantwoord met", "Answered with"),
+    "entities_requested": ("Gevraagd naar", "Asked for"),
+    "entities_recorded": (
+        "Deze opvraging is vastgelegd in het auditspoor, met uw doel, zaak en deze bedrijven.",
+        "This look-up is recorded in the audit trail, with your purpose, case and these companies.",
+    ),
+    "back_to_audit": ("Terug naar het auditspoor", "Back to the audit trail"),
+    "record_not_found": ("Record {seq} bestaat niet.", "Record {seq} does not exist."),
     # Model card
     "model_title": ("Modelkaart", "Model card"),
     "model_missing": (

@@ -2,21 +2,22 @@
 
 A calibrated probability to three decimals invites false precision, and a shortlist is read by people deciding
 where to look first; so the pages lead with a band and show the probability beside it. The bands start at the
-service's signal threshold, so "raised" on a page means the same as a signal in the regional picture.
+service's signal threshold, and are the regional picture's own bands (:data:`serving.signals.SIGNAL_BANDS`), so
+"raised" or "high" on a page means the same as in the regional picture.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core import settings
 from core.reference import SECTION_NAMES
 from features.catalogue import BY_ID
 from models.reasons import format_value
+from serving.signals import SIGNAL_BANDS
 from serving.ui.i18n import Lang, pick, t
 
 #: Lower bounds of the bands above "low", highest first (the last is the signal threshold).
-BAND_FLOORS: tuple[tuple[str, float], ...] = (("very_high", 0.20), ("high", 0.05))
+BAND_FLOORS: tuple[tuple[str, float], ...] = tuple(sorted(SIGNAL_BANDS.items(), key=lambda b: -b[1]))
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Band:
 
 def band(probability: float, lang: Lang) -> Band:
     """The band a calibrated probability falls in."""
-    for key, floor in (*BAND_FLOORS, ("raised", settings.SIGNAL_THRESHOLD)):
+    for key, floor in BAND_FLOORS:
         if probability >= floor:
             return Band(key, t(f"band_{key}", lang))
     return Band("low", t("band_low", lang))
@@ -37,7 +38,7 @@ def band(probability: float, lang: Lang) -> Band:
 
 def band_floors() -> dict[str, float]:
     """Every band's lower bound, for the legend."""
-    return {**dict(BAND_FLOORS), "raised": settings.SIGNAL_THRESHOLD}
+    return dict(BAND_FLOORS)
 
 
 def sector_name(section: str | None, lang: Lang) -> str:

@@ -14,10 +14,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from fastapi import Request
 from sqlalchemy import delete, select, update
 
 from core import settings
 from serving.access import Principal, authenticate, aware, now, principal_of
+from serving.api.headers import SECURE_SESSION_COOKIE, SESSION_COOKIE
 from serving.store import Store
 from serving.store.tables import ApiKey, UiSession, User
 
@@ -43,6 +45,29 @@ class Opened:
 
 def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
+
+
+def secure(request: Request) -> bool:
+    """Whether cookies are Secure here: the request came over TLS (as uvicorn saw it), or the operator says so."""
+    return request.url.scheme == "https" or settings.COOKIE_SECURE
+
+
+def cookie_of(request: Request) -> tuple[str, str]:
+    """The session cookie's name and path for this request: ``__Host-`` and ``/`` when Secure, else ``/ui``.
+
+    ``__Host-`` cookies must be Secure with path ``/`` and no domain, or browsers drop them; on plain HTTP (a
+    developer's localhost) the plain name is the only one a browser keeps.
+    """
+    return (SECURE_SESSION_COOKIE, "/") if secure(request) else (SESSION_COOKIE, "/ui")
+
+
+def token_of(request: Request) -> str:
+    """The session token the browser sent, under the one name this request's scheme allows.
+
+    Under TLS only the ``__Host-`` cookie counts: a plain one could have been planted over HTTP or by a sibling
+    domain (session fixation), which is what the prefix exists to rule out.
+    """
+    return request.cookies.get(cookie_of(request)[0], "")
 
 
 def open_session(store: Store, key: str) -> Opened | None:
@@ -97,7 +122,7 @@ def resolve(store: Store, token: str) -> Session | None:
     if moment - aware(found.seen_at) >= TOUCH_EVERY:
         with store.write_lock(), store.session() as s:
             s.execute(update(UiSession).where(UiSession.token_hash == digest).values(seen_at=moment))
-    return Session(principal_of(user), found.csrf_token)
+    return Session(principal_of(user, found.key_id), found.csrf_token)
 
 
 def close(store: Store, token: str) -> None:

@@ -126,9 +126,9 @@ def test_rollback_to_an_earlier_champion(registry: Trained) -> None:
     promote(version="1", approver=APPROVER, justification=WHY)
     promote(version="2", approver=APPROVER, justification=WHY)
     assert _champion() == "2"
-    decision = promote(version="1")
+    decision = promote(version="1", approver=APPROVER, justification=WHY)  # a gate-free rollback needs oversight
     assert decision.via == "rollback" and decision.previous_champion == "2"
-    assert _champion() == "1"
+    assert _champion() == "1" and decision.rollback_of is not None
 
 
 def test_an_alias_never_counts_as_a_rollback(registry: Trained) -> None:

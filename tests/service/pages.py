@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from httpx import Response
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -26,3 +27,13 @@ def sign_in(client: TestClient, key: str) -> str:
     home = client.get("/ui")
     assert home.status_code == 200
     return csrf_of(home.text)
+
+
+def confirmed(client: TestClient, path: str, case: dict[str, str], **keep: str) -> Response:
+    """Open an entity page as an analyst following a link: confirm the link's purpose and case, then see the page.
+
+    Only the pages' own links carry the session's confirmation; an address typed or sent in asks first.
+    """
+    asked = client.get(path, params={**case, **keep})
+    assert asked.status_code == 200 and 'action="/ui/case"' in asked.text, asked.text[:500]
+    return client.post("/ui/case", data={"csrf_token": csrf_of(asked.text), **case, "then": path, **keep})

@@ -191,6 +191,8 @@ def test_an_analysts_feedback_is_found_by_oversight_in_the_audit_trail(
     sign_in(oversight, live, "oversight")
     nav(oversight, "nav_audit", "nl")
     oversight.get_by_label(i18n.t("kvk", "nl")).fill(company)
+    oversight.get_by_label(i18n.t("oversight_purpose", "nl")).select_option("use_review")
+    oversight.get_by_label(i18n.t("oversight_case", "nl")).fill("TOEZICHT-2026-1")
     oversight.get_by_role("button", name=i18n.t("apply_filter", "nl")).click()
     feedback = oversight.locator("table.audit tbody tr").filter(has_text="POST /ui/companies/{company_id}/feedback")
     expect(feedback).to_have_count(1)
@@ -199,6 +201,14 @@ def test_an_analysts_feedback_is_found_by_oversight_in_the_audit_trail(
     expect(oversight.get_by_role("status").filter(has_text="✓")).to_be_visible()
     accessible(oversight)
     shot(oversight, "08-audit-trail")
+    feedback.get_by_role("link").click()  # the record's companies: a form of its own, with purpose and case
+    expect(oversight.get_by_role("heading", level=1)).to_contain_text(i18n.t("entities_title", "nl", seq="")[:-1])
+    oversight.get_by_label(i18n.t("oversight_purpose", "nl")).select_option("complaint")
+    oversight.get_by_label(i18n.t("oversight_case", "nl")).fill("KLACHT-2026-3")
+    oversight.get_by_role("button", name=i18n.t("entities_show", "nl")).click()
+    expect(oversight.get_by_text(f"{i18n.t('kvk', 'nl')} {company}")).to_be_visible()
+    accessible(oversight)
+    shot(oversight, "08b-audit-record-companies")
     oversight.context.close()
     clean(errors)
 
@@ -211,8 +221,13 @@ def test_an_analyst_of_another_region_cannot_open_that_company(live: Live, page:
     with live.served.store.session() as s:
         company = s.scalar(select(Signal.company_id).where(Signal.riec_region == REGION).limit(1))
     sign_in(page, live, "analyst_elsewhere")
-    response = page.goto(f"{live.base}/ui/companies/{company}?purpose=riec_case&case_reference=RIEC-X-1")
-    assert response is not None and response.status == 404
+    page.goto(f"{live.base}/ui/companies/{company}?purpose=riec_case&case_reference=RIEC-X-1")
+    expect(page.get_by_role("heading", level=1)).to_have_text(i18n.t("case_confirm_title", "nl"))  # a link: confirm
+    accessible(page)
+    shot(page, "09a-confirm-the-links-case")
+    with page.expect_response(re.compile(r"/ui/companies/\d{8}\?")) as answer:
+        page.get_by_role("button", name=i18n.t("case_confirm", "nl")).click()
+    assert answer.value.status == 404
     expect(page.get_by_role("alert")).to_contain_text(i18n.t("company_not_found", "nl", company=company))
     accessible(page)
     shot(page, "09-company-elsewhere-404")

@@ -27,20 +27,25 @@ from serving.ui.pages.session import safe_next
 from serving.ui.render import PAGE_CSP, TEMPLATES
 
 from .conftest import BACKENDS, OTHER_REGION, PURPOSE, REGION, Reports, Served, new_store, serve
-from .pages import csrf_of, sign_in
+from .pages import confirmed, csrf_of, sign_in
 from .world import Snapshot
 
 CASE = PURPOSE["case_reference"]
+OVERSIGHT_CASE = {"oversight_purpose": "use_review", "oversight_case": "TOEZICHT-2026-7"}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def paged(
     request: pytest.FixtureRequest, snapshot: Snapshot, reports: Reports, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
-    """A loaded store with the batch's fairness and drift reports, and the app over it."""
+    """A loaded store with the batch's fairness and drift reports, and the app over it.
+
+    One test client signs in dozens of times a minute here, each time as a stranger first (the sign-in page):
+    the strangers' limit has tests of its own (test_robustness.py), so here it is out of the way.
+    """
     folder = tmp_path_factory.mktemp("paged")
     for store in new_store(request.param, folder):
-        yield from serve(store, snapshot, folder, reports)
+        yield from serve(store, snapshot, folder, reports, stranger_rate_per_minute=1_000_000)
 
 
 def browser(paged: Served, who: str, base_url: str = "http://testserver") -> tuple[TestClient, str]:
@@ -99,13 +104,23 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_never_records_the_key(paged:
     assert not any(key in text or key.split("_", 2)[2] in text for text in texts)
 
 
-def test_over_tls_the_session_cookie_is_secure(paged: Served) -> None:
+def test_over_tls_the_session_cookie_is_secure_host_only_and_hsts_is_sent(paged: Served) -> None:
     client = TestClient(paged.client.app, base_url="https://testserver")
     form = client.get("/ui/sign-in")
+    assert form.headers["strict-transport-security"].startswith("max-age=")
     r = client.post("/ui/sign-in", data={"api_key": paged.keys["oversight"], "csrf_token": csrf_of(form.text)},
                     follow_redirects=False)  # fmt: skip
-    cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("tk_session="))
-    assert "secure" in cookie.lower()
+    cookie = next(c for c in r.headers.get_list("set-cookie") if "tk_session=" in c)
+    assert cookie.startswith("__Host-tk_session=")
+    for flag in ("secure", "httponly", "samesite=strict", "path=/;"):
+        assert flag in cookie.lower() + ";"
+    assert "domain=" not in cookie.lower()
+    assert client.get("/ui/model").status_code == 200  # the browser's __Host- cookie opens the pages
+    token = client.cookies["__Host-tk_session"]
+    planted = TestClient(paged.client.app, base_url="https://testserver", cookies={"tk_session": token})
+    assert planted.get("/ui/model", follow_redirects=False).status_code == 303  # under TLS the plain name is no key
+    plain = TestClient(paged.client.app)
+    assert "strict-transport-security" not in plain.get("/ui/sign-in").headers
 
 
 def test_sign_in_refuses_a_form_without_its_double_submit_token(paged: Served) -> None:
@@ -242,12 +257,15 @@ def test_each_role_sees_its_pages_and_gets_403_elsewhere(paged: Served, who: str
 def test_a_company_elsewhere_reads_exactly_like_one_that_does_not_exist(paged: Served) -> None:
     client, _ = browser(paged, "analyst_elsewhere")
     elsewhere = a_company(paged, REGION)
-    query = f"?purpose=riec_case&case_reference={CASE}"
-    hidden = client.get(f"/ui/companies/{elsewhere}{query}")
-    missing = client.get(f"/ui/companies/99999999{query}")
+    asked = client.get(f"/ui/companies/{elsewhere}", params=PURPOSE)  # the confirmation says nothing either way
+    assert asked.text.replace(elsewhere, "X") == client.get("/ui/companies/99999999", params=PURPOSE).text.replace(
+        "99999999", "X"
+    )
+    hidden = confirmed(client, f"/ui/companies/{elsewhere}", PURPOSE)
+    missing = confirmed(client, "/ui/companies/99999999", PURPOSE)
     assert hidden.status_code == missing.status_code == 404
     assert hidden.text.replace(elsewhere, "X") == missing.text.replace("99999999", "X")
-    own = client.get(f"/ui/companies/{a_company(paged, OTHER_REGION)}{query}")
+    own = confirmed(client, f"/ui/companies/{a_company(paged, OTHER_REGION)}", PURPOSE)
     assert own.status_code == 200
 
 
@@ -261,7 +279,7 @@ def test_company_data_needs_a_purpose_and_case_and_the_form_asks_for_them(paged:
     bad = client.get(f"/ui/companies/{company}?purpose=curiosity&case_reference=Jan de Vries")
     assert bad.status_code == 422 and name not in bad.text
     assert 'id="purpose-error"' in bad.text and 'id="case_reference-error"' in bad.text
-    shown = client.get(f"/ui/companies/{company}?purpose=riec_case&case_reference={CASE}")
+    shown = confirmed(client, f"/ui/companies/{company}", PURPOSE)
     assert shown.status_code == 200 and name in shown.text
     record = last_records(paged, 1)[0]
     assert record["endpoint"] == "/ui/companies/{company_id}" and record["entity_ids"] == [company]
@@ -327,13 +345,16 @@ def test_the_csv_export_holds_the_shortlist_and_defuses_formulas(paged: Served) 
     assert [row[1] for row in rows[1:]] == re.findall(r'<a href="/ui/companies/(\d{8})\?', page.text)
     assert _cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and _cell("-2") == "'-2" and _cell("Bakkerij") == "Bakkerij"
     assert last_records(paged, 1)[0]["endpoint"] == "/ui/shortlists/{shortlist_id}/csv"
-    assert client.get(link.split("?")[0]).status_code == 422  # no case, no file
+    bare = client.get(link.split("?")[0])  # no case, no file: the form that asks for one
+    assert (
+        bare.status_code == 200 and 'action="/ui/case"' in bare.text and "text/csv" not in bare.headers["content-type"]
+    )
 
 
 def test_the_company_page_holds_the_apis_exact_explanation(paged: Served) -> None:
     client, _ = browser(paged, "analyst")
     company = a_company(paged)
-    page = client.get(f"/ui/companies/{company}", params=PURPOSE)
+    page = confirmed(client, f"/ui/companies/{company}", PURPOSE)
     api = paged.client.get(f"/v1/companies/{company}/signal", params=PURPOSE, headers=paged.auth("analyst")).json()
     assert page.status_code == 200
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in page.text and 'role="img"' in page.text
@@ -392,10 +413,19 @@ def test_the_regional_picture_matches_the_api_and_shows_suppression(paged: Serve
     assert page.status_code == 200
     hidden = sum(c["suppressed"] for c in api["cells"])
     assert hidden > 0 and page.text.count('class="num suppressed"') == hidden
-    shown = [c for c in api["cells"] if not c["suppressed"]]
-    assert page.text.count(" van ") >= len(shown)
+    withheld = [c for c in api["cells"] if c["signals_withheld"] and not c["suppressed"]]
+    assert page.text.count('class="num withheld"') == len(withheld)
+    shown = [c for c in api["cells"] if not c["signals_withheld"]]
+    assert shown and page.text.count(" van ") >= len(shown)
     for c in shown[:10]:
         assert i18n.t("signals_of", "nl", k=c["signals"], n=i18n.number(c["companies"], "nl")) in page.text
+    high = client.get("/ui/regional-picture", params={"band": "high"})
+    api_high = paged.client.get("/v1/regional-picture", params={"region": REGION, "band": "high"},
+                                headers=paged.auth("analyst")).json()  # fmt: skip
+    assert high.status_code == 200 and api_high["band"] == "high"
+    assert high.text.count('class="num withheld"') == sum(c["signals_withheld"] and not c["suppressed"]
+                                                          for c in api_high["cells"])  # fmt: skip
+    assert client.get("/ui/regional-picture", params={"band": "0.0123"}).status_code == 422
     assert client.get("/ui/regional-picture", params={"region": OTHER_REGION}).status_code == 403
     oversight, _ = browser(paged, "oversight")
     assert oversight.get("/ui/regional-picture", params={"region": OTHER_REGION}).status_code == 200
@@ -453,16 +483,27 @@ def test_the_audit_page_verifies_the_chain_filters_and_shows_a_break(tmp_path: P
             analyst = TestClient(served.client.app)
             sign_in(analyst, served.keys["analyst"])
             company = a_company(served)
-            analyst.get(f"/ui/companies/{company}", params=PURPOSE)
+            confirmed(analyst, f"/ui/companies/{company}", PURPOSE)
             client = TestClient(served.client.app)
             sign_in(client, served.keys["oversight"])
             page = client.get("/ui/oversight/audit")
-            assert page.status_code == 200 and "✓" in page.text
-            narrowed = client.get("/ui/oversight/audit", params={"company_id": company})
+            assert page.status_code == 200 and "✓" in page.text and company not in page.text
+            unsaid = client.get("/ui/oversight/audit", params={"company_id": company})
+            assert unsaid.status_code == 422 and 'id="oversight_case-error"' in unsaid.text
+            narrowed = client.get("/ui/oversight/audit", params={"company_id": company, **OVERSIGHT_CASE})
             rows = re.findall(r"<tr><td class=\"num\">(\d+)</td>", narrowed.text)
-            assert len(rows) == 1 and company in narrowed.text
+            table = narrowed.text[narrowed.text.index("<table") : narrowed.text.index("</table>")]
+            assert len(rows) == 1 and company not in table  # in the filter the user typed; the rows show a count
+            entities = client.get(f"/ui/oversight/audit/{rows[0]}/entities")
+            assert entities.status_code == 200 and company not in entities.text
+            shown = client.post(f"/ui/oversight/audit/{rows[0]}/entities",
+                                data={"csrf_token": csrf_of(entities.text), **OVERSIGHT_CASE})  # fmt: skip
+            assert shown.status_code == 200 and f"{i18n.t('kvk', 'nl')} {company}" in shown.text
+            disclosed = last_records(served, 1)[0]
+            assert disclosed["entity_ids"] == [company] and disclosed["case_reference"] == "TOEZICHT-2026-7"
             by_case = client.get("/ui/oversight/audit", params={"case_reference": CASE, "user": "analyst"})
-            assert len(re.findall(r"<tr><td class=\"num\">", by_case.text)) == 1
+            assert len(re.findall(r"<tr><td class=\"num\">", by_case.text)) == 2  # confirming the case, the view
+            assert "POST /ui/case" in by_case.text
             nothing = client.get("/ui/oversight/audit", params={"user": "nobody"})
             assert i18n.t("audit_empty", "nl") in nothing.text
             with store.session() as s:
@@ -508,9 +549,8 @@ def test_every_page_says_a_score_is_a_signal_in_the_chosen_language(paged: Serve
 def test_pages_carry_a_strict_content_security_policy_and_no_inline_script_or_style(paged: Served) -> None:
     client, _ = browser(paged, "analyst")
     company = a_company(paged)
-    for path in ("/ui", "/ui/shortlists/new", f"/ui/companies/{company}?purpose=riec_case&case_reference={CASE}",
-                 "/ui/regional-picture", "/ui/sign-in"):  # fmt: skip
-        r = client.get(path)
+    for path in ("/ui", "/ui/shortlists/new", f"/ui/companies/{company}", "/ui/regional-picture", "/ui/sign-in"):
+        r = confirmed(client, path, PURPOSE) if "/companies/" in path else client.get(path)
         assert r.headers["content-security-policy"] == PAGE_CSP
         assert r.headers["x-frame-options"] == "DENY" and r.headers["cache-control"] == "no-store"
         assert not re.search(r"<script(?![^>]*\bsrc=)", r.text) and " style=" not in r.text
@@ -544,7 +584,7 @@ def test_a_crashing_page_is_a_page_with_its_headers_and_logs_no_company(
     company = a_company(paged)
     monkeypatch.setattr(analyst, "_company_page", crash)
     caplog.set_level(logging.INFO)
-    r = client.get(f"/ui/companies/{company}", params=PURPOSE)
+    r = confirmed(client, f"/ui/companies/{company}", PURPOSE)
     assert r.status_code == 500 and i18n.t("error_500", "nl") in r.text
     assert r.headers["x-frame-options"] == "DENY" and r.headers["cache-control"] == "no-store"
     assert r.headers["content-security-policy"] == PAGE_CSP
@@ -595,7 +635,7 @@ def test_page_logs_hold_no_key_case_or_company(paged: Served, caplog: pytest.Log
     client, csrf = browser(paged, "analyst")
     client.get(shortlist(paged, client, csrf, top_k=3))
     company = a_company(paged)
-    client.get(f"/ui/companies/{company}", params=PURPOSE)
+    confirmed(client, f"/ui/companies/{company}", PURPOSE)
     logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("httpx"))  # the client's
     assert "/ui/companies/{company_id}" in logged  # the view is logged, by its route...
     assert paged.keys["analyst"] not in logged and CASE not in logged and company not in logged
@@ -610,7 +650,11 @@ def test_the_catalogue_has_both_languages_for_every_text_the_templates_use() -> 
         used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_]+)["']\s*[,)]""", template.read_text()))
     assert len(used) > 100 and used - set(i18n.TEXT) == set()
     assert all(nl.strip() and en.strip() for nl, en in i18n.TEXT.values())
+    from serving.purposes import OversightPurpose
+    from serving.signals import SIGNAL_BANDS
+
     dynamic = [f"purpose_{p.value}" for p in Purpose] + [f"outcome_{o.value}" for o in Outcome]
+    dynamic += [f"opurpose_{p.value}" for p in OversightPurpose] + [f"band_{b}" for b in SIGNAL_BANDS]
     dynamic += [f"role_{r.value}" for r in Role] + [f"home_{r.value}" for r in Role if r is not Role.ANALYST]
     dynamic += [f"status_{s}" for s in ("act", "watch", "stable", "insufficient")]
     assert set(dynamic) - set(i18n.TEXT) == set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,15 +10,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from features.catalogue import FEATURES
 from models.risk import Calibrator
 from serving import auditlog
-from serving.api import middleware
+from serving.api import middleware, security
+from serving.api.strangers import COUNTS
 from serving.champion import Serving
 from serving.store import Store
-from serving.store.tables import Batch
+from serving.store.tables import Batch, Feedback, Shortlist, UiSession, User
 
 from .conftest import PURPOSE, REGION, Served, serve
 from .world import Snapshot, quick_model
@@ -46,6 +48,60 @@ def test_nothing_is_served_when_the_audit_trail_cannot_be_written(
     assert "items" not in r.text
 
 
+def _rows_of(store: Store) -> dict[str, int]:
+    with store.session() as s:
+        return {t.__tablename__: int(s.scalar(select(func.count()).select_from(t)) or 0)
+                for t in (Shortlist, Feedback, User, UiSession)}  # fmt: skip
+
+
+def test_no_change_remains_when_the_audit_trail_cannot_be_written(
+    fresh: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every kind of change (shortlist, feedback, new user, reload, sign-in) is refused before it is made."""
+    shortlist = fresh.client.post("/v1/shortlists", json={"region": REGION, "top_k": 5, **PURPOSE},
+                                  headers=fresh.auth("analyst")).json()  # fmt: skip
+    guard = fresh.client.get("/ui/sign-in").cookies  # the sign-in form's CSRF cookie, while the trail still works
+    before, champion = _rows_of(fresh.store), fresh.client.app.state.tegenkracht.champion
+    serving_before = champion.current
+
+    def broken(*_a: object, **_k: object) -> int:
+        raise ConnectionError("store went away")
+
+    monkeypatch.setattr(middleware, "append", broken)
+    monkeypatch.setattr(security, "append", broken)
+    company = shortlist["items"][0]["company_id"]
+    changes = [
+        ("/v1/shortlists", {"region": REGION, "top_k": 5, **PURPOSE}, "analyst"),
+        ("/v1/feedback", {"company_id": company, "outcome": "confirmed", **PURPOSE}, "analyst"),
+        ("/v1/admin/users", {"name": "Nieuw", "role": "data_scientist"}, "admin"),
+        ("/v1/admin/reload", None, "admin"),
+    ]
+    for path, body, who in changes:
+        r = fresh.client.post(path, json=body, headers=fresh.auth(who))
+        assert r.status_code == 503 and "audit trail" in r.json()["detail"], (path, r.text)
+    token = next(iter(guard.values()), "")
+    signed = fresh.client.post("/ui/sign-in", data={"api_key": fresh.keys["analyst"], "csrf_token": token},
+                               cookies=dict(guard), follow_redirects=False)  # fmt: skip
+    assert signed.status_code == 503
+    assert _rows_of(fresh.store) == before
+    assert champion.current is serving_before  # the reload never ran
+
+
+def test_a_change_whose_final_record_fails_keeps_its_pending_record(
+    fresh: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_a: object, **_k: object) -> int:
+        raise ConnectionError("store went away")
+
+    monkeypatch.setattr(middleware, "append", broken)
+    r = fresh.client.post("/v1/shortlists", json={"region": REGION, "top_k": 5, **PURPOSE},
+                          headers=fresh.auth("analyst"))  # fmt: skip
+    assert r.status_code == 503 and "items" not in r.text
+    pending = auditlog.page(fresh.store, 1, 1)[0][0]
+    assert pending["endpoint"] == "/v1/shortlists" and pending["user"] == "analyst" and pending["status"] == 0
+    assert pending["params"] == {"phase": "pending"} and pending["key_id"] == fresh.keys["analyst"].split("_")[1]
+
+
 def test_rate_limit_answers_429_with_retry_after(store: Store, snapshot: Snapshot, tmp_path: Path) -> None:
     for served in serve(store, snapshot, tmp_path, rate_per_minute=3):
         codes = [served.client.get("/v1/purposes", headers=served.auth("oversight")).status_code for _ in range(4)]
@@ -56,12 +112,14 @@ def test_rate_limit_answers_429_with_retry_after(store: Store, snapshot: Snapsho
 
 
 def test_failed_keys_from_one_address_are_slowed(store: Store, snapshot: Snapshot, tmp_path: Path) -> None:
-    for served in serve(store, snapshot, tmp_path, rate_per_minute=3):
+    for served in serve(store, snapshot, tmp_path, stranger_rate_per_minute=3):
         codes = [served.client.get("/v1/model", headers={"Authorization": "Bearer wrong"}).status_code
                  for _ in range(5)]  # fmt: skip
         assert codes == [401, 401, 401, 429, 429]
-        records, _ = auditlog.page(store, 1, 5)
-        assert [r["status"] for r in records] == [429, 429, 401, 401, 401]  # every attempt is still recorded
+        assert served.client.app.state.tegenkracht.strangers.flush() == 1
+        records, _ = auditlog.page(store, 1, 1)
+        counted = {(r[1], r[2]): r[4] for r in records[0]["params"]["counts"]}
+        assert counted == {("/v1/model", 401): 3, ("/v1/model", 429): 2}  # every attempt is still in the trail
         assert served.client.get("/v1/purposes", headers=served.auth("oversight")).status_code == 200
 
 
@@ -149,3 +207,41 @@ def test_reports_are_served_as_json_and_html(fresh: Served, tmp_path: Path) -> N
     missing = fresh.client.get("/v1/fairness/report", params={"format": "html", "lang": "en"},
                                headers=fresh.auth("oversight"))  # fmt: skip
     assert missing.status_code == 404
+
+
+def test_a_strangers_flood_is_limited_and_counted_not_recorded(
+    store: Store, snapshot: Snapshot, tmp_path: Path
+) -> None:
+    """The review's flood (2,000 there, 400 here; bench/bench_flood.py sends 10,000): keyless, long queries."""
+    for served in serve(store, snapshot, tmp_path):
+        before = auditlog.verify(store).head_seq
+        query = "&".join(f"k{i}={'x' * 40}" for i in range(40))
+        codes = [served.client.get(f"/wp-admin/{i}?{query}").status_code for i in range(400)]
+        assert codes[:60] == [404] * 60 and codes.count(429) >= 330  # the bucket acts before anything is written
+        assert served.client.get("/v1/purposes", headers=served.auth("oversight")).status_code == 200  # others pass
+        strangers = served.client.app.state.tegenkracht.strangers
+        strangers.flush()
+        records, _ = auditlog.page(store, 1, 10)
+        new = [r for r in records if r["seq"] > before]
+        assert [r["endpoint"] for r in new] == [COUNTS, "/v1/purposes"]  # one record of counts, one of the key's
+        counted = {(c[1], c[2], c[3]): c[4] for c in new[0]["params"]["counts"]}
+        assert counted == {
+            ("(no route)", 404, "testclient"): codes.count(404),
+            ("(no route)", 429, "testclient"): codes.count(429),
+        }
+        assert len(json.dumps(new[0])) < 1_000 and "wp-admin" not in json.dumps(new)  # templates, not raw paths
+        assert auditlog.verify(store).ok
+
+
+def test_records_are_bounded_to_the_route_template_and_a_count_of_query_keys(served: Served) -> None:
+    long_id = "9" * 500
+    served.client.get(f"/v1/companies/{long_id}/signal?{'&'.join(f'q{i}=v' for i in range(30))}")
+    probe = auditlog.page(served.store, 1, 1)[0][0]  # a stranger naming a company keeps a record of its own
+    assert probe["endpoint"] == "/v1/companies/{company_id}/signal" and probe["status"] == 401
+    assert probe["params"] == {"company_id": "9" * 32, "query_keys": 30}
+    asked = served.client.get(f"/v1/companies/{long_id}/signal?{'&'.join(f'q{i}=v' for i in range(30))}",
+                              headers=served.auth("analyst"))  # fmt: skip
+    assert asked.status_code == 422
+    refused = auditlog.page(served.store, 1, 1)[0][0]  # an authenticated request keeps its own record, bounded
+    assert refused["user"] == "analyst" and refused["endpoint"] == "/v1/companies/{company_id}/signal"
+    assert refused["params"] == {"company_id": "9" * 32, "query_keys": 30} and refused["status"] == 422

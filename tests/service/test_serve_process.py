@@ -10,8 +10,10 @@ from pathlib import Path
 
 import httpx
 
+from core import settings
 from serving import auditlog
 from serving.access import Role, add_user
+from serving.api.strangers import COUNTS
 from serving.batches import load_batch
 from serving.store import open_store
 
@@ -30,6 +32,7 @@ def test_serve_runs_two_workers_without_a_champion_and_audits_over_http(snapshot
         "TEGENKRACHT_DATABASE_URL": url,
         "TEGENKRACHT_VAR_DIR": str(tmp_path),
         "TEGENKRACHT_PROGRESS": "0",
+        "TEGENKRACHT_AUDIT_KEY": settings.AUDIT_KEY,  # the server signs with the key this test verifies with
     }
     cmd = [sys.executable, "-m", "tegenkracht", "serve", "--port", str(port), "--workers", "2"]
     server = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -54,6 +57,9 @@ def test_serve_runs_two_workers_without_a_champion_and_audits_over_http(snapshot
         output = server.communicate(timeout=30)[0].decode()
     assert "with 2 worker(s)" in output and key not in output
     records, _ = auditlog.page(store, 1, 10)
-    assert [r["endpoint"] for r in records[:4]] == ["/v1/model", "/v1/shortlists", "/ready", "/health"]
+    own = [r["endpoint"] for r in records if r["endpoint"] != COUNTS]
+    assert own[:3] == ["/v1/model", "/v1/shortlists", "/v1/shortlists"]  # the final record and the pending one
+    counted = {(c[1], c[2]) for r in records if r["endpoint"] == COUNTS for c in r["params"]["counts"]}
+    assert {("/health", 200), ("/ready", 503)} <= counted  # strangers' requests, sealed when the workers stopped
     assert auditlog.verify(store).ok
     store.dispose()

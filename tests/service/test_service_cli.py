@@ -85,8 +85,16 @@ def test_audit_log_verify_exits_1_and_names_the_record(store_url: str) -> None:
     assert bad.exit_code == 1 and _json(bad)["first_bad_seq"] == 1
 
 
-def test_score_load_then_feedback_export(store_url: str, snapshot: Snapshot, tmp_path: Path) -> None:
+def test_score_load_then_feedback_export(
+    store_url: str, snapshot: Snapshot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export's own rules (inconclusive, conflicting, exported once), with the second analyst's review off.
+
+    That review, on by default, has its tests in test_feedback_review.py.
+    """
     from models.risk import RiskModel
+
+    monkeypatch.setattr(settings, "FEEDBACK_REVIEW", False)
 
     folder = tmp_path / "model"
     snapshot.model.save(folder)

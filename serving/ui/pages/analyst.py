@@ -4,13 +4,22 @@ Every view of company data carries its purpose and case reference in the address
 browser's history can never show entities without them, and every such view lands in the audit trail with the
 companies it showed. A page asked for without them first asks which case it is for. The queries are the API's
 own (:mod:`serving.signals`), so the pages cannot see more than the API would.
+
+An address can be made by anyone, though: a link sent to an analyst could carry a purpose and case that are not
+theirs, and the view would be recorded under it. So the case in an address counts only with a confirmation
+token bound to the session (``confirmed``), which the pages add to their own links once the analyst has named
+or confirmed the case in a form; a link without it, or from another session, first asks the analyst to confirm
+the purpose and case it carries, before any company is shown.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import math
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -31,6 +40,7 @@ from serving.ui.charts import Step, heat_class, waterfall
 from serving.ui.guard import ANALYST_PAGE, PICTURE_PAGE, PageError, check_csrf
 from serving.ui.i18n import Lang, lang_of, number, t
 from serving.ui.pages import served_batch
+from serving.ui.pages.session import safe_next
 from serving.ui.present import band, band_floors, indicator_value, sector_name
 from serving.ui.render import render
 from serving.ui.sessions import Session
@@ -43,16 +53,35 @@ OptionalText = Annotated[str | None, Query(max_length=200)]
 FormText = Annotated[str, Form(max_length=200)]
 
 
+#: The pages a confirmed case may be sent on to: entity pages only, never elsewhere (no open redirect).
+CASE_PAGES = re.compile(r"^/ui/(companies/\d{8}|shortlists/[0-9a-f-]{36}(/csv)?)$")
+
+
 @dataclass(frozen=True)
 class Case:
-    """The purpose and case reference a view of company data is for."""
+    """The purpose and case reference a view of company data is for, with this session's token for them."""
 
     purpose: str
     reference: str
+    token: str = ""
 
     def query(self, **more: str) -> str:
-        """The address query that carries this case (and ``more``) to the next page."""
-        return urlencode({"purpose": self.purpose, "case_reference": self.reference, **more})
+        """The address query that carries this case, confirmed (and ``more``), to the next page."""
+        confirmed = {"confirmed": self.token} if self.token else {}
+        return urlencode({"purpose": self.purpose, "case_reference": self.reference, **confirmed, **more})
+
+
+def case_token(session: Session, purpose: str, reference: str) -> str:
+    """The token that says this session's analyst named or confirmed this case: a MAC under the session's secret.
+
+    Keyed by the session's CSRF secret, so another session, or whoever wrote a link, cannot make one.
+    """
+    message = f"case\n{purpose}\n{reference}".encode()
+    return hmac.new(session.csrf_token.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def _confirmed(session: Session, purpose: str, reference: str) -> Case:
+    return Case(purpose, reference, case_token(session, purpose, reference))
 
 
 class CaseIn(BaseModel):
@@ -82,17 +111,74 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
     return out
 
 
-def _ask_case(request: Request, session: Session, errors: dict[str, str], keep: dict[str, str]) -> HTMLResponse:
-    """The form that asks which case a view is for; it sends the browser back to the same page with both."""
+def _ask_case(
+    request: Request,
+    session: Session,
+    errors: dict[str, str],
+    keep: dict[str, str],
+    values: dict[str, str] | None = None,
+    *,
+    confirm: bool = False,
+    then: str | None = None,
+    status: int | None = None,
+) -> HTMLResponse:
+    """The form that asks which case a view is for, or (``confirm``) whether the case a link carries is the user's.
+
+    It posts to ``/ui/case`` with the session's CSRF token, which sends the browser on to the page with the
+    case confirmed; the form itself shows no company.
+    """
+    given = (
+        values if values is not None else {k: request.query_params.get(k, "") for k in ("purpose", "case_reference")}
+    )
     return render(
         request,
         "case.html",
-        {"errors": errors, "keep": keep, "purposes": list(Purpose), "action": request.url.path,
-         "values": {k: request.query_params.get(k, "") for k in ("purpose", "case_reference")}},
+        {"errors": errors, "keep": keep, "purposes": list(Purpose), "action": "/ui/case",
+         "then": then or request.url.path, "values": given, "confirm": confirm},
         who=session.principal,
         csrf=session.csrf_token,
-        status=422 if errors else 200,
+        status=status or (422 if errors else 200),
     )  # fmt: skip
+
+
+def _checked_case(
+    request: Request, session: Session, purpose: str | None, case_reference: str | None, keep: dict[str, str]
+) -> Case | HTMLResponse:
+    """The case of a view from its address, confirmed; otherwise the form that asks for it or for confirmation."""
+    case, errors = _case(purpose, case_reference)
+    if case is None:
+        return _ask_case(request, session, errors, keep)
+    confirmed = _confirmed(session, case.purpose, case.reference)
+    sent = request.query_params.get("confirmed", "")
+    if not hmac.compare_digest(sent.encode(), confirmed.token.encode()):
+        return _ask_case(request, session, {}, keep, confirm=True)
+    return confirmed
+
+
+@router.post("/case")
+def confirm_case(
+    request: Request,
+    session: Annotated[Session, Depends(ANALYST_PAGE)],
+    csrf_token: FormText = "",
+    purpose: FormText = "",
+    case_reference: FormText = "",
+    then: Annotated[str, Form(max_length=200)] = "",
+    shortlist: FormText = "",
+) -> Response:
+    """The analyst names or confirms the case for a view: on to the page, with the case and its token (303)."""
+    check_csrf(session, csrf_token)
+    target = safe_next(then)
+    if not CASE_PAGES.match(target):
+        raise PageError(422, "error_422")
+    keep = {"shortlist": shortlist} if re.fullmatch(SHORTLIST_ID[1:-1], shortlist) else {}
+    values = {"purpose": purpose.strip(), "case_reference": case_reference.strip()}
+    case, errors = _case(values["purpose"], values["case_reference"])
+    if case is None:
+        return _ask_case(request, session, errors or {"purpose": "required"}, keep, values, then=target)
+    _bind(request, case, {"company_id": target.split("/")[3]} if "/companies/" in target else
+          {"shortlist_id": target.split("/")[3]})  # fmt: skip
+    confirmed = _confirmed(session, case.purpose, case.reference)
+    return RedirectResponse(f"{target}?{confirmed.query(**keep)}", status_code=303)
 
 
 def _bind(request: Request, case: Case, params: dict[str, Any]) -> None:
@@ -162,7 +248,7 @@ def make_shortlist(
     who = session.principal
     if not who.sees_region(ask.region):
         return _shortlist_form(request, session, values, {"region": "not_your_region"}, 403)
-    case = Case(ask.purpose.value, ask.case_reference)
+    case = _confirmed(session, ask.purpose.value, ask.case_reference)  # typed into this session's own form
     _bind(request, case, ask.model_dump(exclude={"purpose", "case_reference"}))
     state = state_of(request)
     batch = served_batch(request)
@@ -199,9 +285,9 @@ def shortlist(
     case_reference: OptionalText = None,
 ) -> HTMLResponse:
     """A stored shortlist as a sortable table: rank, company, municipality, sector, band and top reasons."""
-    case, errors = _case(purpose, case_reference)
-    if case is None:
-        return _ask_case(request, session, errors, {})
+    case = _checked_case(request, session, purpose, case_reference, {})
+    if not isinstance(case, Case):
+        return case
     found = _visible_shortlist(request, session, shortlist_id, case)
     lang = lang_of(request)
     rows = [
@@ -229,9 +315,9 @@ def shortlist_csv(
     case_reference: OptionalText = None,
 ) -> Response:
     """The shortlist as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read the accents)."""
-    case, _ = _case(purpose, case_reference)
-    if case is None:  # the page's link always carries both
-        raise PageError(422, "error_422")
+    case = _checked_case(request, session, purpose, case_reference, {})
+    if not isinstance(case, Case):  # the page's own link always carries a confirmed case
+        return case
     found = _visible_shortlist(request, session, shortlist_id, case)
     lang = lang_of(request)
     out = io.StringIO()
@@ -272,12 +358,13 @@ def company(
     case_reference: OptionalText = None,
     shortlist: Annotated[str | None, Query(pattern=SHORTLIST_ID)] = None,
     saved: Annotated[int, Query(ge=0, le=1)] = 0,
+    reviewed: Annotated[int, Query(ge=0, le=1)] = 0,
 ) -> HTMLResponse:
-    """A company's score with its full explanation, and the feedback form."""
-    case, errors = _case(purpose, case_reference)
-    if case is None:
-        return _ask_case(request, session, errors, {"shortlist": shortlist} if shortlist else {})
-    return _company_page(request, session, company_id, case, shortlist, saved=bool(saved))
+    """A company's score with its full explanation, colleagues' outcomes to confirm, and the feedback form."""
+    case = _checked_case(request, session, purpose, case_reference, {"shortlist": shortlist} if shortlist else {})
+    if not isinstance(case, Case):
+        return case
+    return _company_page(request, session, company_id, case, shortlist, saved=bool(saved), reviewed=bool(reviewed))
 
 
 def _company_page(
@@ -288,6 +375,7 @@ def _company_page(
     shortlist_id: str | None,
     *,
     saved: bool = False,
+    reviewed: bool = False,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
@@ -319,6 +407,9 @@ def _company_page(
             "indicators": _indicator_rows(explained["indicators"], lang),
             "reasons": explained["reasons"],
             "saved": saved,
+            "reviewed": reviewed,
+            "given": feedback.for_company(state.store, session.principal, company_id),
+            "review_needed": settings.FEEDBACK_REVIEW,
             "form": form or {},
             "errors": errors or {},
             "note_max": NOTE_MAX,
@@ -371,9 +462,10 @@ def give_feedback(
 ) -> Response:
     """Store the analyst's outcome and show the company again (303) with a confirmation."""
     check_csrf(session, csrf_token)
-    case, _ = _case(purpose, case_reference)
-    if case is None:  # the form carries both in hidden fields: only a hand-made request gets here
+    checked, _ = _case(purpose, case_reference)
+    if checked is None:  # the form carries both in hidden fields: only a hand-made request gets here
         raise PageError(422, "error_422")
+    case = _confirmed(session, checked.purpose, checked.reference)  # sent with this session's CSRF token
     values = {"outcome": outcome.strip(), "note": note.strip(), "shortlist_id": shortlist_id.strip()}
     try:
         given = {k: v or None for k, v in values.items()}
@@ -397,6 +489,9 @@ def _record(request: Request, session: Session, company_id: str, case: Case, bod
         raise PageError(404, "company_not_found", company=company_id)
     try:
         feedback.record(state.store, session.principal, batch, company_id, sig.probability, body.model_dump())
+    except feedback.FeedbackLimitError as exc:
+        raise PageError(429, "feedback_limit", headers={"Retry-After": str(exc.retry_after)},
+                        n=settings.FEEDBACK_PER_DAY) from exc  # fmt: skip
     except feedback.FeedbackError as exc:
         if exc.field == "shortlist_id":
             raise PageError(404, "shortlist_not_found") from exc
@@ -405,6 +500,37 @@ def _record(request: Request, session: Session, company_id: str, case: Case, bod
     entry.entity_ids, entry.model_version = [company_id], batch.model_version
     more = {"shortlist": body.shortlist_id} if body.shortlist_id else {}
     return RedirectResponse(f"/ui/companies/{company_id}?{case.query(**more, saved='1')}#feedback",
+                            status_code=303)  # fmt: skip
+
+
+@router.post("/companies/{company_id}/feedback/{feedback_id}/confirm")
+def confirm_feedback(
+    request: Request,
+    session: Annotated[Session, Depends(ANALYST_PAGE)],
+    company_id: Annotated[str, PathParam(pattern=r"^\d{8}$")],
+    feedback_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+    csrf_token: FormText = "",
+    purpose: FormText = "",
+    case_reference: FormText = "",
+    shortlist_id: FormText = "",
+) -> Response:
+    """Confirm a colleague's outcome on this company, so that it may become a label; back to the company (303)."""
+    check_csrf(session, csrf_token)
+    checked, _ = _case(purpose, case_reference)
+    if checked is None:
+        raise PageError(422, "error_422")
+    case = _confirmed(session, checked.purpose, checked.reference)
+    _bind(request, case, {"company_id": company_id, "feedback_id": feedback_id})
+    try:
+        done = feedback.confirm(state_of(request).store, session.principal, feedback_id, case.purpose, case.reference)
+    except feedback.ReviewError as exc:
+        key = {403: "review_own", 409: "review_twice"}.get(exc.status, "feedback_not_found")
+        raise PageError(exc.status, key) from exc
+    if done["company_id"] != company_id:  # a hand-made form: the outcome belongs to another company
+        raise PageError(404, "feedback_not_found")
+    entry_of(request).entity_ids = [company_id]
+    more = {"shortlist": shortlist_id} if re.fullmatch(SHORTLIST_ID[1:-1], shortlist_id) else {}
+    return RedirectResponse(f"/ui/companies/{company_id}?{case.query(**more, reviewed='1')}#given",
                             status_code=303)  # fmt: skip
 
 
@@ -418,18 +544,19 @@ def regional_picture(
     request: Request,
     session: Annotated[Session, Depends(PICTURE_PAGE)],
     region: Annotated[str | None, Query(max_length=60)] = None,
+    signal_band: Annotated[signals.BandName, Query(alias="band")] = "raised",
 ) -> HTMLResponse:
-    """Signals per municipality × sector, suppressed cells shown as such; analysts see only their own regions."""
+    """Signals per municipality × sector at a fixed band, protected cells shown as such; analysts: own regions."""
     who = session.principal
     choices = who.regions if who.role is Role.ANALYST else RIEC_REGIONS
     chosen = region or choices[0]
-    entry_of(request).params = {"region": chosen}
+    entry_of(request).params = {"region": chosen, "band": signal_band}
     if chosen not in choices:
         raise PageError(403, "not_your_region") if chosen in RIEC_REGIONS else PageError(422, "error_422")
     state = state_of(request)
     batch = served_batch(request)
     entry_of(request).model_version = batch.model_version
-    picture = signals.regional_picture(state.store, batch, chosen, settings.SIGNAL_THRESHOLD)
+    picture = signals.regional_picture(state.store, batch, chosen, signal_band)
     sectors = sorted({c["sector"] for c in picture["cells"]})
     grid: dict[str, dict[str, dict[str, Any]]] = {}
     for c in picture["cells"]:
@@ -438,7 +565,7 @@ def regional_picture(
         request,
         "region.html",
         {"picture": picture, "region": chosen, "choices": choices, "sectors": sectors, "grid": grid,
-         "batch": batch},
+         "batch": batch, "bands": list(signals.SIGNAL_BANDS.items())},
         who=who,
         csrf=session.csrf_token,
     )  # fmt: skip

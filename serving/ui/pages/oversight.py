@@ -2,8 +2,9 @@
 
 They show aggregates and records, never a company's data: the fairness and drift pages read the JSON the audit
 and the monitor stored with the batch being served (the same files the API serves), and the full HTML reports
-are one link away. The fairness page uses the report's own words (:mod:`fairness.words`), so page and report
-cannot explain a measure differently.
+are one link away. The trail's records show how many companies each names; which ones, only through a form of
+their own that names a purpose and a case, and is recorded with the companies it disclosed. The fairness page
+uses the report's own words (:mod:`fairness.words`), so page and report cannot explain a measure differently.
 """
 
 from __future__ import annotations
@@ -15,18 +16,22 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ValidationError
 
 from fairness.audit import TAU, AuditResult
 from fairness.drift import ACT, INSUFFICIENT, STABLE, WATCH
 from fairness.words import attribute_name, decision_rule, measure_words, status_symbol, status_word
 from serving import auditlog
 from serving.access import list_users
-from serving.api.routes import REPORT_CSP, DocumentName
+from serving.api.routes import REPORT_CSP, DocumentName, audit_record, named_entities, without_entities
+from serving.api.schemas import CaseReference
 from serving.api.state import entry_of, state_of
+from serving.purposes import OversightPurpose
 from serving.ui.charts import Bar, disparity_bars
-from serving.ui.guard import ADMIN_PAGE, ANY_PAGE, OVERSIGHT_PAGE, REPORT_PAGE, PageError
+from serving.ui.guard import ADMIN_PAGE, ANY_PAGE, OVERSIGHT_PAGE, REPORT_PAGE, PageError, check_csrf
 from serving.ui.i18n import Lang, lang_of, number, t
 from serving.ui.markdown import markdown_html
 from serving.ui.pages import served_batch
@@ -199,6 +204,29 @@ def drift_report(request: Request, session: Annotated[Session, Depends(REPORT_PA
 # --------------------------------------------------------------------------------------------------------------------
 
 
+class OversightCaseIn(BaseModel):
+    """Oversight's purpose and case for naming companies in the trail: the API's rules."""
+
+    purpose: OversightPurpose
+    case_reference: CaseReference
+
+
+def _oversight_case(purpose: str | None, case_reference: str | None) -> tuple[OversightCaseIn | None, dict[str, str]]:
+    """The case, or the form's fields at fault (``oversight_purpose``, ``oversight_case``) with why."""
+    given = {"oversight_purpose": purpose or "", "oversight_case": case_reference or ""}
+    try:
+        checked = OversightCaseIn.model_validate(
+            {"purpose": given["oversight_purpose"], "case_reference": given["oversight_case"]}
+        )
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for e in exc.errors():
+            name = "oversight_case" if e["loc"][0] == "case_reference" else "oversight_purpose"
+            errors.setdefault(name, "invalid_value" if given[name] else "required")
+        return None, errors
+    return checked, {}
+
+
 @router.get("/oversight/audit")
 def audit_trail(
     request: Request,
@@ -208,16 +236,30 @@ def audit_trail(
     case_reference: Annotated[str | None, Query(max_length=64)] = None,
     company_id: Annotated[str | None, Query(pattern=r"^(\d{8})?$")] = None,
     endpoint: Annotated[str | None, Query(max_length=200)] = None,
+    oversight_purpose: Annotated[str | None, Query(max_length=40)] = None,
+    oversight_case: Annotated[str | None, Query(max_length=64)] = None,
     verify: Annotated[int, Query(ge=0, le=1)] = 0,
 ) -> HTMLResponse:
-    """The trail, newest first, narrowed by user, case, company or endpoint, under the chain's verification."""
+    """The trail, newest first, narrowed by user, case, company or endpoint, under the chain's verification.
+
+    Records show the number of companies they name. Narrowing to a company asks for oversight's purpose and
+    case too, which the record of this view then carries.
+    """
     narrow = auditlog.Filter(user or None, case_reference or None, company_id or None, endpoint or None)
-    entry_of(request).params = {"page": page, "verify": verify, **{k: v for k, v in vars(narrow).items() if v}}
+    entry = entry_of(request)
+    entry.params = {"page": page, "verify": verify, **{k: v for k, v in vars(narrow).items() if v}}
+    errors: dict[str, str] = {}
+    kept: dict[str, Any] = {k: v for k, v in vars(narrow).items() if v}
+    if narrow.company_id:
+        case, errors = _oversight_case(oversight_purpose, oversight_case)
+        if case is not None:
+            entry.purpose, entry.case_reference = case.purpose.value, case.case_reference
+            entry.entity_ids = [narrow.company_id]
+            kept.update(oversight_purpose=case.purpose.value, oversight_case=case.case_reference)
     store = state_of(request).store
     verified, checked_at = _verification(request, fresh=bool(verify))
-    records, total = auditlog.page(store, page, AUDIT_PAGE_SIZE, narrow)
+    records, total = ([], 0) if errors else auditlog.page(store, page, AUDIT_PAGE_SIZE, narrow)
     pages = max(1, math.ceil(total / AUDIT_PAGE_SIZE))
-    kept = {k: v for k, v in vars(narrow).items() if v}
 
     def link(number_: int) -> str:
         return "/ui/oversight/audit?" + urlencode({**kept, "page": number_})
@@ -225,12 +267,77 @@ def audit_trail(
     return render(
         request,
         "audit.html",
-        {"verified": verified, "checked_at": checked_at, "records": records, "total": total, "page": page,
-         "pages": pages, "filters": kept, "previous": link(page - 1) if page > 1 else "",
-         "next_page": link(page + 1) if page < pages else "",
+        {"verified": verified, "checked_at": checked_at, "records": [without_entities(r) for r in records],
+         "total": total, "page": page, "pages": pages, "filters": kept, "errors": errors,
+         "purposes": list(OversightPurpose),
+         "given": {"oversight_purpose": oversight_purpose or "", "oversight_case": oversight_case or ""},
+         "previous": link(page - 1) if page > 1 else "", "next_page": link(page + 1) if page < pages else "",
          "verify_now": "/ui/oversight/audit?" + urlencode({**kept, "verify": 1})},
         who=session.principal,
         csrf=session.csrf_token,
+        status=422 if errors else 200,
+    )  # fmt: skip
+
+
+@router.get("/oversight/audit/{seq}/entities")
+def audit_entities_form(
+    request: Request,
+    session: Annotated[Session, Depends(OVERSIGHT_PAGE)],
+    seq: Annotated[int, PathParam(ge=1, le=2**62)],
+) -> HTMLResponse:
+    """The form that asks why oversight wants the companies one record names; it shows none itself."""
+    entry_of(request).params = {"seq": seq}
+    return _entities_page(request, session, seq, {}, {}, None)
+
+
+@router.post("/oversight/audit/{seq}/entities")
+def audit_entities(
+    request: Request,
+    session: Annotated[Session, Depends(OVERSIGHT_PAGE)],
+    seq: Annotated[int, PathParam(ge=1, le=2**62)],
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    oversight_purpose: Annotated[str, Form(max_length=40)] = "",
+    oversight_case: Annotated[str, Form(max_length=200)] = "",
+) -> HTMLResponse:
+    """The companies one record names, for the purpose and case given; recorded with the companies shown.
+
+    A form with this session's CSRF token, not an address: a link cannot make oversight disclose companies under
+    a case that is not theirs.
+    """
+    check_csrf(session, csrf_token)
+    entry = entry_of(request)
+    entry.params = {"seq": seq}
+    given = {"oversight_purpose": oversight_purpose.strip(), "oversight_case": oversight_case.strip()}
+    case, errors = _oversight_case(given["oversight_purpose"], given["oversight_case"])
+    if case is None:
+        return _entities_page(request, session, seq, given, errors, None, status=422)
+    entry.purpose, entry.case_reference = case.purpose.value, case.case_reference
+    record = audit_record(state_of(request).store, seq)
+    if record is None:
+        raise PageError(404, "record_not_found", seq=seq)
+    returned, requested = named_entities(record)
+    entry.entity_ids = list(dict.fromkeys([*returned, *requested]))
+    return _entities_page(request, session, seq, given, {}, (record, returned, requested))
+
+
+def _entities_page(
+    request: Request,
+    session: Session,
+    seq: int,
+    given: dict[str, str],
+    errors: dict[str, str],
+    shown: tuple[dict[str, Any], list[str], list[str]] | None,
+    status: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "audit_entities.html",
+        {"seq": seq, "given": given, "errors": errors, "purposes": list(OversightPurpose),
+         "record": without_entities(shown[0]) if shown else None,
+         "returned": shown[1] if shown else [], "requested": shown[2] if shown else []},
+        who=session.principal,
+        csrf=session.csrf_token,
+        status=status,
     )  # fmt: skip
 
 

@@ -16,11 +16,13 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from core import settings
+from serving.access import authenticate
+from serving.api.security import pend
 from serving.api.state import entry_of, state_of
-from serving.ui.guard import SESSION_COOKIE, PageError, check_csrf, signed_in
+from serving.ui.guard import PageError, check_csrf, signed_in
 from serving.ui.i18n import COOKIE as LANG_COOKIE
 from serving.ui.render import render
-from serving.ui.sessions import Session, close, open_session, resolve
+from serving.ui.sessions import Session, close, cookie_of, open_session, resolve, secure, token_of
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 SIGNIN_COOKIE = "tk_signin"
@@ -37,7 +39,7 @@ def safe_next(target: str | None) -> str:
 
 
 def _secure(request: Request) -> bool:
-    return request.url.scheme == "https" or settings.COOKIE_SECURE
+    return secure(request)
 
 
 @router.get("")
@@ -54,7 +56,7 @@ def sign_in_form(
     bye: Annotated[int, Query(ge=0, le=1)] = 0,
 ) -> Response:
     """The sign-in form; a browser already signed in goes straight on."""
-    token = request.cookies.get(SESSION_COOKIE, "")
+    token = token_of(request)
     if token and resolve(state_of(request).store, token) is not None:
         return RedirectResponse(safe_next(next), status_code=303)
     notice = "session_ended" if ended else ("signed_out" if bye else "")
@@ -82,7 +84,7 @@ def sign_in(
     csrf_token: Annotated[str, Form(max_length=100)] = "",
     next: Annotated[str, Form(max_length=2000)] = HOME,
 ) -> Response:
-    """Exchange the key for a session cookie (HttpOnly, SameSite=Strict, Secure over TLS)."""
+    """Exchange the key for a session cookie (HttpOnly, SameSite=Strict; over TLS Secure and ``__Host-``)."""
     state = state_of(request)
     then = safe_next(next)
     guard = request.cookies.get(SIGNIN_COOKIE, "")
@@ -90,20 +92,23 @@ def sign_in(
         return _form(request, then, error="csrf_failed", status=403)
     if not api_key.strip():
         return _form(request, then, error="signin_missing", status=422)
-    opened = open_session(state.store, api_key.strip())
-    if opened is None:
-        address = f"address:{request.client.host if request.client else '-'}"
-        if state.limiter.allow(address) > 0:
+    known = authenticate(state.store, api_key.strip())
+    if known is None:
+        if state.strangers.allow(request.client.host if request.client else "-") > 0:
             raise PageError(429, "error_429", headers={"Retry-After": "60"})
         return _form(request, then, error="signin_failed", status=401)
-    older = request.cookies.get(SESSION_COOKIE, "")
+    entry = entry_of(request)
+    entry.user, entry.role, entry.key_id = known.name, known.role.value, known.key_id
+    pend(request)  # the session row is a change: its pending record first
+    opened = open_session(state.store, api_key.strip())
+    if opened is None:  # revoked in the moment between
+        return _form(request, then, error="signin_failed", status=401)
+    older = token_of(request)
     if older:  # a browser signing in again leaves no second live session behind
         close(state.store, older)
-    who = opened.session.principal
-    entry = entry_of(request)
-    entry.user, entry.role = who.name, who.role.value
     response = RedirectResponse(then, status_code=303)
-    response.set_cookie(SESSION_COOKIE, opened.token, max_age=3600 * settings.UI_SESSION_HOURS, path="/ui",
+    name, path = cookie_of(request)
+    response.set_cookie(name, opened.token, max_age=3600 * settings.UI_SESSION_HOURS, path=path,
                         secure=_secure(request), httponly=True, samesite="strict")  # fmt: skip
     response.delete_cookie(SIGNIN_COOKIE, path="/ui/sign-in")
     return response
@@ -117,9 +122,10 @@ def sign_out(
 ) -> Response:
     """End the session here and in the store, so the cookie opens nothing even if it was copied."""
     check_csrf(session, csrf_token)
-    close(state_of(request).store, request.cookies.get(SESSION_COOKIE, ""))
+    close(state_of(request).store, token_of(request))
     response = RedirectResponse("/ui/sign-in?bye=1", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/ui")
+    name, path = cookie_of(request)
+    response.delete_cookie(name, path=path, secure=_secure(request), httponly=True, samesite="strict")
     return response
 
 
