@@ -25,6 +25,9 @@ os.environ.setdefault("TEGENKRACHT_PROGRESS", "0")
 # One audit key for the whole run, its worker processes and the servers they start, so that each verifies what
 # another signed; the key file and its rotation have tests of their own (tests/service/test_auditlog.py).
 os.environ.setdefault("TEGENKRACHT_AUDIT_KEY", "test:" + "5a" * 32)
+# Strangers' counts are sealed when a test asks (``strangers.flush()``) or the app stops, never by the clock in
+# the middle of a test that reads the newest record.
+os.environ.setdefault("TEGENKRACHT_STRANGER_FLUSH_S", "3600")
 
 from core.telemetry import disable_telemetry
 from tests.shared import LABELLED, SMALL, Trained, build_once, generate, train_base

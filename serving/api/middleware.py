@@ -71,7 +71,7 @@ class AuditTrail:
                 await send(start)
                 await send(body)
                 return
-        entry = Entry(method=scope["method"], endpoint=_template(scope))
+        entry = Entry(method=scope["method"], endpoint=NO_ROUTE)  # the router sets the route; matched only if not
         scope.setdefault("state", {})["audit"] = entry
         began = time.perf_counter()
         written = False
@@ -82,7 +82,7 @@ class AuditTrail:
             written = True
             entry.status = status
             route = scope.get("route")
-            entry.endpoint = getattr(route, "path", None) or entry.endpoint
+            entry.endpoint = getattr(route, "path", None) or _template(scope)
             if entry.user == "-" and not _names_entities(route):
                 self.strangers.count(entry.endpoint, status, address)
                 return True
