@@ -438,6 +438,8 @@ def page(store: Store, number: int, size: int, narrow: Filter | None = None) -> 
 def as_dict(record: AuditRecord) -> dict[str, Any]:
     """A record for the API and the CLI, JSON fields decoded."""
     out = {k: getattr(record, k) for k in (*HASHED, "key_id", "hash")}
+    if record.layout == 1:  # not covered by a layout-1 hash, so not evidence: never shown as if it were
+        out["key_id"] = ""
     out["params"] = json.loads(record.params)
     out["entity_ids"] = json.loads(record.entity_ids)
     return out

@@ -62,7 +62,8 @@ class AuditTrail:
             await self.app(scope, receive, send)
             return
         address = scope["client"][0] if scope.get("client") else "-"
-        if not _credentials(scope) and scope["path"] not in PROBES:
+        limited = not _credentials(scope)  # a key or cookie, even a bad one, is judged later: see write()
+        if limited and scope["path"] not in PROBES:
             wait = self.strangers.allow(address)
             if wait > 0:
                 self.strangers.count(_template(scope), 429, address)
@@ -83,7 +84,9 @@ class AuditTrail:
             entry.status = status
             route = scope.get("route")
             entry.endpoint = getattr(route, "path", None) or _template(scope)
-            if entry.user == "-" and not _names_entities(route):
+            if entry.user == "-" and (
+                status == 429 or not _names_entities(route) or (not limited and self.strangers.allow(address) > 0)
+            ):  # a stranger's request: counted, unless it names a company within the address's limit
                 self.strangers.count(entry.endpoint, status, address)
                 return True
             if not entry.params:  # the handler never ran (refused earlier): what was asked for, without values

@@ -384,3 +384,10 @@ def test_processes_appending_at_once_extend_one_chain(store: Store) -> None:
     assert result.ok and result.checked == 160, result
     with store.session() as s:
         assert list(s.scalars(select(AuditRecord.seq).order_by(AuditRecord.seq))) == list(range(1, 161))
+
+
+def test_a_mac_that_is_not_hex_is_named_not_a_crash(store: Store) -> None:
+    _chain(store, 3)
+    _edit(store, 2, mac="é" * 64)
+    result = verify(store)
+    assert not result.ok and result.first_bad_seq == 2 and "not authenticated" in result.reason

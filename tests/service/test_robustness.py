@@ -245,3 +245,16 @@ def test_records_are_bounded_to_the_route_template_and_a_count_of_query_keys(ser
     refused = auditlog.page(served.store, 1, 1)[0][0]  # an authenticated request keeps its own record, bounded
     assert refused["user"] == "analyst" and refused["endpoint"] == "/v1/companies/{company_id}/signal"
     assert refused["params"] == {"company_id": "9" * 32, "query_keys": 30} and refused["status"] == 422
+
+
+def test_a_false_key_or_cookie_buys_no_records_past_the_strangers_limit(
+    store: Store, snapshot: Snapshot, tmp_path: Path
+) -> None:
+    """A made-up cookie or key skips the check before routing; past the limit its requests are only counted."""
+    for served in serve(store, snapshot, tmp_path, stranger_rate_per_minute=5):
+        before = auditlog.verify(store).head_seq
+        for i in range(30):
+            served.client.get(f"/ui/companies/{i:08d}", cookies={"tk_session": "made-up"}, follow_redirects=False)
+            served.client.get(f"/v1/companies/{i:08d}/signal", headers={"Authorization": "Bearer tk_x_y"})
+        assert auditlog.verify(store).head_seq - before <= 10  # at most the bucket's five, twice over: not sixty
+        assert served.client.app.state.tegenkracht.strangers.pending() >= 50
