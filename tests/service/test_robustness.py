@@ -25,6 +25,11 @@ from .conftest import PURPOSE, REGION, Served, serve
 from .world import Snapshot, quick_model
 
 
+def _store_gone(*_a: object, **_k: object) -> int:
+    """An audit write that fails, as when the store goes away."""
+    raise ConnectionError("store went away")
+
+
 @pytest.fixture
 def fresh(store: Store, snapshot: Snapshot, tmp_path: Path) -> Iterator[Served]:
     yield from serve(store, snapshot, tmp_path)
@@ -38,10 +43,7 @@ def _rows(snapshot: Snapshot, n: int = 2) -> list[dict[str, float | None]]:
 def test_nothing_is_served_when_the_audit_trail_cannot_be_written(
     fresh: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(*_a: object, **_k: object) -> int:
-        raise ConnectionError("store went away")
-
-    monkeypatch.setattr(middleware, "append", broken)
+    monkeypatch.setattr(middleware, "append", _store_gone)
     r = fresh.client.post("/v1/shortlists", json={"region": REGION, "top_k": 5, **PURPOSE},
                           headers=fresh.auth("analyst"))  # fmt: skip
     assert r.status_code == 503 and "audit trail" in r.json()["detail"]
@@ -64,11 +66,8 @@ def test_no_change_remains_when_the_audit_trail_cannot_be_written(
     before, champion = _rows_of(fresh.store), fresh.client.app.state.tegenkracht.champion
     serving_before = champion.current
 
-    def broken(*_a: object, **_k: object) -> int:
-        raise ConnectionError("store went away")
-
-    monkeypatch.setattr(middleware, "append", broken)
-    monkeypatch.setattr(security, "append", broken)
+    monkeypatch.setattr(middleware, "append", _store_gone)
+    monkeypatch.setattr(security, "append", _store_gone)
     company = shortlist["items"][0]["company_id"]
     changes = [
         ("/v1/shortlists", {"region": REGION, "top_k": 5, **PURPOSE}, "analyst"),
@@ -90,10 +89,7 @@ def test_no_change_remains_when_the_audit_trail_cannot_be_written(
 def test_a_change_whose_final_record_fails_keeps_its_pending_record(
     fresh: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(*_a: object, **_k: object) -> int:
-        raise ConnectionError("store went away")
-
-    monkeypatch.setattr(middleware, "append", broken)
+    monkeypatch.setattr(middleware, "append", _store_gone)
     r = fresh.client.post("/v1/shortlists", json={"region": REGION, "top_k": 5, **PURPOSE},
                           headers=fresh.auth("analyst"))  # fmt: skip
     assert r.status_code == 503 and "items" not in r.text
