@@ -22,6 +22,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -184,8 +185,6 @@ def parse_expect(value: str) -> Expected:
     """``SEQ:HASH``, or the JSON of an exported head (``audit-log head``), or a file holding that JSON."""
     text = value.strip()
     if not text.startswith("{") and ":" not in text:
-        from pathlib import Path  # only for a path: most calls pass SEQ:HASH or JSON
-
         path = Path(text)
         if not path.is_file():
             raise ExpectError(f"{value!r} is neither SEQ:HASH, an exported head's JSON, nor a file holding one")
