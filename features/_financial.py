@@ -52,6 +52,8 @@ def raw_measures(ctx: Context) -> tuple[dict[str, np.ndarray], np.ndarray, np.nd
         high = _dense(n, q["foreign_in_high_risk"]) + _dense(n, q["foreign_out_high_risk"])
         hr_share = np.where(tin + tout > 0, high / (tin + tout), np.nan)
     extras = {
+        "cash_to_assets": _dense(n, latest.cash) / np.maximum(_dense(n, latest.total_assets), 1.0),
+        "revenue_shift_3y": revenue_shift(ctx),
         "negative_equity_active": np.where(
             np.isnan(_dense(n, latest.equity)), np.nan, (_dense(n, latest.equity) < 0).astype(float)
         ),
@@ -59,6 +61,25 @@ def raw_measures(ctx: Context) -> tuple[dict[str, np.ndarray], np.ndarray, np.nd
     }
     section = ctx.companies.section.to_numpy(dtype=object)
     return {**measures, **{f"_extra_{k}": v for k, v in extras.items()}}, section, size_class(emp), rev
+
+
+def revenue_shift(ctx: Context) -> np.ndarray:
+    """Log of mean revenue over the latest two filed years against the three years before them.
+
+    One year's growth (``revenue_growth_z``) shows a jump once; a company taken over and used to launder keeps
+    the higher level, which a comparison of periods still sees years later. Missing when either period has no
+    filing.
+    """
+    n = ctx.n
+    f = ctx.filings
+    if f.empty:
+        return np.full(n, np.nan)
+    latest = ctx.latest_filing.fiscal_year.reindex(f.cid).to_numpy()
+    lag = latest - f.fiscal_year.to_numpy()
+    recent = f[lag <= 1].groupby("cid").revenue.mean()
+    before = f[(lag >= 2) & (lag <= 4)].groupby("cid").revenue.mean()
+    with np.errstate(invalid="ignore"):
+        return np.log((_dense(n, recent).clip(0) + 1.0) / (_dense(n, before).clip(0) + 1.0))
 
 
 def financial(ctx: Context, peers: PeerStats | None) -> tuple[dict[str, np.ndarray], PeerStats]:

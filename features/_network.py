@@ -19,8 +19,8 @@ DAMPING = 0.85
 ITERATIONS = 100
 
 
-def incidence(ctx: Context) -> sp.csr_matrix:
-    """Company × entity incidence (0/1): persons, then addresses, then owners."""
+def incidence(ctx: Context, addresses: bool = True) -> sp.csr_matrix:
+    """Company × entity incidence (0/1): persons, then addresses (unless ``addresses`` is off), then owners."""
     since = ctx.years_before(RECENT_YEARS)
     off = ctx.officers[ctx.officers.end_on.isna() | (ctx.officers.end_on > since)]
     own = ctx.ownerships[ctx.ownerships.end_on.isna() | (ctx.ownerships.end_on > since)]
@@ -30,10 +30,9 @@ def incidence(ctx: Context) -> sp.csr_matrix:
     n_a = int(co.aid.max()) + 1 if len(co) else 0
     n_o = int(ctx.ownerships.oid.max()) + 1 if len(ctx.ownerships) else 0
     owner_company = own[own.owner_cid >= 0]
-    rows = np.concatenate([off.cid, co.cid[live], own.cid, owner_company.owner_cid]).astype(np.int64)
-    cols = np.concatenate([off.pid, n_p + co.aid[live], n_p + n_a + own.oid, n_p + n_a + owner_company.oid]).astype(
-        np.int64
-    )
+    at = co[live] if addresses else co.iloc[:0]
+    rows = np.concatenate([off.cid, at.cid, own.cid, owner_company.owner_cid]).astype(np.int64)
+    cols = np.concatenate([off.pid, n_p + at.aid, n_p + n_a + own.oid, n_p + n_a + owner_company.oid]).astype(np.int64)
     a = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(ctx.n, n_p + n_a + n_o))
     a.sum_duplicates()
     a.data[:] = 1.0
@@ -47,6 +46,42 @@ def _count_without_self(m: sp.spmatrix, seeds: np.ndarray, n: int) -> np.ndarray
 
 
 def network(ctx: Context) -> dict[str, np.ndarray]:
+    """Label propagation from confirmed cases, and the make-up of the company's circle of people and owners."""
+    return {**_propagation(ctx), **circle(ctx)}
+
+
+def circle(ctx: Context) -> dict[str, np.ndarray]:
+    """Companies sharing a person or owner with this one (not a hub), and how many of them look hollow.
+
+    These need no case at all: a network's companies share straw men, principals and holding shells whether or
+    not any of them was ever investigated, and its shells sit at domicile addresses and die young. Addresses are
+    left out here, so a busy office building does not make its tenants a circle.
+    """
+    n = ctx.n
+    a = incidence(ctx, addresses=False)
+    degree = np.asarray(a.sum(axis=0)).ravel()
+    a = (a @ sp.diags((degree <= HUB_DEGREE).astype(np.float64))).tocsr()
+    a.eliminate_zeros()
+    linked = (a @ a.T).tocsr()
+    linked.setdiag(0.0)
+    linked.eliminate_zeros()
+    linked.data[:] = 1.0
+    co = ctx.companies
+    since = ctx.years_before(RECENT_YEARS)
+    domicile = (co.address_type == "domicile_flex").to_numpy(dtype=np.float64)
+    insolvent = np.zeros(n)
+    recent = ctx.insolvencies[ctx.insolvencies.declared_on > since]
+    insolvent[np.unique(recent.cid.to_numpy())] = 1.0
+    young = (co.founded_on > since).to_numpy(dtype=np.float64)
+    return {
+        "linked_companies": np.asarray(linked.sum(axis=1)).ravel(),
+        "linked_domicile_companies": linked @ domicile,
+        "linked_insolvent_3y": linked @ insolvent,
+        "linked_young_companies": linked @ young,
+    }
+
+
+def _propagation(ctx: Context) -> dict[str, np.ndarray]:
     """Distinct confirmed companies one and two hops away, and personalised PageRank from them."""
     n, seeds = ctx.n, ctx.seeds
     if len(seeds) == 0:
@@ -55,7 +90,10 @@ def network(ctx: Context) -> dict[str, np.ndarray]:
             "linked_confirmed_1hop": zeros,
             "linked_confirmed_2hop": zeros.copy(),
             "ppr_confirmed": zeros.copy(),
+            "linked_confirmed_people": zeros.copy(),
         }
+    people = incidence(ctx, addresses=False)
+    by_people = (people @ people[seeds].T).tocsr()
     a = incidence(ctx)
     one_full = (a @ a[seeds].T).tocsr()
     degree = np.asarray(a.sum(axis=0)).ravel()
@@ -71,6 +109,7 @@ def network(ctx: Context) -> dict[str, np.ndarray]:
         "linked_confirmed_1hop": _count_without_self(one_full, seeds, n),
         "linked_confirmed_2hop": _count_without_self(exactly_two, seeds, n),
         "ppr_confirmed": personalised_pagerank(a, seeds),
+        "linked_confirmed_people": _count_without_self(by_people, seeds, n),
     }
 
 
@@ -101,4 +140,4 @@ def personalised_pagerank(a: sp.csr_matrix, seeds: np.ndarray) -> np.ndarray:
     return np.asarray(np.maximum(x, 0.0) * n, dtype=np.float64)
 
 
-__all__ = ["incidence", "network", "personalised_pagerank"]
+__all__ = ["circle", "incidence", "network", "personalised_pagerank"]

@@ -18,7 +18,7 @@ from features.schemas import is_sensitive_name
 
 Direction = Literal["higher", "lower", "context"]
 
-CATALOGUE_VERSION = "1.1.0"  # 1.1.0: domicile_address is missing when the address type is unknown
+CATALOGUE_VERSION = "1.2.0"  # 1.1.0: domicile_address missing when the address type is unknown; 1.2.0: network circle
 
 # Sources, cited by short key in the catalogue and in full in docs/indicators.md.
 SOURCES: dict[str, str] = {
@@ -417,6 +417,37 @@ CATALOGUE: tuple[Indicator, ...] = (
         peer_relative=True,
     ),
     Indicator(
+        id="cash_to_assets",
+        label_nl="Kas als deel van de activa",
+        label_en="Cash as a share of assets",
+        description="Cash in the latest filed balance sheet divided by total assets.",
+        unit="share",
+        direction="higher",
+        family="financial",
+        design_family="7",
+        rationale="Cash-intensive fronts hold cash their trade does not explain; the annual accounts show it years "
+        "before bank data is requested.",
+        source="RIEC2021",
+        proxy_risk=False,
+        inputs=("filings.cash", "filings.total_assets"),
+    ),
+    Indicator(
+        id="revenue_shift_3y",
+        label_nl="Omzetniveau tegenover de jaren ervoor",
+        label_en="Revenue level against the years before",
+        description="Natural log of mean revenue over the latest two filed fiscal years against the mean over the "
+        "three fiscal years before them; missing when either period has no filing.",
+        unit="log ratio",
+        direction="higher",
+        family="financial",
+        design_family="7",
+        rationale="A shop that is taken over and used to launder keeps a higher turnover; a one-year growth "
+        "figure sees the jump once, a comparison of periods keeps seeing it.",
+        source="AMS",
+        proxy_risk=False,
+        inputs=("filings.revenue", "filings.fiscal_year"),
+    ),
+    Indicator(
         id="negative_equity_active",
         label_nl="Negatief eigen vermogen",
         label_en="Negative equity while active",
@@ -639,6 +670,83 @@ CATALOGUE: tuple[Indicator, ...] = (
         source="QUANTEXA",
         proxy_risk=True,
         inputs=("officers.person_id", "companies.address_id", "ownerships.owner_id", "cases.outcome"),
+    ),
+    Indicator(
+        id="linked_confirmed_people",
+        label_nl="Banden via personen en eigenaren met bevestigde zaken",
+        label_en="Links through people and owners to confirmed cases",
+        description="Other companies with a confirmed case closed before the as-of date that share a current or recent "
+        "officer or owner with this company (the registered address does not count here).",
+        unit="companies",
+        direction="higher",
+        family="network",
+        design_family="15",
+        rationale="A shared director or owner is a choice; a shared address is often just a building. Networks "
+        "reuse straw men and holding companies.",
+        source="QUANTEXA",
+        proxy_risk=True,
+        inputs=("officers.person_id", "ownerships.owner_id", "cases.outcome", "cases.closed_on"),
+    ),
+    Indicator(
+        id="linked_companies",
+        label_nl="Verbonden bedrijven",
+        label_en="Linked companies",
+        description="Other companies that share a current or recent officer or owner with this company, through "
+        "people and owners with at most 50 companies.",
+        unit="companies",
+        direction="context",
+        family="network",
+        design_family="15",
+        rationale="Straw men, hidden principals and holding shells tie a network's companies together whether or "
+        "not any of them was ever investigated.",
+        source="QUANTEXA",
+        proxy_risk=False,
+        inputs=("officers.person_id", "officers.end_on", "ownerships.owner_id", "ownerships.end_on"),
+    ),
+    Indicator(
+        id="linked_domicile_companies",
+        label_nl="Verbonden bedrijven op een domicilieadres",
+        label_en="Linked companies at a domicile address",
+        description="Of the linked companies, those registered at a domicile or flex-office address.",
+        unit="companies",
+        direction="higher",
+        family="network",
+        design_family="2,15",
+        rationale="Shell companies of a network cluster at domicile providers; a company tied to several of them "
+        "by its people or owners is part of such a structure.",
+        source="NSOC2024",
+        proxy_risk=False,
+        inputs=("officers.person_id", "ownerships.owner_id", "addresses.address_type"),
+    ),
+    Indicator(
+        id="linked_insolvent_3y",
+        label_nl="Verbonden bedrijven recent failliet",
+        label_en="Linked companies insolvent in the last 3 years",
+        description="Of the linked companies, those with an insolvency declared in the three years before the "
+        "as-of date.",
+        unit="companies",
+        direction="higher",
+        family="network",
+        design_family="4,15",
+        rationale="Shells and phoenix vehicles are used up and left to fail; RADAR checks officers' bankruptcies "
+        "for the same reason.",
+        source="RADAR",
+        proxy_risk=False,
+        inputs=("officers.person_id", "ownerships.owner_id", "insolvencies.declared_on"),
+    ),
+    Indicator(
+        id="linked_young_companies",
+        label_nl="Verbonden jonge bedrijven",
+        label_en="Linked young companies",
+        description="Of the linked companies, those founded in the three years before the as-of date.",
+        unit="companies",
+        direction="higher",
+        family="network",
+        design_family="1,15",
+        rationale="A person or owner who keeps founding new companies is how fronts and shells are supplied.",
+        source="RADAR",
+        proxy_risk=False,
+        inputs=("officers.person_id", "ownerships.owner_id", "companies.founded_on"),
     ),
 )
 

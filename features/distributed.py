@@ -69,6 +69,7 @@ GRAPH_COLUMNS = {
     "officers": ["company_id", "person_id", "start_on", "end_on"],
     "ownerships": ["company_id", "owner_type", "owner_id", "start_on", "end_on"],
     "cases": ["company_id", "outcome", "closed_on"],
+    "insolvencies": ["company_id", "declared_on"],  # the circle counts linked companies' recent insolvencies
 }
 _DTYPES = {"date": "datetime64[ns]", "int": "int64", "float": "float64", "bool": "boolean"}
 

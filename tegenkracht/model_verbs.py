@@ -71,6 +71,24 @@ def train(
             min=0.001, max=1.0, help="Share of negative training rows kept (weighted back): see docs/scaling.md."
         ),
     ] = 1.0,
+    ensemble: Annotated[
+        int, typer.Option(min=1, max=50, help="Boosters averaged in log-odds, one bagging seed each (docs/model.md).")
+    ] = 5,
+    early_stopping_metric: Annotated[
+        str, typer.Option(help="What early stopping watches: binary_logloss or average_precision.")
+    ] = "binary_logloss",
+    label_dates: Annotated[
+        str, typer.Option(help="Training as-of dates of the default split: yearly or quarterly.")
+    ] = "yearly",
+    selection: Annotated[
+        str,
+        typer.Option(
+            help="Training rows: none (all), investigated, or ipw (investigated, inverse-propensity weighted)."
+        ),
+    ] = "none",
+    monotone: Annotated[
+        bool, typer.Option(help="Hold every indicator to its catalogued direction (docs/model.md).")
+    ] = True,
     exclude_indicator: Annotated[
         list[str] | None,
         typer.Option(help="Indicator the model may not use (repeat): a mitigation for a proxy the audit named."),
@@ -93,6 +111,11 @@ def train(
         "seed": seed,
         "negative_share": negative_share,
         "exclude": tuple(exclude_indicator or ()),
+        "ensemble": ensemble,
+        "early_stopping_metric": early_stopping_metric,
+        "label_dates": label_dates,
+        "selection": selection,
+        "monotone": monotone,
         "register": register,
     }
     result = run_train(data, train_as_of, validation_as_of, test_as_of, horizon_months, options)
@@ -129,7 +152,7 @@ def run_train(
                 test=_day(str(test_as_of), "--test-as-of"),
                 horizon_months=horizon_months,
             )
-        split = resolve_split(data, split, horizon_months)
+        split = resolve_split(data, split, horizon_months, hp.label_dates)
         with steps(TRAIN_STEPS + len(split.folds()), "train") as step:
             return train_model(data, split, hp, horizon_months, options.get("register", True), step)
     except _input_errors(LabelError, ValueError) as exc:
@@ -146,6 +169,11 @@ _HP = (
     "seed",
     "negative_share",
     "exclude",
+    "ensemble",
+    "early_stopping_metric",
+    "label_dates",
+    "selection",
+    "monotone",
 )
 
 

@@ -66,12 +66,15 @@ class TemporalSplit:
         }
 
 
-def default_split(window: tuple[pd.Timestamp, pd.Timestamp], horizon_months: int = 24) -> TemporalSplit:
+def default_split(
+    window: tuple[pd.Timestamp, pd.Timestamp], horizon_months: int = 24, every_months: int = 12
+) -> TemporalSplit:
     """The latest purged split whose test labels had two years to resolve, training on every year-end before.
 
     Cases run for up to three years, so a test horizon that ends right at the data's end would have most of its
-    cases still pending; two years of slack leaves few. Training uses every year-end from the day before the
-    case records start (its horizon is then fully observed) up to the last one the purge allows.
+    cases still pending; two years of slack leaves few. Training uses every year-end (or every quarter- or
+    half-year-end: ``every_months``) from the day before the case records start (its horizon is then fully
+    observed) up to the last one the purge allows.
     """
     start, end = window
     step = pd.DateOffset(months=horizon_months)
@@ -79,7 +82,9 @@ def default_split(window: tuple[pd.Timestamp, pd.Timestamp], horizon_months: int
     validation = _year_end_before(test - step)
     last_train = _year_end_before(validation - step)
     first_year = (start - pd.Timedelta(days=1)).year  # its Dec 31 is the first as-of with a fully recorded horizon
-    train = tuple(pd.Timestamp(f"{y}-12-31") for y in range(first_year, last_train.year + 1))
+    if every_months not in (3, 6, 12):
+        raise LabelError(f"training as-of dates come every 3, 6 or 12 months, not {every_months}")
+    train = tuple(pd.date_range(pd.Timestamp(f"{first_year}-12-31"), last_train, freq=f"{every_months}ME"))
     return TemporalSplit(train=train, validation=validation, test=test, horizon_months=horizon_months)
 
 

@@ -31,12 +31,17 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from features.catalogue import FEATURES
+from features.catalogue import BY_ID, FEATURES
+from models.ensemble import average_boosters
 from models.risk import CalibrationMethod, Calibrator, RiskModel
 from training.dataset import Fold, feature_matrix
+from training.selection import fit_investigation_model, investigated
 
 ISOTONIC_MIN_POSITIVES = 200
 PosWeight = Literal["none", "sqrt", "balanced"]
+StopMetric = Literal["average_precision", "binary_logloss"]
+LabelDates = Literal["yearly", "quarterly"]
+Selection = Literal["none", "investigated", "ipw"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,22 @@ class Hyperparameters:
     # Indicators the model may not use (a mitigation for a proxy the fairness audit named). They stay in the
     # model's signature, so scoring and explanations need no change, but never reach a split: their SHAP is 0.
     exclude: tuple[str, ...] = ()
+    # Boosters averaged in log-odds, each with its own bagging seed (seed, seed + 1, ...): one booster fitted on a
+    # few hundred positives depends on its seed; the average hardly does (models/ensemble.py keeps SHAP exact).
+    ensemble: int = 5
+    # What early stopping watches on the validation fold. Average precision over ~200 positives jumps with one
+    # case; the log-loss moves with every row.
+    early_stopping_metric: StopMetric = "binary_logloss"
+    # As-of dates of the training rows: every year-end, or every quarter-end (each company then weighs 1 in
+    # total, however many dates it is seen on). Only the split decides the dates; this records which was asked.
+    label_dates: LabelDates = "yearly"
+    # Which training rows count and how (training/selection.py): all rows, investigated rows only, or those
+    # weighted by the inverse of their estimated chance of investigation.
+    selection: Selection = "none"
+    # Hold every indicator to its catalogued direction ("higher" may only raise the score, "lower" only lower it,
+    # "context" either way): a prior that costs variance nothing, and an explanation that never contradicts
+    # the catalogue.
+    monotone: bool = True
 
     def __post_init__(self) -> None:
         unknown = [f for f in self.exclude if f not in FEATURES]
@@ -75,6 +96,16 @@ class Hyperparameters:
             raise ValueError(f"calibration must be auto, platt or isotonic, not {self.calibration!r}")
         if not 0.0 < self.negative_share <= 1.0:
             raise ValueError(f"negative_share must be in (0, 1], not {self.negative_share}")
+        if not 1 <= self.ensemble <= 50:
+            raise ValueError(f"ensemble must be between 1 and 50 boosters, not {self.ensemble}")
+        if self.early_stopping_metric not in ("average_precision", "binary_logloss"):
+            raise ValueError(
+                f"early_stopping_metric must be average_precision or binary_logloss, not {self.early_stopping_metric!r}"
+            )
+        if self.label_dates not in ("yearly", "quarterly"):
+            raise ValueError(f"label_dates must be yearly or quarterly, not {self.label_dates!r}")
+        if self.selection not in ("none", "investigated", "ipw"):
+            raise ValueError(f"selection must be none, investigated or ipw, not {self.selection!r}")
         if self.num_leaves > 2**self.max_depth:
             raise ValueError(f"num_leaves {self.num_leaves} exceeds 2**max_depth = {2**self.max_depth}")
 
@@ -93,6 +124,24 @@ def stack(folds: list[Fold]) -> tuple[pd.DataFrame, np.ndarray]:
     return x, y
 
 
+def company_weights(folds: list[Fold]) -> np.ndarray:
+    """1 / (rows of the same company), so a company seen on many as-of dates weighs 1 in total, like any other."""
+    ids = pd.concat([f.frame["company_id"] for f in folds], ignore_index=True)
+    return np.asarray(1.0 / ids.map(ids.value_counts()).to_numpy(np.float64))
+
+
+def label_weights(train: list[Fold], hp: Hyperparameters) -> tuple[np.ndarray, np.ndarray]:
+    """Which training rows the booster sees and their weights, as ``hp.label_dates`` and ``hp.selection`` ask."""
+    frame = pd.concat([f.frame[["company_id", "label_status", *FEATURES]] for f in train], ignore_index=True)
+    keep = np.ones(len(frame), dtype=bool)
+    weight = company_weights(train) if hp.label_dates == "quarterly" else np.ones(len(frame))
+    if hp.selection != "none":
+        keep = investigated(frame)
+        if hp.selection == "ipw":
+            weight = weight * fit_investigation_model(frame, hp.seed).weights(frame)
+    return keep, weight / weight[keep].mean()
+
+
 def stratified_sample(
     x: pd.DataFrame, y: np.ndarray, share: float, seed: int
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray | None]:
@@ -103,7 +152,7 @@ def stratified_sample(
     """
     if share >= 1.0:
         return x, y, None
-    keep = (y == 1) | (np.random.default_rng(seed).random(len(y)) < share)
+    keep = sample_mask(y, share, seed)
     weight = np.where(y[keep] == 1, 1.0, 1.0 / share)
     return x[keep].reset_index(drop=True), y[keep], weight
 
@@ -115,11 +164,17 @@ def positive_weight(y: np.ndarray, how: PosWeight) -> float:
     return {"none": 1.0, "sqrt": float(np.sqrt(ratio)), "balanced": float(ratio)}[how]
 
 
+def monotone_constraints() -> list[int]:
+    """+1, -1 or 0 per indicator, in model order, from the catalogue's ``direction``."""
+    sign = {"higher": 1, "lower": -1, "context": 0}
+    return [sign[BY_ID[name].direction] for name in FEATURES]
+
+
 def lgb_params(hp: Hyperparameters, y: np.ndarray) -> dict[str, Any]:
     """LightGBM's parameters for these hyperparameters and labels (the labels set the positive weight)."""
     return {
         "objective": "binary",
-        "metric": "average_precision",
+        "metric": hp.early_stopping_metric,
         "num_leaves": hp.num_leaves,
         "max_depth": hp.max_depth,
         "learning_rate": hp.learning_rate,
@@ -129,6 +184,7 @@ def lgb_params(hp: Hyperparameters, y: np.ndarray) -> dict[str, Any]:
         "bagging_freq": 1,
         "lambda_l2": hp.lambda_l2,
         "scale_pos_weight": positive_weight(y, hp.pos_weight),
+        **({"monotone_constraints": monotone_constraints()} if hp.monotone else {}),
         "seed": hp.seed,
         "deterministic": True,
         "force_col_wise": True,
@@ -138,17 +194,51 @@ def lgb_params(hp: Hyperparameters, y: np.ndarray) -> dict[str, Any]:
 
 
 def fit_booster(train: list[Fold], validation: Fold, hp: Hyperparameters) -> tuple[lgb.Booster, dict[str, Any]]:
-    """LightGBM with early stopping on the validation fold's average precision."""
+    """LightGBM with early stopping on the validation fold; ``hp.ensemble`` boosters averaged into one."""
     x, y = stack(train)
     if y.sum() == 0:
         raise ValueError("the training folds hold no confirmed case: nothing to learn from")
     params = lgb_params(hp, y)  # the positive weight from the register's balance, not the sample's
-    x, y, weight = stratified_sample(x, y, hp.negative_share, hp.seed)
+    keep, row_weight = label_weights(train, hp)
+    x, y, row_weight = x[keep].reset_index(drop=True), y[keep], row_weight[keep]
+    if hp.negative_share < 1.0:
+        sampled = sample_mask(y, hp.negative_share, hp.seed)
+        x, y = x[sampled].reset_index(drop=True), y[sampled]
+        row_weight = row_weight[sampled] * np.where(y == 1, 1.0, 1.0 / hp.negative_share)
     xv, yv = stack([validation])
     for name in hp.exclude:  # unknown everywhere: LightGBM finds no split on a column without values
         x[name] = np.nan
         xv[name] = np.nan
-    dtrain = lgb.Dataset(x, label=y, weight=weight, feature_name=list(FEATURES), free_raw_data=True)
+    weight = None if np.all(row_weight == 1.0) else row_weight
+    boosters, rounds = [], []
+    for member in range(hp.ensemble):
+        booster, best = _one_booster({**params, "seed": hp.seed + member}, x, y, weight, xv, yv, hp)
+        boosters.append(booster)
+        rounds.append(best)
+    info = {
+        "best_iteration": int(np.max(rounds)),
+        "member_rounds": ",".join(map(str, rounds)),
+        "scale_pos_weight": params["scale_pos_weight"],
+        "training_rows": len(y),
+    }
+    return average_boosters(boosters), info
+
+
+def sample_mask(y: np.ndarray, share: float, seed: int) -> np.ndarray:
+    """Every positive and a seeded ``share`` of the negatives."""
+    return (y == 1) | (np.random.default_rng(seed).random(len(y)) < share)
+
+
+def _one_booster(
+    params: dict[str, Any],
+    x: pd.DataFrame,
+    y: np.ndarray,
+    weight: np.ndarray | None,
+    xv: pd.DataFrame,
+    yv: np.ndarray,
+    hp: Hyperparameters,
+) -> tuple[lgb.Booster, int]:
+    dtrain = lgb.Dataset(x, label=y, weight=weight, feature_name=list(FEATURES), free_raw_data=False)
     dvalid = lgb.Dataset(xv, label=yv, reference=dtrain)
     callbacks: list[Callable[..., Any]] = (
         [lgb.early_stopping(hp.early_stopping_rounds, verbose=False)] if yv.sum() > 0 else []
@@ -156,10 +246,10 @@ def fit_booster(train: list[Fold], validation: Fold, hp: Hyperparameters) -> tup
     booster = lgb.train(
         params, dtrain, hp.max_rounds, valid_sets=[dvalid], valid_names=["validation"], callbacks=callbacks
     )
-    info = {"best_iteration": booster.best_iteration or hp.max_rounds, "scale_pos_weight": params["scale_pos_weight"]}
+    best = booster.best_iteration or hp.max_rounds
     if booster.best_iteration:
         booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=booster.best_iteration))
-    return booster, info
+    return booster, best
 
 
 def fit_calibrator(score: np.ndarray, y: np.ndarray, how: str = "auto") -> Calibrator:

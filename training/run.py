@@ -90,12 +90,15 @@ class TrainResult:
         return out
 
 
-def resolve_split(data: Path, split: TemporalSplit | None, horizon_months: int) -> TemporalSplit:
-    """The split asked for, or the default one for these records."""
+def resolve_split(
+    data: Path, split: TemporalSplit | None, horizon_months: int, label_dates: str = "yearly"
+) -> TemporalSplit:
+    """The split asked for, or the default one for these records (quarterly training dates if asked)."""
     if split is not None:
         return split
     cases = pd.read_parquet(data / "cases.parquet", columns=["opened_on", "closed_on"])
-    return default_split(records_window(data, cases), horizon_months)
+    every = {"yearly": 12, "quarterly": 3}[label_dates]
+    return default_split(records_window(data, cases), horizon_months, every)
 
 
 def train(
@@ -111,7 +114,7 @@ def train(
 
     step = progress or (lambda _name: None)
     hp = hp or Hyperparameters()
-    split = resolve_split(data, split, horizon_months)
+    split = resolve_split(data, split, horizon_months, hp.label_dates)
     with start_run(EXPERIMENT, f"train test {split.test.date()}") as run:
         # "records_dir", not "data": under `mlflow run` the entry point has logged its own `data` parameter already
         mlflow.log_params({**split.as_dict(), **hp.as_params(), "records_dir": str(data.resolve())})

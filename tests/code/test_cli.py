@@ -158,3 +158,19 @@ def test_the_public_verbs_are_all_there() -> None:
     public = {"synth", "validate", "features", "train", "evaluate", "promote", "score", "audit", "monitor", "serve",
               "users", "audit-log", "feedback", "model-card", "import", "demo"}  # fmt: skip
     assert public <= set(group.commands), public - set(group.commands)
+
+
+def test_train_defaults_are_the_shipped_configuration() -> None:
+    """`tegenkracht train` without options trains what the benchmark measured (training.fit.Hyperparameters)."""
+    import inspect
+    from dataclasses import fields
+
+    from tegenkracht.model_verbs import train
+    from training.fit import Hyperparameters
+
+    defaults = {name: p.default for name, p in inspect.signature(train).parameters.items()}
+    shipped = Hyperparameters()
+    shared = [f.name for f in fields(Hyperparameters) if f.name in defaults]
+    assert {"ensemble", "early_stopping_metric", "label_dates", "selection", "monotone", "max_depth"} <= set(shared)
+    for name in shared:
+        assert defaults[name] == getattr(shipped, name), name

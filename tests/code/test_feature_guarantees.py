@@ -205,3 +205,31 @@ def test_bank_data_cut_at_the_as_of_date(small_world: Path) -> None:
     after, _ = compute_indicators(tables, as_of)
     pd.testing.assert_frame_equal(before, after)
     assert before.cash_deposit_share_z.notna().any()
+
+
+def test_a_company_s_own_case_never_feeds_its_links_through_people(small_world: Path) -> None:
+    """Out of fold by construction: a seed's own confirmed case adds to the companies it shares a director with."""
+    tables = validate_records(small_world).tables
+    as_of = pd.Timestamp("2024-12-31")
+    co, off, cases = tables["companies"], tables["officers"], tables["cases"]
+    clean = co.company_id[co.dissolved_on.isna() & ~co.company_id.isin(cases.company_id)]
+    current = off[off.end_on.isna() & off.company_id.isin(clean)]
+    shared = current[current.duplicated("person_id", keep=False)].sort_values(["person_id", "company_id"])
+    pair = shared.groupby("person_id").company_id.agg(lambda c: list(dict.fromkeys(c))).map(len) == 2
+    person = pair[pair].index[0]
+    seed, neighbour = shared[shared.person_id == person].company_id.unique().tolist()
+    before = compute_indicators(tables, as_of)[0].set_index("company_id")["linked_confirmed_people"]
+    case = pd.DataFrame(
+        {
+            "case_id": ["SEED"],
+            "company_id": [seed],
+            "opened_on": [pd.Timestamp("2020-01-01")],
+            "closed_on": [pd.Timestamp("2021-01-01")],
+            "outcome": ["confirmed"],
+            "source": ["FIOD"],
+        }
+    )
+    tables["cases"] = pd.concat([tables["cases"], case], ignore_index=True).astype(tables["cases"].dtypes.to_dict())
+    after = compute_indicators(tables, as_of)[0].set_index("company_id")["linked_confirmed_people"]
+    assert after[seed] == before[seed]
+    assert after[neighbour] == before[neighbour] + 1

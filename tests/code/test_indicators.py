@@ -122,3 +122,18 @@ def test_unclosed_mandates_at_dissolved_companies_do_not_count(tmp_path: Path) -
         df.astype({"resale_price": "Int64"} if "resale_price" in df else {}).to_parquet(folder / f"{name}.parquet")
     frame, _ = compute_indicators(validate_records(folder).tables, tiny.AS_OF, FROZEN)
     assert frame.set_index("company_id").loc[tiny.C[2], "max_concurrent_mandates"] == 3
+
+
+def test_an_insolvency_in_the_circle_counts_for_every_company_tied_to_it(tmp_path: Path) -> None:
+    """C9 (dissolved 2023) declared insolvent within three years: C2, C5 and C6 share P3 with it; C4 does not."""
+    records = tiny.tables()
+    extra = pd.DataFrame(
+        [(tiny.C[9], pd.Timestamp("2022-11-01"), "faillissement")], columns=records["insolvencies"].columns
+    )
+    records["insolvencies"] = pd.concat([records["insolvencies"], extra], ignore_index=True)
+    for name, df in records.items():
+        df.astype({"resale_price": "Int64"} if "resale_price" in df else {}).to_parquet(tmp_path / f"{name}.parquet")
+    report = validate_records(tmp_path)
+    assert report.ok, report.quarantine.to_string()
+    got = compute_indicators(report.tables, tiny.AS_OF, FROZEN)[0].set_index("company_id")["linked_insolvent_3y"]
+    assert got.to_dict() == {tiny.C[i]: float(i in (2, 5, 6)) for i in (1, 2, 4, 5, 6, 7)}

@@ -106,6 +106,8 @@ def tables() -> dict[str, pd.DataFrame]:
             (C[1], 2023, j, D("2024-09-01"), 9_000_000, 1, 8_999_999, 1, 10, 5, 5, 0, 99),  # filed after as-of
             (C[2], 2022, j, D("2023-06-01"), 0, 5_000, -5_000, 10_000, 1_000_000, 800_000, 200_000, 0, 0),
             (C[4], 2022, "aangifte", D("2023-03-01"), 50_000, 20_000, 30_000, 4_000, 20_000, 15_000, 5_000, 0, 0),
+            (C[4], 2019, "aangifte", D("2020-03-01"), 20_000, 10_000, 10_000, 2_000, 15_000, 10_000, 5_000, 0, 0),
+            (C[4], 2018, "aangifte", D("2019-03-01"), 30_000, 10_000, 20_000, 2_000, 15_000, 10_000, 5_000, 0, 0),
         ],
         columns=cols,
     )
@@ -261,8 +263,14 @@ EXPECTED: dict[str, dict[str, float]] = {
     "last_filing_missing": {C[1]: 0, C[2]: 0, C[4]: 0, C[5]: 1, C[6]: 1, C[7]: NaN},
     # latest known filing: C1 FY2022 filed 2024-02-01, 32 days after 2023-12-31
     "last_filing_days_late": {C[1]: 32, C[2]: 0, C[4]: 0, C[5]: NaN, C[6]: NaN, C[7]: NaN},
-    # due 2018-2022 while existing: C1 2020-22 (2020 missing), C2 5 (4 missing), C4 5 (4), C5 5 (5), C6 2019-22 (4)
-    "filings_missing_share_5y": {C[1]: 1 / 3, C[2]: 4 / 5, C[4]: 4 / 5, C[5]: 1.0, C[6]: 1.0, C[7]: NaN},
+    # due 2018-2022 while existing: C1 2020-22 (2020 missing), C2 5 (4 missing), C4 5 (2020 and 2021 missing),
+    # C5 5 (5), C6 2019-22 (4)
+    "filings_missing_share_5y": {C[1]: 1 / 3, C[2]: 4 / 5, C[4]: 2 / 5, C[5]: 1.0, C[6]: 1.0, C[7]: NaN},
+    # latest balance sheet: C1 FY2022 20,000 / 60,000; C2 10,000 / 1,000,000; C4 4,000 / 20,000
+    "cash_to_assets": {C[1]: 1 / 3, C[2]: 0.01, C[4]: 0.2, C[5]: NaN, C[6]: NaN, C[7]: NaN},
+    # C4: FY2021-22 hold 50,000 (2021 is missing), FY2018-20 hold 20,000 and 30,000; C1 and C2 have no earlier
+    # period (C1's FY2021 is in its recent one)
+    "revenue_shift_3y": {C[1]: NaN, C[2]: NaN, C[4]: _LOG(50_001 / 25_001), C[5]: NaN, C[6]: NaN, C[7]: NaN},
     # C6 holds K1, K3 and K4 (its resale is in the future); K5 is bought later; C2 holds K6
     "properties_held": {C[1]: 0, C[2]: 1, C[4]: 0, C[5]: 0, C[6]: 3, C[7]: 0},
     # since 2019-06-30 without mortgage: C6 K1 and K2; C2 K6
@@ -275,4 +283,15 @@ EXPECTED: dict[str, dict[str, float]] = {
     "linked_confirmed_1hop": {C[1]: 0, C[2]: 1, C[4]: 0, C[5]: 1, C[6]: 1, C[7]: 0},
     # C4 -P5- C6 -P3- C9
     "linked_confirmed_2hop": {C[1]: 0, C[2]: 0, C[4]: 1, C[5]: 0, C[6]: 0, C[7]: 0},
+    # through people and owners only: C9's director P3 (left 2023-01-01, within three years) also runs C2, C5, C6
+    "linked_confirmed_people": {C[1]: 0, C[2]: 1, C[4]: 0, C[5]: 1, C[6]: 1, C[7]: 0},
+    # people and owners since 2021-06-30: C1 -P1 (director and owner)- C7; P3 ties C2, C5, C6 and C9; C5 owns C2,
+    # C2 owns C6; P5 ties C4 and C6. P2 and the foreign owners hold one company each; C3's P1 spell ended in 2020
+    "linked_companies": {C[1]: 1, C[2]: 3, C[4]: 1, C[5]: 3, C[6]: 4, C[7]: 1},
+    # of those, at A2 (domicile): C2, C5, C6 and the dissolved C9
+    "linked_domicile_companies": {C[1]: 0, C[2]: 3, C[4]: 1, C[5]: 3, C[6]: 3, C[7]: 0},
+    # no insolvency in the three years: C3's is older, C6's comes later (test_indicators.py adds one to C9)
+    "linked_insolvent_3y": {C[1]: 0, C[2]: 0, C[4]: 0, C[5]: 0, C[6]: 0, C[7]: 0},
+    # founded since 2021-06-30: only C7 (C8 is founded after the as-of date)
+    "linked_young_companies": {C[1]: 1, C[2]: 0, C[4]: 0, C[5]: 0, C[6]: 0, C[7]: 0},
 }

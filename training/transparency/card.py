@@ -13,6 +13,7 @@ from core.io import plain
 from features.catalogue import BY_ID, CATALOGUE_VERSION, SOURCES, catalogue_hash
 from training.evaluation import CAPACITIES
 from training.transparency import catalogue_nl, text
+from training.transparency.benchmark import across_worlds
 from training.transparency.deployer import Deployer
 from training.transparency.facts import Facts
 
@@ -63,7 +64,18 @@ def _model(facts: Facts) -> dict[str, Any]:
         f"{facts.params.get('calibration_fitted', 'unknown')} calibration",
         "hyperparameters": {
             k: facts.params[k]
-            for k in ("max_depth", "num_leaves", "learning_rate", "best_iteration", "min_child_samples", "seed")
+            for k in (
+                "max_depth",
+                "num_leaves",
+                "learning_rate",
+                "best_iteration",
+                "min_child_samples",
+                "seed",
+                "ensemble",
+                "early_stopping_metric",
+                "label_dates",
+                "monotone",
+            )
             if k in facts.params
         },
         "features": len(facts.features),
@@ -147,6 +159,7 @@ def evaluation(facts: Facts) -> dict[str, Any]:
         "calibration": facts.calibration,
         "by_region": facts.per_region,
         "capacities": list(CAPACITIES),
+        "across_worlds": across_worlds(facts.params),
     }
 
 

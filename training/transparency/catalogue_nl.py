@@ -181,6 +181,44 @@ INDICATORS: dict[str, tuple[str, str]] = {
         "scoort 0, zodat zijn eigen zaak nooit meetelt.",
         "Nabijheid tot bevestigde zaken langs alle paden, gewogen naar hoe exclusief de verbanden zijn.",
     ),
+    "linked_confirmed_people": (
+        "Andere bedrijven met een bevestigde zaak, afgesloten vóór de peildatum, die een huidige of recente "
+        "functionaris of eigenaar met dit bedrijf delen (het vestigingsadres telt hier niet).",
+        "Een gedeelde bestuurder of eigenaar is een keuze; een gedeeld adres is vaak alleen een gebouw. Netwerken "
+        "hergebruiken katvangers en houdstermaatschappijen.",
+    ),
+    "linked_companies": (
+        "Andere bedrijven die een huidige of recente functionaris of eigenaar met dit bedrijf delen, via personen "
+        "en eigenaren met hoogstens 50 bedrijven.",
+        "Katvangers, verborgen leidinggevenden en lege houdstermaatschappijen verbinden de bedrijven van een netwerk, "
+        "of er nu ooit een onderzoek naar was of niet.",
+    ),
+    "linked_domicile_companies": (
+        "Van de verbonden bedrijven: die op een domicilie- of flexadres staan ingeschreven.",
+        "Lege vennootschappen van een netwerk clusteren bij domicilieverleners; een bedrijf dat via zijn personen of "
+        "eigenaren aan meerdere daarvan vastzit, hoort bij zo'n structuur.",
+    ),
+    "linked_insolvent_3y": (
+        "Van de verbonden bedrijven: die in de drie jaar vóór de peildatum failliet zijn verklaard.",
+        "Lege vennootschappen en doorstartvehikels worden opgebruikt en failliet gelaten; RADAR controleert "
+        "faillissementen van functionarissen om dezelfde reden.",
+    ),
+    "linked_young_companies": (
+        "Van de verbonden bedrijven: die in de drie jaar vóór de peildatum zijn opgericht.",
+        "Een persoon of eigenaar die steeds nieuwe bedrijven opricht, is hoe dekmantels en lege vennootschappen "
+        "worden aangevoerd.",
+    ),
+    "cash_to_assets": (
+        "Kas in de laatst gedeponeerde balans gedeeld door het balanstotaal.",
+        "Kasintensieve dekmantels houden contant geld aan dat hun handel niet verklaart; de jaarrekening toont het "
+        "jaren voordat bankgegevens worden opgevraagd.",
+    ),
+    "revenue_shift_3y": (
+        "Natuurlijke logaritme van de gemiddelde omzet over de laatste twee gedeponeerde boekjaren tegenover het "
+        "gemiddelde over de drie boekjaren daarvoor; onbekend als een van beide perioden geen jaarrekening heeft.",
+        "Een winkel die wordt overgenomen en gebruikt om wit te wassen, houdt een hogere omzet; groei in één jaar "
+        "ziet de sprong één keer, een vergelijking van perioden blijft hem zien.",
+    ),
 }
 
 SOURCES: dict[str, str] = {
