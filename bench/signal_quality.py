@@ -377,8 +377,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--information", action="store_true", help="only add what the records can show (per world) to --out"
     )
+    parser.add_argument("--tables", action="store_true", help="only print --out's tables and redraw its plot")
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",") if s]
+    if args.tables:
+        result = json.loads(args.out.read_text())
+        plot(result, args.out.with_suffix(".png"))
+        print_tables(result)
+        return result
     if args.information:
         return add_information(args.out, args.companies, seeds)
     shipped = Hyperparameters()
@@ -439,6 +445,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args.out.write_text(json.dumps(result, indent=1, default=float))
     if seeds == list(SEEDS) and args.companies == SIZE and "shipped" in result["learners"]:
         write_summary(result, shipped)
+    plot(result, args.out.with_suffix(".png"))
     print_tables(result)
     print(json.dumps({k: result[k] for k in ("benchmark", "seeds", "companies", "large", "seconds")}))
     return result
@@ -535,7 +542,7 @@ def _save_partial(out: Path, *parts: list[dict[str, Any]]) -> None:
 
 def print_tables(result: dict[str, Any]) -> None:
     """The benchmark's tables as Markdown, ready for BENCHMARKS.md and docs/model.md."""
-    Console().print(markdown(result), markup=False, highlight=False)
+    print(markdown(result))  # plain print: a console would wrap the table rows at its width
 
 
 def _cell(sel: pd.DataFrame, metric: str) -> str:
@@ -558,6 +565,78 @@ def table(rows: list[dict[str, Any]], by: str = "learner") -> str:
     return "\n".join(lines)
 
 
+#: The comparisons the targets are stated in: the shipped model against the baseline and against issue 21's learner.
+PAIRS = (("shipped", "logistic"), ("shipped", "lgbm"), ("lgbm", "logistic"), ("lgbm", "lgbm_v1_indicators"))
+
+
+def paired(rows: list[dict[str, Any]], pairs: Sequence[tuple[str, str]], trained_on: str = "labels") -> str:
+    """Per-world differences, because the worlds differ more than the learners do on any one of them.
+
+    A learner that is ahead on every world by a small margin is ahead, even when the world-to-world spread of
+    either learner alone is larger than that margin; the standard error of the paired difference says so.
+    """
+    frame = pd.DataFrame(rows)
+    frame = frame[frame.trained_on == trained_on].set_index(["learner", "world"])
+    metrics = [f"ratio_{k}" for k in CAPACITIES]
+    head = "| comparison | worlds | " + " | ".join(f"Δ {m}" for m in metrics) + " | ahead on worlds (k = 100) |"
+    lines = [head, "|---|---:|" + "---:|" * len(metrics) + "---:|"]
+    for a, b in pairs:
+        if a not in frame.index or b not in frame.index:
+            continue
+        diff = (frame.loc[a, metrics] - frame.loc[b, metrics]).dropna()
+        n = len(diff)
+        cells = [f"{diff[m].mean():+.3f} ± {diff[m].std() / math.sqrt(n):.3f}" for m in metrics]
+        ahead = int((diff["ratio_100"] > 0).sum())
+        lines.append(f"| {a} − {b} | {n} | " + " | ".join(cells) + f" | {ahead} of {n} |")
+    return "\n".join(lines)
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    """Every world's ratio at 100 per learner, and the learning curve: what the tables say, at a glance."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frame = pd.DataFrame(result.get("rows", []))
+    if frame.empty:
+        return
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [3, 2]})
+    labels = frame[frame.trained_on == "labels"]
+    order = labels.groupby("learner", sort=False).ratio_100.mean().sort_values().index.tolist()
+    for i, name in enumerate(order):
+        ys = labels[labels.learner == name].ratio_100
+        left.scatter(ys, [i] * len(ys), color="tab:blue", alpha=0.6, s=18)
+        left.plot([ys.mean()], [i], marker="|", color="black", markersize=16)
+        truth = frame[(frame.trained_on == "truth") & (frame.learner == name)].ratio_100
+        if len(truth):
+            left.scatter(truth, [i] * len(truth), color="tab:orange", alpha=0.6, s=18, marker="x")
+    left.set_yticks(range(len(order)), order)
+    left.set_xlabel("oracle ratio, top 100 per region (dots: worlds; bar: mean; x: trained on the truth)")
+    left.set_xlim(0, 1)
+    left.grid(axis="x", alpha=0.3)
+    curve = pd.DataFrame(result.get("learning_curve", []))
+    first = labels[labels.world == result["seeds"][0]]
+    for name, sel in curve.groupby("learner", sort=False) if len(curve) else []:
+        full = first[first.learner == name].ratio_100
+        xs = [*sel.share, *([1.0] if len(full) else [])]
+        ys = [*sel.ratio_100, *full]
+        right.plot(xs, ys, marker="o", label=str(name))
+    right.set_xscale("log", base=2)
+    right.set_xlabel("share of positive training companies kept (one world)")
+    right.set_ylabel("oracle ratio, top 100 per region")
+    right.set_ylim(0, 1)
+    right.grid(alpha=0.3)
+    right.legend()
+    fig.suptitle(f"Signal quality over {frame.world.nunique()} worlds of {result['companies']:,} companies")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+
+
 def markdown(result: dict[str, Any]) -> str:
     """Every table of one run: the worlds, the training-seed spread, the learning curve and the large world."""
     parts = []
@@ -565,6 +644,9 @@ def markdown(result: dict[str, Any]) -> str:
         worlds = len({r["world"] for r in result["rows"]})
         parts.append(f"{worlds} worlds of {result['companies']:,} companies, mean ± sd over worlds:\n")
         parts.append(table(result["rows"]))
+    if result.get("rows"):
+        parts.append("\nPaired by world (the same worlds and folds): difference of oracle ratios, mean ± standard error:\n")
+        parts.append(paired(result["rows"], PAIRS))
     if result.get("training_seed_spread"):
         sp = summarise(result["training_seed_spread"], ["learner"], "ratio_100")
         parts.append("\nOne world, five training seeds (ratio at 100):\n")
@@ -576,6 +658,12 @@ def markdown(result: dict[str, Any]) -> str:
         parts.append("| learner | share of positives | positive rows | ratio at 100 |\n|---|---:|---:|---:|")
         parts.extend(
             f"| {r.learner} | {r.share:.2f} | {r.positive_rows} | {r.ratio_100:.3f} |" for r in curve.itertuples()
+        )
+        first = [r for r in result.get("rows", []) if r["world"] == result["seeds"][0] and r["trained_on"] == "labels"]
+        parts.extend(
+            f"| {r['learner']} | 1.00 | all | {r['ratio_100']:.3f} |"
+            for r in first
+            if r["learner"] in set(curve.learner)
         )
     if result.get("large_world"):
         parts.append(f"\nOne world of {result['large']:,} companies:\n")

@@ -30,12 +30,13 @@ from features.checklist import FLAGS, red_flags
 from models.risk import RiskModel
 from training import plots
 from training.dataset import TRUTH_COLUMNS, Fold, TemporalSplit, build_folds, default_split
-from training.evaluation import Ranking, calibration_table, evaluate, flatten, per_region
+from training.evaluation import CAPACITIES, Ranking, calibration_table, evaluate, flatten, per_region
 from training.fit import Hyperparameters, fit_logistic, fit_risk_model
 from training.labels import records_window
 from training.registry import CHALLENGER, DRIFT_ARTIFACT, EVALUATION_ARTIFACT, client, labels_seen_until, load, resolve
 from training.transparency import deployer as deployer_file
 from training.transparency import generate, write
+from training.transparency.benchmark import across_worlds
 from training.transparency.facts import CALIBRATION_ARTIFACT
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class TrainResult:
     model: RiskModel
     folds: dict[str, dict[str, int]] = field(default_factory=dict)
     fairness: FairnessReport | None = None
+    params: dict[str, str] = field(default_factory=dict)
 
     def headline(self) -> dict[str, Any]:
         """The figures a person reads first."""
@@ -86,8 +88,30 @@ class TrainResult:
         out["calibration"] = self.model.calibrator.method
         if "model.truth" in self.results:
             out["oracle_ratio_at_100"] = round(self.results["model.truth"]["oracle_ratio_at_100"], 3)
+            scorers = [s for s in ("model", "logistic", "checklist") if f"{s}.truth" in self.results]
+            truth = {s: self.results[f"{s}.truth"] for s in scorers}
+            out["oracle_ratio"] = {
+                s: {f"k={k}": round(r[f"oracle_ratio_at_{k}"], 3) for k in CAPACITIES} for s, r in truth.items()
+            }
         out["brier"] = round(self.results["model.observed"]["brier"], 6)
+        out["across_worlds"] = self._across_worlds()
         return out
+
+    def _across_worlds(self) -> dict[str, Any]:
+        """The benchmark's mean ± sd beside this one run, because one run's ratio is noise of about ±0.1."""
+        bench = across_worlds(self.params)
+        if not bench["available"]:
+            return {"available": False, "differs": bench["differs"]}
+        scorers = bench["scorers"]
+        return {
+            "worlds": bench["worlds"],
+            "command": bench["command"],
+            "oracle_ratio_at_100": {
+                name: f"{scorers[name]['ratio_100']['mean']:.3f} ± {scorers[name]['ratio_100']['sd']:.3f}"
+                for name in ("model", "logistic", "checklist", "ceiling")
+                if name in scorers
+            },
+        }
 
 
 def resolve_split(
@@ -138,7 +162,7 @@ def train(
         model_uri = _log_model(model, test)
         version = _register(model_uri, run.info.run_id, {**meta, **verdict}) if register else None
     counts = {f.name + " " + f.as_of.date().isoformat(): _fold_counts(f) for f in folds}
-    return TrainResult(run.info.run_id, version, split, results, model, counts, fairness)
+    return TrainResult(run.info.run_id, version, split, results, model, counts, fairness, hp.as_params())
 
 
 def _fold_counts(fold: Fold) -> dict[str, int]:

@@ -29,6 +29,7 @@ from tests.shared import STUMP, Trained, point_at
 from training import registry as reg
 from training.dataset import feature_matrix
 from training.run import TrainResult, train
+from training.transparency.benchmark import read_summary
 
 pytestmark = pytest.mark.slow
 
@@ -69,6 +70,22 @@ def test_the_model_beats_the_checklist_against_ground_truth(registry: Trained) -
     r = registry.v1.results
     assert r["model.truth"]["pr_auc"] > r["checklist.truth"]["pr_auc"]
     assert 0 < r["model.truth"]["oracle_ratio_at_100"] < 1
+
+
+def test_the_headline_sets_one_run_beside_the_benchmark_over_many_worlds(registry: Trained) -> None:
+    head = registry.v1.headline()
+    truth = registry.v1.results
+    assert head["oracle_ratio"] == {
+        s: {f"k={k}": round(truth[f"{s}.truth"][f"oracle_ratio_at_{k}"], 3) for k in (50, 100, 500)}
+        for s in ("model", "logistic", "checklist")
+    }
+    summary = read_summary()
+    assert summary is not None, "training/transparency/benchmark.json ships with the package"
+    model = summary["scorers"]["model"]["ratio_100"]
+    assert head["across_worlds"]["oracle_ratio_at_100"]["model"] == f"{model['mean']:.3f} ± {model['sd']:.3f}"
+    assert head["across_worlds"]["worlds"] == summary["worlds"] >= 5
+    stump = registry.v2.headline()["across_worlds"]
+    assert stump["available"] is False and "num_leaves" in stump["differs"], "another configuration quotes nothing"
 
 
 @dataclass
