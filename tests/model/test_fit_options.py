@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from features.catalogue import BY_ID, FEATURES
+from features.schemas import is_sensitive_name
 from training.dataset import Fold, default_split
 from training.fit import Hyperparameters, company_weights, fit_risk_model, label_weights, monotone_constraints
 from training.labels import LabelError
@@ -68,6 +69,20 @@ def test_selection_keeps_only_investigated_rows_and_weights_them_back(folds: tup
     raw = model.weights(frame)
     assert np.isfinite(raw).all() and raw.max() <= MAX_WEIGHT
     assert np.corrcoef(model.propensity(frame), investigated(frame))[0, 1] > 0  # it learned who is investigated
+
+
+def test_the_propensity_model_sees_catalogue_indicators_and_nothing_sensitive(folds: tuple[list[Fold], Fold]) -> None:
+    train, _ = folds
+    frame = pd.concat([f.frame for f in train], ignore_index=True)
+    rng = np.random.default_rng(3)
+    leaky = frame.assign(  # sensitive columns that predict the investigation perfectly, were they ever read
+        nationality=np.where(investigated(frame), "NL", "TR"), gender=rng.choice(["f", "m"], len(frame))
+    )
+    model = fit_investigation_model(leaky, seed=1)
+    seen = list(model.pipeline.feature_names_in_)
+    assert seen == list(FEATURES) and not [c for c in seen if is_sensitive_name(c)]
+    clean = fit_investigation_model(frame, seed=1)
+    assert np.array_equal(model.propensity(leaky), clean.propensity(frame))
 
 
 def test_monotone_constraints_follow_the_catalogue_and_hold_in_the_fitted_model(folds: tuple[list[Fold], Fold]) -> None:
