@@ -581,9 +581,12 @@ def paired(rows: list[dict[str, Any]], pairs: Sequence[tuple[str, str]], trained
     head = "| comparison | worlds | " + " | ".join(f"Δ {m}" for m in metrics) + " | ahead on worlds (k = 100) |"
     lines = [head, "|---|---:|" + "---:|" * len(metrics) + "---:|"]
     for a, b in pairs:
-        if a not in frame.index or b not in frame.index:
+        learners = set(frame.index.get_level_values("learner"))
+        if a not in learners or b not in learners:
             continue
-        diff = (frame.loc[a, metrics] - frame.loc[b, metrics]).dropna()
+        mine = pd.DataFrame(frame.xs(a, level="learner"))[metrics]
+        theirs = pd.DataFrame(frame.xs(b, level="learner"))[metrics]
+        diff = (mine - theirs).dropna()
         n = len(diff)
         cells = [f"{diff[m].mean():+.3f} ± {diff[m].std() / math.sqrt(n):.3f}" for m in metrics]
         ahead = int((diff["ratio_100"] > 0).sum())
@@ -645,7 +648,7 @@ def markdown(result: dict[str, Any]) -> str:
         parts.append(f"{worlds} worlds of {result['companies']:,} companies, mean ± sd over worlds:\n")
         parts.append(table(result["rows"]))
     if result.get("rows"):
-        parts.append("\nPaired by world (the same worlds and folds): difference of oracle ratios, mean ± standard error:\n")
+        parts.append("\nPaired by world (same worlds and folds): difference of oracle ratios, mean ± standard error:\n")
         parts.append(paired(result["rows"], PAIRS))
     if result.get("training_seed_spread"):
         sp = summarise(result["training_seed_spread"], ["learner"], "ratio_100")

@@ -23,6 +23,7 @@ from tests.shared import APPROVER, Trained
 from training.promotion import promote
 from training.registry import client, resolve, run_artifact
 from training.transparency import Documents, generate, register, text, write
+from training.transparency.benchmark import read_summary
 from training.transparency.card import EVALUATION_METRICS
 from training.transparency.deployer import DeployerError, parse
 from training.transparency.render import md, num
@@ -133,6 +134,26 @@ def _markdown_shows_the_logged_figures(docs: Documents, logged: dict[str, float]
         assert cells[5] == num(logged["test.model.observed.precision_at_100"], lang)
         entry = docs.registers[lang]
         assert f"{logged['test.model.observed.pr_auc']:.3f}" in entry["methods_and_models"]
+
+
+def test_the_card_quotes_the_benchmark_across_worlds_only_for_the_benchmarked_configuration(registry: Trained) -> None:
+    summary = read_summary()
+    assert summary is not None
+    card = generate("1").markdown("model-card", "en")
+    section = card.split("### Across synthetic worlds", 1)[1].split("\n### ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| Ranking")]
+    assert [r.split("|")[1].strip() for r in rows] == [
+        "this configuration",
+        "logistic regression",
+        "checklist (red flags)",
+        "ceiling: trained on the truth",
+    ]
+    model = summary["scorers"]["model"]["ratio_100"]
+    assert rows[0].split("|")[3].strip() == f"{num(model['mean'], 'en')} ± {num(model['sd'], 'en')}"
+    assert rows[3].split("|")[7].strip() == "–", "a truth-trained Brier is not comparable with the labels'"
+    assert f"{summary['worlds']} worlds" in section
+    other = generate("2").markdown("model-card", "en").split("### Across synthetic worlds", 1)[1].split("\n### ")[0]
+    assert "differs from the benchmarked configuration in" in other and "num_leaves" in other and "|" not in other
 
 
 def test_every_required_field_is_filled_or_explicitly_marked(registry: Trained) -> None:
