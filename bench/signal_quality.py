@@ -243,14 +243,20 @@ def learners(shipped: Hyperparameters) -> list[Learner]:
     ]
 
 
-def world_folds(companies: int, seed: int, progress: Callable[[str], None]) -> WorldFolds:
-    """Generate (once) and load one world's folds; indicator tables are cached by the training pipeline."""
+def world(companies: int, seed: int, progress: Callable[[str], None]) -> Path:
+    """One benchmark world's records, generated once under ``var/bench/signal/``."""
     data = WORLDS / "signal" / f"world-{companies}-{seed}"
     if not (data / "manifest.json").exists():
         from synth import WorldConfig, generate_world
 
         progress(f"world {seed}: generating {companies:,} companies")
         generate_world(WorldConfig(n_companies=companies, seed=seed), data)
+    return data
+
+
+def world_folds(companies: int, seed: int, progress: Callable[[str], None]) -> WorldFolds:
+    """Generate (once) and load one world's folds; indicator tables are cached by the training pipeline."""
+    data = world(companies, seed, progress)
     cases = pd.read_parquet(data / "cases.parquet", columns=["opened_on", "closed_on"])
     split = default_split(records_window(data, cases))
     quarterly = quarterly_dates(split)
@@ -492,7 +498,7 @@ def add_information(out: Path, companies: int, seeds: Sequence[int]) -> dict[str
     result: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
     rows = []
     for seed in seeds:
-        data = WORLDS / "signal" / f"world-{companies}-{seed}"
+        data = world(companies, seed, console.log)
         cases = pd.read_parquet(data / "cases.parquet", columns=["opened_on", "closed_on"])
         split = default_split(records_window(data, cases))
         rows.append({"world": seed, **information(data, split.test)})
@@ -668,6 +674,11 @@ def markdown(result: dict[str, Any]) -> str:
             for r in first
             if r["learner"] in set(curve.learner)
         )
+    if result.get("information"):
+        info = pd.DataFrame(result["information"]).drop(columns="world")
+        parts.append("\nWhat the records can show on the test date, mean ± sd over the worlds (`--information`):\n")
+        parts.append("| figure | share |\n|---|---:|")
+        parts.extend(f"| {name} | {info[name].mean():.3f} ± {info[name].std():.3f} |" for name in info.columns)
     if result.get("large_world"):
         parts.append(f"\nOne world of {result['large']:,} companies:\n")
         parts.append(table(result["large_world"]))
