@@ -51,6 +51,14 @@ PROMOTION_TOLERANCE: float = float(_env("PROMOTION_TOLERANCE", "0.05"))
 # with); the audit at training time and `tegenkracht audit` both use it unless told otherwise.
 FAIRNESS_TOP_K: int = int(_env("FAIRNESS_TOP_K", "100"))
 
+# How the service draws a shortlist (models.shortlist.Policy): "top_k" (the k highest-ranked, each listed with
+# probability 1) or "explore" (a share SHORTLIST_EPSILON of the places drawn at random, with known probabilities,
+# from the candidates down to rank SHORTLIST_POOL * k). The policy is recorded with every shortlist, and every item
+# with its inclusion probability, so outcomes can be learned from and models evaluated without the runaway loop.
+SHORTLIST_POLICY: str = _env("SHORTLIST_POLICY", "top_k")
+SHORTLIST_EPSILON: float = float(_env("SHORTLIST_EPSILON", "0.05" if SHORTLIST_POLICY == "explore" else "0"))
+SHORTLIST_POOL: int = int(_env("SHORTLIST_POOL", "4"))
+
 # Named people who may approve a promotion that failed a gate, comma-separated, besides the enabled `oversight`
 # users in the service's store (`tegenkracht users add NAME --role oversight`). Anyone else is refused.
 OVERSIGHT_APPROVERS: frozenset[str] = frozenset(

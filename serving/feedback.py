@@ -218,16 +218,10 @@ def export(store: Store, out: Path, include_exported: bool = False) -> dict[str,
     Only rows that were exported are marked so; the others stay for the next export to report again.
     """
     frame = _all_feedback(store)
-    decided = frame[frame["outcome"] != Outcome.INCONCLUSIVE.value]
-    per_company = decided.groupby("company_id")["outcome"].nunique()
-    conflicting = sorted(per_company[per_company > 1].index)
+    conflicting = _conflicting(frame)
     fresh = frame if include_exported else frame[frame["exported_at"].isna()]
-    usable = (fresh["outcome"] != Outcome.INCONCLUSIVE.value) & ~fresh["company_id"].isin(conflicting)
+    labelled = _labelled(fresh, conflicting)
     unconfirmed = fresh["confirmed_by"].isna()
-    if settings.FEEDBACK_REVIEW:
-        usable &= ~unconfirmed
-    labelled = fresh[usable].copy()
-    labelled["label"] = (labelled["outcome"] == Outcome.CONFIRMED.value).astype("int8")
     with atomic_file(out) as tmp:
         labelled.drop(columns=["exported_at"]).to_parquet(tmp, index=False)
     ids = [int(i) for i in labelled["feedback_id"]]
@@ -249,17 +243,58 @@ def export(store: Store, out: Path, include_exported: bool = False) -> dict[str,
     }
 
 
+def labelled_outcomes(store: Store) -> pd.DataFrame:
+    """Every outcome that would be exported as a label, exported before or not, without marking any: for ``train``.
+
+    The same rules as :func:`export` (no inconclusive, no conflicting company, a second user's confirmation when
+    ``FEEDBACK_REVIEW``), so reading the store and reading an export teach a model the same thing.
+    """
+    frame = _all_feedback(store)
+    return _labelled(frame, _conflicting(frame)).drop(columns=["exported_at"]).reset_index(drop=True)
+
+
+def _conflicting(frame: pd.DataFrame) -> list[str]:
+    decided = frame[frame["outcome"] != Outcome.INCONCLUSIVE.value]
+    per_company = decided.groupby("company_id")["outcome"].nunique()
+    return sorted(per_company[per_company > 1].index)
+
+
+def _labelled(frame: pd.DataFrame, conflicting: list[str]) -> pd.DataFrame:
+    usable = (frame["outcome"] != Outcome.INCONCLUSIVE.value) & ~frame["company_id"].isin(conflicting)
+    if settings.FEEDBACK_REVIEW:
+        usable &= frame["confirmed_by"].notna()
+    labelled = frame[usable].copy()
+    labelled["label"] = (labelled["outcome"] == Outcome.CONFIRMED.value).astype("int8")
+    return labelled
+
+
 COLUMNS = [
     "feedback_id", "company_id", "outcome", "given_by", "role", "purpose", "case_reference", "model_version",
     "batch_id", "probability_then", "decided_at", "confirmed_by", "confirmed_at", "exported_at",
+    "as_of", "shortlist_id", "policy", "inclusion_probability", "explored",
 ]  # fmt: skip
 
 
 def _all_feedback(store: Store) -> pd.DataFrame:
-    """Every outcome with its giver and its first confirmation by another user (None: not confirmed)."""
+    """Every outcome with its giver, its first confirmation by another user (None: not confirmed) and its provenance.
+
+    The provenance is what training needs to learn from the outcome without the runaway loop: the as-of date of
+    the batch it was scored in, and, when it came from a shortlist, that list's policy and the company's inclusion
+    probability there. Outcomes given outside any shortlist have no known probability (NaN); training counts them
+    and uses a documented default (``training.outcomes``).
+    """
     with store.session() as s:
         rows = s.execute(
-            select(Feedback, User.name, User.role).join(User, User.id == Feedback.user_id).order_by(Feedback.id)
+            select(Feedback, User.name, User.role, Batch.as_of, Shortlist.policy, ShortlistItem)
+            .join(User, User.id == Feedback.user_id)
+            .join(Batch, Batch.id == Feedback.batch_id)
+            .outerjoin(Shortlist, Shortlist.id == Feedback.shortlist_id)
+            .outerjoin(
+                ShortlistItem,
+                (ShortlistItem.shortlist_id == Feedback.shortlist_id)
+                & (ShortlistItem.company_id == Feedback.company_id),
+            )
+            .order_by(Feedback.id)
         ).all()
         first = (
             select(FeedbackReview.feedback_id, func.min(FeedbackReview.id).label("review_id"))
@@ -293,8 +328,13 @@ def _all_feedback(store: Store) -> pd.DataFrame:
                 reviews[f.id][0] if f.id in reviews else None,
                 _naive_utc(reviews[f.id][1]) if f.id in reviews else None,
                 _naive_utc(f.exported_at) if f.exported_at else None,
+                batch_as_of,
+                f.shortlist_id,
+                policy,
+                item.inclusion_probability if item is not None else math.nan,  # no shortlist: not known
+                bool(item.explored) if item is not None else False,
             ]
-            for f, name, role in rows
+            for f, name, role, batch_as_of, policy, item in rows
         ],
         columns=COLUMNS,
     )

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import numpy as np
 import orjson
 import pandas as pd
 from sqlalchemy import case, func, insert, select
 
 from core import settings
 from fairness.suppression import suppression_mask  # the fairness report's own disclosure rule, not a second one
+from models.shortlist import Policy, draw
 from serving.access import Principal, aware
 from serving.store import Store
 from serving.store.tables import Batch, Shortlist, ShortlistItem, Signal
@@ -70,7 +72,7 @@ def uuid7() -> str:
     return str(uuid.UUID(int=value))
 
 
-def _item(sig: Any, rank: int) -> dict[str, Any]:
+def _item(sig: Any, rank: int, probability: float = 1.0, explored: bool = False) -> dict[str, Any]:
     return {
         "rank": rank,
         "company_id": sig.company_id,
@@ -81,11 +83,20 @@ def _item(sig: Any, rank: int) -> dict[str, Any]:
         "probability": sig.probability,
         "region_rank": sig.region_rank,
         "reasons": orjson.loads(sig.reasons),
+        "inclusion_probability": probability,
+        "explored": explored,
     }
 
 
 def create_shortlist(store: Store, who: Principal, batch: Batch, ask: ShortlistRequest) -> dict[str, Any]:
-    """The ``top_k`` highest-ranked companies of a region (optionally one sector or municipality), stored as given."""
+    """Up to ``top_k`` companies of a region (optionally one sector or municipality), drawn under the policy, stored.
+
+    The policy is the operator's setting, not the analyst's choice: one who could switch exploration off for a
+    list would take exactly the outcomes away that keep the model honest. Explored items are marked, because
+    their inclusion probability and region rank show it anyway, and an analyst who wonders why a lower-ranked
+    company is listed deserves the answer (docs/learning-loop.md).
+    """
+    policy = configured_policy()
     query = select(*SHOWN).where(Signal.batch_id == batch.id, Signal.riec_region == ask.region)
     if ask.sector:
         query = query.where(Signal.sbi_section == ask.sector)
@@ -93,8 +104,15 @@ def create_shortlist(store: Store, who: Principal, batch: Batch, ask: ShortlistR
         query = query.where(Signal.municipality == ask.municipality)
     shortlist_id = uuid7()
     created = datetime.now(UTC)
+    seed = secrets.randbits(64)
+    reach = ask.top_k if policy.kind == "top_k" else policy.pool * ask.top_k
     with store.write_lock(), store.engine.begin() as c:  # Core, not the ORM: a hundred items per request
-        found = c.execute(query.order_by(Signal.region_rank).limit(ask.top_k)).all()
+        candidates = c.execute(query.order_by(Signal.region_rank).limit(reach)).all()
+        chosen = draw(len(candidates), ask.top_k, policy, np.random.default_rng(seed))
+        listed = [
+            (candidates[int(p)], float(pi), bool(e))
+            for p, pi, e in zip(chosen.positions, chosen.probability, chosen.explored, strict=True)
+        ]
         c.execute(
             insert(Shortlist).values(
                 id=shortlist_id,
@@ -108,18 +126,35 @@ def create_shortlist(store: Store, who: Principal, batch: Batch, ask: ShortlistR
                 case_reference=ask.case_reference,
                 model_version=batch.model_version,
                 created_at=created,
+                policy=policy.kind,
+                epsilon=policy.epsilon,
+                pool=policy.pool,
+                draw_seed=f"{seed:016x}",
             )
         )
-        if found:
+        if listed:
             rows = [
-                {"shortlist_id": shortlist_id, "rank": i, "company_id": x.company_id} for i, x in enumerate(found, 1)
-            ]
+                {"shortlist_id": shortlist_id, "rank": i, "company_id": x.company_id,
+                 "inclusion_probability": pi, "explored": e}
+                for i, (x, pi, e) in enumerate(listed, 1)
+            ]  # fmt: skip
             c.execute(insert(ShortlistItem), rows)
-    return _shortlist(shortlist_id, ask, batch, created, [_item(x, i) for i, x in enumerate(found, 1)])
+    items = [_item(x, i, pi, e) for i, (x, pi, e) in enumerate(listed, 1)]
+    return _shortlist(shortlist_id, ask, batch, created, items, policy)
+
+
+def configured_policy() -> Policy:
+    """The operator's shortlist policy (``TEGENKRACHT_SHORTLIST_*``); a bad setting fails here, loudly."""
+    return Policy.named(settings.SHORTLIST_POLICY, settings.SHORTLIST_EPSILON, settings.SHORTLIST_POOL)
 
 
 def _shortlist(
-    shortlist_id: str, ask: ShortlistRequest, batch: Batch, created: datetime, items: list[dict[str, Any]]
+    shortlist_id: str,
+    ask: ShortlistRequest,
+    batch: Batch,
+    created: datetime,
+    items: list[dict[str, Any]],
+    policy: Policy,
 ) -> dict[str, Any]:
     return {
         "id": shortlist_id,
@@ -132,6 +167,9 @@ def _shortlist(
         "model_version": batch.model_version,
         "as_of": batch.as_of,
         "created_at": created.isoformat(),
+        "policy": policy.kind,
+        "epsilon": policy.epsilon,
+        "explored": sum(1 for i in items if i["explored"]),
         "items": items,
     }
 
@@ -144,7 +182,7 @@ def read_shortlist(store: Store, who: Principal, shortlist_id: str) -> dict[str,
             return None
         batch = s.get(Batch, found.batch_id)
         rows = s.execute(
-            select(ShortlistItem.rank, Signal)
+            select(ShortlistItem.rank, ShortlistItem.inclusion_probability, ShortlistItem.explored, Signal)
             .join(Signal, (Signal.company_id == ShortlistItem.company_id) & (Signal.batch_id == found.batch_id))
             .where(ShortlistItem.shortlist_id == shortlist_id)
             .order_by(ShortlistItem.rank)
@@ -154,7 +192,8 @@ def read_shortlist(store: Store, who: Principal, shortlist_id: str) -> dict[str,
         found.region, found.sector, found.municipality, found.top_k, found.purpose, found.case_reference
     )
     created = aware(found.created_at)
-    return _shortlist(found.id, ask, batch, created, [_item(sig, rank) for rank, sig in rows])
+    items = [_item(sig, rank, pi, bool(e)) for rank, pi, e, sig in rows]
+    return _shortlist(found.id, ask, batch, created, items, Policy.named(found.policy, found.epsilon, found.pool))
 
 
 def company_signal(store: Store, who: Principal, batch: Batch, company_id: str) -> Any:

@@ -18,7 +18,7 @@ import typer
 
 from core import settings
 from core.telemetry import disable_telemetry
-from tegenkracht import fairness_verbs, import_verbs, model_verbs, service_verbs
+from tegenkracht import fairness_verbs, import_verbs, loop_verbs, model_verbs, service_verbs
 from tegenkracht.cluster import PartitionsOption, SchedulerOption
 from tegenkracht.console import EXIT_BAD_INPUT, EXIT_PROBLEMS, setup_logging, stderr
 from tegenkracht.console import emit as _emit
@@ -252,6 +252,7 @@ app.command()(model_verbs.promote)
 app.command("model-card")(model_verbs.model_card)
 app.command()(model_verbs.score)
 app.command()(fairness_verbs.audit)
+app.command()(loop_verbs.simulate)
 app.command()(fairness_verbs.monitor)
 app.command()(service_verbs.serve)
 app.add_typer(service_verbs.users_app, name="users")

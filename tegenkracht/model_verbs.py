@@ -93,6 +93,13 @@ def train(
         list[str] | None,
         typer.Option(help="Indicator the model may not use (repeat): a mitigation for a proxy the audit named."),
     ] = None,
+    outcomes: Annotated[
+        str | None,
+        typer.Option(
+            help="Analysts' outcomes beside the case records: a `feedback export` file, or `store` to read the "
+            "service's store (docs/learning-loop.md)."
+        ),
+    ] = None,
     register: Annotated[bool, typer.Option(help="Register the model as a new version with @challenger.")] = True,
     as_json: JsonOption = False,
 ) -> None:
@@ -102,6 +109,7 @@ def train(
     """
     setup_logging()
     options = {
+        "outcomes": outcomes,
         "max_depth": max_depth,
         "num_leaves": num_leaves,
         "learning_rate": learning_rate,
@@ -153,10 +161,29 @@ def run_train(
                 horizon_months=horizon_months,
             )
         split = resolve_split(data, split, horizon_months, hp.label_dates)
+        found = load_outcomes(options.get("outcomes"))
         with steps(TRAIN_STEPS + len(split.folds()), "train") as step:
-            return train_model(data, split, hp, horizon_months, options.get("register", True), step)
+            return train_model(data, split, hp, horizon_months, options.get("register", True), step, found)
     except _input_errors(LabelError, ValueError) as exc:
         raise _fail(exc) from exc
+
+
+def load_outcomes(where: str | None) -> Any:
+    """Outcomes from a ``feedback export`` file, or ``store`` for the service's store; None for none.
+
+    Quarantined rows are kept beside the file (or under the var folder for the store) with their reasons.
+    """
+    from training.outcomes import normalise, read_outcomes
+
+    if not where:
+        return None
+    if where == "store":
+        from serving.feedback import labelled_outcomes
+        from serving.store import open_store
+
+        return normalise(labelled_outcomes(open_store()), settings.VAR_DIR / "quarantine" / "outcomes-store.parquet")
+    path = Path(where)
+    return read_outcomes(path, path.with_name(path.stem + ".quarantine.parquet"))
 
 
 _HP = (
@@ -182,10 +209,26 @@ def evaluate(
     as_of: Annotated[str, typer.Option(help="As-of date of the evaluation fold, YYYY-MM-DD.")] = "2021-12-31",
     model: Annotated[str, typer.Option(help="champion, challenger, a version number or a models:/ URI.")] = "champion",
     horizon_months: HorizonOption = 24,
+    logged: Annotated[
+        bool,
+        typer.Option(
+            "--logged",
+            help="Estimate from the outcomes of the shortlists drawn from the store's batch of --as-of "
+            "(inverse-propensity and doubly robust, with 95% intervals) instead of the case records.",
+        ),
+    ] = False,
+    top_k: Annotated[int, typer.Option(min=1, help="Capacity per region for --logged.")] = 100,
     as_json: JsonOption = False,
 ) -> None:
-    """Evaluate a registered model on the labels after an as-of date, next to the checklist baseline."""
+    """Evaluate a registered model on the labels after an as-of date, next to the checklist baseline.
+
+    With ``--logged``: on what partners found on the lists actually handed out, weighed by each company's chance of
+    having been listed, next to the model that drew them (docs/learning-loop.md).
+    """
     setup_logging()
+    if logged:
+        emit(_evaluate_logged(data, as_of, model, top_k), as_json, f"logged evaluation of {model} at {as_of}")
+        return
     from models.risk import ModelInputError
     from training.labels import LabelError
     from training.registry import RegistryError, resolve
@@ -203,6 +246,38 @@ def evaluate(
     if note:
         payload["warning"] = note
     emit(payload, as_json, f"evaluation of {model} at {as_of}")
+
+
+def _evaluate_logged(data: Path, as_of: str, model: str, top_k: int) -> dict[str, Any]:
+    """The candidate and the model that drew the lists, estimated on the same logged findings."""
+    from features import validate_records
+    from features.pipeline import compute_indicators
+    from models.risk import ModelInputError
+    from serving.logged import NoLogError, logged_batch
+    from serving.store import open_store
+    from training.counterfactual import evaluate_logged
+    from training.registry import RegistryError, load, resolve
+
+    when = _day(as_of, "--as-of")
+    try:
+        signals, log, drawn_by = logged_batch(open_store(), when.date().isoformat())
+        candidate = load(resolve(model))
+        indicators, _ = compute_indicators(validate_records(data).tables, when)
+        frame = indicators.set_index("company_id").reindex(signals["company_id"].to_numpy()).reset_index()
+        scores = {
+            f"candidate v{resolve(model).version}": candidate.score(frame),
+            f"logging v{drawn_by}": log.logging_score,
+        }
+        found = {name: evaluate_logged(score, log, top_k).as_dict() for name, score in scores.items()}
+    except _input_errors(NoLogError, RegistryError, ModelInputError, ValueError) as exc:
+        raise _fail(exc) from exc
+    return {
+        "as_of": as_of,
+        "listed_with_known_outcome": int(log.observed.sum()),
+        "estimates": found,
+        "note": "support: the share of a model's list the logged policy could have drawn; beyond it the doubly "
+        "robust estimate rests on its outcome model alone",
+    }
 
 
 def promote(

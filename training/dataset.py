@@ -22,6 +22,7 @@ from features import validate_records, write_quarantine
 from features.catalogue import FEATURES, catalogue_hash
 from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, read_metadata, write_indicators
 from training.labels import Horizon, LabelError, observed_labels, read_truth, records_window
+from training.outcomes import FoldSources, Outcomes, in_horizon, merge
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -102,6 +103,7 @@ class Fold:
     frame: pd.DataFrame
     pending_excluded: int = 0
     metadata: dict[str, str] = field(default_factory=dict)
+    sources: FoldSources = field(default_factory=FoldSources)
 
     @property
     def positives(self) -> int:
@@ -124,9 +126,17 @@ def feature_matrix(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_folds(
-    data: Path, dates: list[tuple[str, pd.Timestamp]], horizon_months: int, progress: Progress | None = None
+    data: Path,
+    dates: list[tuple[str, pd.Timestamp]],
+    horizon_months: int,
+    progress: Progress | None = None,
+    outcomes: Outcomes | None = None,
 ) -> list[Fold]:
-    """Indicators (cached), labels and truth for every named as-of date (``TemporalSplit.folds()``)."""
+    """Indicators (cached), labels and truth for every named as-of date (``TemporalSplit.folds()``).
+
+    ``outcomes`` (analysts' or simulated partners' findings, ``training.outcomes``) join the case records'
+    labels in the folds whose horizon holds them, each fold's rows then carrying a ``label_weight``.
+    """
     step = progress or (lambda _name: None)
     fingerprint = input_fingerprint(data)
     cases = pd.read_parquet(data / "cases.parquet", columns=["company_id", "opened_on", "closed_on", "outcome"])
@@ -143,7 +153,7 @@ def build_folds(
                 tables = _validated_tables(data, fingerprint)
             frame, peers = compute_indicators(tables, as_of)
             write_indicators(IndicatorTable(frame, peers, as_of, fingerprint), path)
-        folds.append(_fold(name, as_of, frame, cases, truth, horizon_months, window, fingerprint))
+        folds.append(_fold(name, as_of, frame, cases, truth, horizon_months, window, fingerprint, outcomes))
     return folds
 
 
@@ -156,9 +166,20 @@ def _fold(
     months: int,
     window: tuple[pd.Timestamp, pd.Timestamp],
     fingerprint: str,
+    outcomes: Outcomes | None = None,
 ) -> Fold:
     labels = observed_labels(cases, frame["company_id"], Horizon(as_of, months), window)
-    frame = frame.assign(label=labels["label"].to_numpy(), label_status=labels["label_status"].to_numpy())
+    if outcomes is None:
+        sources = FoldSources(cases=int((labels["label_status"] != "none").sum()))
+        frame = frame.assign(label=labels["label"].to_numpy(), label_status=labels["label_status"].to_numpy())
+    else:
+        labels, sources = merge(labels, in_horizon(outcomes, as_of, months))
+        frame = frame.assign(
+            label=labels["label"].to_numpy(),
+            label_status=labels["label_status"].to_numpy(),
+            label_source=labels["label_source"].to_numpy(),
+            label_weight=labels["label_weight"].to_numpy(),
+        )
     if truth is not None:
         missing = int((~frame["company_id"].isin(truth["company_id"])).sum())
         if missing:
@@ -178,7 +199,7 @@ def _fold(
         int(frame["label"].sum()),
         pending,
     )
-    return Fold(name=name, as_of=as_of, frame=frame, pending_excluded=pending, metadata=meta)
+    return Fold(name=name, as_of=as_of, frame=frame, pending_excluded=pending, metadata=meta, sources=sources)
 
 
 def _cache_path(fingerprint: str, as_of: pd.Timestamp) -> Path:

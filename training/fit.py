@@ -139,6 +139,8 @@ def label_weights(train: list[Fold], hp: Hyperparameters) -> tuple[np.ndarray, n
     rows = sum(len(f.frame) for f in train)
     keep = np.ones(rows, dtype=bool)
     weight = company_weights(train) if hp.label_dates == "quarterly" else np.ones(rows)
+    if all("label_weight" in f.frame.columns for f in train):  # outcomes of the system's own lists: 1/π
+        weight = weight * np.concatenate([f.frame["label_weight"].to_numpy(np.float64) for f in train])
     if hp.selection != "none":
         frame = pd.concat([f.frame[["company_id", "label_status", *FEATURES]] for f in train], ignore_index=True)
         keep = investigated(frame)

@@ -33,6 +33,7 @@ from training.dataset import TRUTH_COLUMNS, Fold, TemporalSplit, build_folds, de
 from training.evaluation import CAPACITIES, Ranking, calibration_table, evaluate, flatten, per_region
 from training.fit import Hyperparameters, fit_logistic, fit_risk_model
 from training.labels import records_window
+from training.outcomes import DEFAULT_INCLUSION, Outcomes
 from training.registry import CHALLENGER, DRIFT_ARTIFACT, EVALUATION_ARTIFACT, client, labels_seen_until, load, resolve
 from training.transparency import deployer as deployer_file
 from training.transparency import generate, write
@@ -132,8 +133,13 @@ def train(
     horizon_months: int = 24,
     register: bool = True,
     progress: Progress | None = None,
+    outcomes: Outcomes | None = None,
 ) -> TrainResult:
-    """Train, evaluate out of time, log everything, and register the model as ``@challenger``."""
+    """Train, evaluate out of time, log everything, and register the model as ``@challenger``.
+
+    ``outcomes`` (``training.outcomes.read_outcomes`` of a ``feedback export``) join the case records' labels;
+    the run records how many labels came from each source.
+    """
     import mlflow
 
     step = progress or (lambda _name: None)
@@ -142,7 +148,8 @@ def train(
     with start_run(EXPERIMENT, f"train test {split.test.date()}") as run:
         # "records_dir", not "data": under `mlflow run` the entry point has logged its own `data` parameter already
         mlflow.log_params({**split.as_dict(), **hp.as_params(), "records_dir": str(data.resolve())})
-        folds = build_folds(data, split.folds(), split.horizon_months, progress)
+        mlflow.log_params(_outcome_params(outcomes))
+        folds = build_folds(data, split.folds(), split.horizon_months, progress, outcomes)
         _log_folds(folds)
         train_folds, validation, test = folds[:-2], folds[-2], folds[-1]
         step("LightGBM and calibration")
@@ -169,12 +176,30 @@ def _fold_counts(fold: Fold) -> dict[str, int]:
     return {"rows": len(fold.frame), "positives": fold.positives, "pending_excluded": fold.pending_excluded}
 
 
+def _outcome_params(outcomes: Outcomes | None) -> dict[str, str]:
+    """What came in beside the case records: rows used, quarantined, and weighed with the default π."""
+    if outcomes is None:
+        return {"outcomes": "none"}
+    return {
+        "outcomes": str(len(outcomes)),
+        "outcomes_quarantined": str(outcomes.quarantined),
+        "outcomes_default_probability": str(outcomes.default_probability),
+        "outcomes_default_inclusion": str(DEFAULT_INCLUSION),
+    }
+
+
 def _log_folds(folds: list[Fold]) -> None:
     import mlflow
 
     for f in folds:
         prefix = f"fold.{f.name}.{f.as_of.date()}"
         mlflow.log_metrics({f"{prefix}.{k}": float(v) for k, v in _fold_counts(f).items()})
+        mlflow.log_metrics(f.sources.as_metrics(f"{prefix}.labels"))
+    totals = {
+        f"labels.{source}": float(sum(getattr(f.sources, source) for f in folds))
+        for source in ("cases", "feedback", "both", "feedback_default_probability")
+    }
+    mlflow.log_metrics(totals)
     mlflow.log_params(
         {
             "input_fingerprint": folds[0].metadata["input_fingerprint"],

@@ -57,6 +57,11 @@ class ShortlistItem(BaseModel):
     probability: float = Field(description="Calibrated probability of a confirmed case within the horizon.")
     region_rank: int = Field(description="Rank within the whole region.")
     reasons: list[Reason] = Field(description="The strongest reasons raising the score, Dutch and English.")
+    inclusion_probability: float = Field(
+        description="The chance this company had of being listed under the shortlist's policy: 1 for the "
+        "highest-ranked places, less for a place drawn at random from the candidates below them."
+    )
+    explored: bool = Field(description="Whether this place was drawn at random (exploration) rather than by rank.")
 
 
 class ShortlistOut(BaseModel):
@@ -72,6 +77,9 @@ class ShortlistOut(BaseModel):
     model_version: str
     as_of: str
     created_at: str
+    policy: str = Field(description="How the list was drawn: top_k, or explore (a share of places drawn at random).")
+    epsilon: float = Field(description="The exploration share of the policy; 0 for top_k.")
+    explored: int = Field(description="How many of the items were drawn at random.")
     items: list[ShortlistItem]
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -109,15 +110,22 @@ class Shortlist(Base):
     case_reference: Mapped[str] = mapped_column(String(64))
     model_version: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # the policy it was drawn under (models.shortlist.Policy) and the seed of its random draw, so it can be redrawn
+    policy: Mapped[str] = mapped_column(String(16), server_default="top_k")
+    epsilon: Mapped[float] = mapped_column(Float, server_default="0")
+    pool: Mapped[int] = mapped_column(Integer, server_default="4")
+    draw_seed: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class ShortlistItem(Base):
-    """One ranked company of a shortlist."""
+    """One listed company of a shortlist, with its chance of having been listed under the shortlist's policy."""
 
     __tablename__ = "shortlist_items"
     shortlist_id: Mapped[str] = mapped_column(ForeignKey("shortlists.id"), primary_key=True)
     rank: Mapped[int] = mapped_column(Integer, primary_key=True)
     company_id: Mapped[str] = mapped_column(String(16))
+    inclusion_probability: Mapped[float] = mapped_column(Float, server_default="1")
+    explored: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class Feedback(Base):

@@ -94,7 +94,11 @@ def entry(facts: Facts, card: dict[str, Any], deployer: Deployer, lang: Lang) ->
         "impacttoetsen": _assessments(deployer, lang),
         "impacttoetsen_grouping": _assessment_links(deployer, lang),
         "source_data": pick(text.DATA_SOURCES),
-        "methods_and_models": pick(text.TECHNICAL_OPERATION) + "\n\n" + performance_line(card, lang),
+        "methods_and_models": pick(text.TECHNICAL_OPERATION)
+        + "\n\n"
+        + pick(text.shortlist_method())
+        + "\n\n"
+        + performance_line(card, lang),
         "provider": deployer.provider or "Tegenkracht (open source)",
         "publiccode": _source_code(facts, deployer, lang),
         "lang": "NLD" if lang == "nl" else "ENG",

@@ -7,7 +7,9 @@ It is one table of (Dutch, English) pairs so a test can check that no text exist
 
 from __future__ import annotations
 
+from core import settings
 from core.text import LANGS
+from models.shortlist import Policy
 
 Bi = dict[str, str]
 
@@ -316,6 +318,34 @@ TECHNICAL_OPERATION = bi(
     "reason codes in Dutch and English. Training is out of time (train, validation and test on later years), "
     "logged in MLflow and compared with a checklist and a logistic regression.",
 )
+
+def shortlist_method() -> Bi:
+    """How analysts' shortlists are drawn under the service's current policy: part of the method, so stated here."""
+    policy = Policy.named(settings.SHORTLIST_POLICY, settings.SHORTLIST_EPSILON, settings.SHORTLIST_POOL)
+    common_nl = (
+        "Analisten krijgen per RIEC-regio een lijst van k bedrijven. Elk bedrijf op een lijst wordt opgeslagen met "
+        "de kans die het had om op die lijst te komen; uitkomsten van analisten leren het model bij met gewicht 1/kans "
+        "(docs/learning-loop.md)."
+    )
+    common_en = (
+        "Analysts get a list of k companies per RIEC region. Every listed company is stored with the chance it had of "
+        "being listed; analysts' outcomes teach the model with weight 1/chance (docs/learning-loop.md)."
+    )
+    if policy.kind == "top_k":
+        return bi(
+            common_nl + " Beleid: de k hoogst gerangschikte bedrijven (kans 1 elk), zonder verkenning.",
+            common_en + " Policy: the k highest-ranked companies (chance 1 each), without exploration.",
+        )
+    share = f"{policy.epsilon:.0%}"
+    return bi(
+        common_nl + f" Beleid: verkenning. {share} van de plaatsen wordt met bekende kans willekeurig getrokken uit de "
+        f"bedrijven direct onder de vaste plaatsen, tot rang {policy.pool}k; de rest zijn de hoogst gerangschikte. "
+        "Getrokken plaatsen zijn voor de analist gemarkeerd.",
+        common_en + f" Policy: exploration. {share} of the places are drawn at random, with known chances, from the "
+        f"companies just below the fixed places, down to rank {policy.pool}k; the rest are the highest-ranked. "
+        "Drawn places are marked for the analyst.",
+    )
+
 
 #: The change history's events in words; a detail (the run's state, an evaluation's date) follows in brackets.
 EVENTS: dict[str, Bi] = {

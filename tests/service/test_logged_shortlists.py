@@ -1,0 +1,123 @@
+"""Logged shortlists: the policy is recorded with the list, each item with its inclusion probability, and the
+feedback export hands both on to training (docs/learning-loop.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from core import settings
+from serving import feedback
+from serving.access import Role, add_user
+from serving.logged import NoLogError, logged_batch
+from serving.store.tables import Shortlist, ShortlistItem
+from training.outcomes import read_outcomes
+
+from .conftest import PURPOSE, REGION, Served
+
+
+def _explore(monkeypatch: pytest.MonkeyPatch, epsilon: float = 0.1) -> None:
+    monkeypatch.setattr(settings, "SHORTLIST_POLICY", "explore", raising=False)
+    monkeypatch.setattr(settings, "SHORTLIST_EPSILON", epsilon, raising=False)
+    monkeypatch.setattr(settings, "SHORTLIST_POOL", 4, raising=False)
+
+
+def _ask(served: Served, top_k: int = 20) -> dict[str, object]:
+    made = served.client.post("/v1/shortlists", json={"region": REGION, "top_k": top_k, **PURPOSE},
+                              headers=served.auth("analyst"))  # fmt: skip
+    assert made.status_code == 201, made.text
+    body: dict[str, object] = made.json()
+    return body
+
+
+def test_a_deterministic_list_says_so(served: Served) -> None:
+    body = _ask(served)
+    assert body["policy"] == "top_k" and body["epsilon"] == 0 and body["explored"] == 0
+    items = body["items"]
+    assert isinstance(items, list)
+    assert all(i["inclusion_probability"] == 1.0 and not i["explored"] for i in items)
+
+
+def test_an_exploring_list_records_its_draw_and_every_items_chance(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _explore(monkeypatch)
+    body = _ask(served)
+    items = body["items"]
+    assert isinstance(items, list) and len(items) == 20
+    explored = [i for i in items if i["explored"]]
+    assert body["policy"] == "explore" and body["explored"] == len(explored) == 2
+    fixed = [i for i in items if not i["explored"]]
+    assert [i["region_rank"] for i in fixed] == list(range(1, 19))  # the top 18 with certainty
+    assert all(i["inclusion_probability"] == 1.0 for i in fixed)
+    pool = 4 * 20 - 18  # ranks 19 ... 80
+    assert all(i["inclusion_probability"] == pytest.approx(2 / pool) for i in explored)
+    assert all(19 <= i["region_rank"] <= 80 for i in explored)
+    with served.store.session() as s:
+        stored = s.get(Shortlist, body["id"])
+        assert stored is not None and stored.policy == "explore" and stored.epsilon == 0.1 and stored.draw_seed
+        rows = s.scalars(select(ShortlistItem).where(ShortlistItem.shortlist_id == body["id"])).all()
+    assert sum(r.explored for r in rows) == 2
+    again = served.client.get(f"/v1/shortlists/{body['id']}", params=PURPOSE, headers=served.auth("analyst")).json()
+    assert [(i["company_id"], i["inclusion_probability"], i["explored"]) for i in again["items"]] == [
+        (i["company_id"], i["inclusion_probability"], i["explored"]) for i in items
+    ]
+
+
+def test_the_export_carries_as_of_policy_and_probability_into_training(
+    served: Served, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _explore(monkeypatch, 0.2)
+    body = _ask(served, 10)
+    items = body["items"]
+    assert isinstance(items, list)
+    explored = next(i for i in items if i["explored"])
+    given = served.client.post(
+        "/v1/feedback",
+        json={"company_id": explored["company_id"], "outcome": "confirmed", "shortlist_id": body["id"], **PURPOSE},
+        headers=served.auth("analyst"),
+    )
+    assert given.status_code == 201, given.text
+    second = add_user(served.store, f"Tweede-log-{served.store.engine.dialect.name}", Role.ANALYST, [REGION]).api_key
+    confirmed = served.client.post(f"/v1/feedback/{given.json()['id']}/confirm", json=PURPOSE,
+                                   headers={"Authorization": f"Bearer {second}"})  # fmt: skip
+    assert confirmed.status_code == 201, confirmed.text
+    out = tmp_path / "fb.parquet"
+    feedback.export(served.store, out, include_exported=True)
+    row = pd.read_parquet(out).set_index("feedback_id").loc[given.json()["id"]]
+    assert row["shortlist_id"] == body["id"] and row["policy"] == "explore" and bool(row["explored"])
+    assert row["inclusion_probability"] == pytest.approx(explored["inclusion_probability"])
+    assert row["as_of"] == body["as_of"]
+    found = read_outcomes(out).frame.set_index("provenance")
+    mine = found[found.index.str.contains(f"feedback_id={given.json()['id']};")]
+    assert len(mine) == 1 and mine["inclusion_probability"].iloc[0] == pytest.approx(explored["inclusion_probability"])
+    assert feedback.labelled_outcomes(served.store)["feedback_id"].isin([given.json()["id"]]).any()
+
+
+def test_a_batchs_logs_give_every_company_its_chance_and_the_findings(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _explore(monkeypatch, 0.2)
+    body = _ask(served, 10)
+    items = body["items"]
+    assert isinstance(items, list)
+    signals, logged, version = logged_batch(served.store, str(body["as_of"]))
+    assert version == body["model_version"]
+    pi = pd.Series(logged.pi, index=signals["company_id"].to_numpy())
+    for item in items:  # a company listed on this list had at least the chance this list gave it
+        assert pi[item["company_id"]] >= item["inclusion_probability"] - 1e-12
+    in_region = (signals["riec_region"] == REGION).to_numpy()
+    assert logged.pi[in_region].max() == 1.0 and (logged.pi >= 0).all() and (logged.pi <= 1).all()
+    # one list of 10 at epsilon 0.2: 8 places for certain and 2 drawn from ranks 9 ... 40, at least
+    assert (logged.pi[in_region] > 0).sum() >= 40
+    observed = pd.Series(logged.outcome, index=signals["company_id"].to_numpy()).dropna()
+    assert set(observed.index) <= set(signals["company_id"])  # findings only where an outcome became a label
+    assert all(pi[c] > 0 for c in observed.index)
+
+
+def test_a_day_without_a_batch_is_refused(served: Served) -> None:
+    with pytest.raises(NoLogError, match="no batch"):
+        logged_batch(served.store, "1999-12-31")
