@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -140,6 +141,7 @@ class RoundReport:
     urn_truth_share: float | None = None
     groups: dict[str, dict[str, float]] = field(default_factory=dict)
     seconds: float = 0.0
+    fit_seconds: float = 0.0
 
 
 class World:
@@ -396,7 +398,9 @@ def run_round(world: World, r: int, state: dict[str, Any], rng: np.random.Genera
     cfg, policy = world.cfg, POLICIES[world.cfg.policy]
     day = cfg.day(r)
     gates: dict[str, str] = {}
+    began = time.perf_counter()
     challenger, validation, sources = fit_round(world, day, policy)
+    fit_seconds = time.perf_counter() - began
     if state.get("champion") is None:
         state["champion"], state["champion_round"] = challenger, r
         gates["first"] = "no champion yet: the first model becomes champion"
@@ -446,6 +450,7 @@ def run_round(world: World, r: int, state: dict[str, Any], rng: np.random.Genera
         feedback_share=feedback / max(labels.cases + feedback, 1),
         gates=gates,
         groups=group_shares(world, frame, listed, truth & eligible, day),
+        fit_seconds=fit_seconds,
     )
     if world.urn_group is not None:
         member = world.urn_group.reindex(frame["company_id"].to_numpy()).fillna(False).to_numpy(bool)
@@ -456,8 +461,6 @@ def run_round(world: World, r: int, state: dict[str, Any], rng: np.random.Genera
 
 def simulate(data: Path, cfg: LoopConfig, progress: Progress | None = None) -> list[RoundReport]:
     """Run the loop for ``cfg.rounds`` rounds on the world in ``data``; refuses records without truth."""
-    import time
-
     step = progress or (lambda _name: None)
     world = World(data, cfg)
     rng = np.random.default_rng(cfg.seed)

@@ -187,6 +187,18 @@ TEXT: dict[str, Pair] = {
     "company_title": ("{name}", "{name}"),
     "company_facts": ("Gegevens", "Facts"),
     "region_rank": ("Rang in de regio", "Rank in the region"),
+    "explored": ("verkenning", "exploration"),
+    "inclusion_probability": ("kans op de lijst", "chance of being listed"),
+    "explored_help": (
+        "Deze plaats is willekeurig getrokken uit de bedrijven net onder de vaste plaatsen.",
+        "This place was drawn at random from the companies just below the fixed places.",
+    ),
+    "exploration_explained": (
+        "{n} plaatsen ({share} van de lijst) zijn willekeurig getrokken uit de bedrijven net onder de hoogst "
+        "gerangschikte, met bekende kans. Onderzoek ze even zorgvuldig: juist hun uitkomsten houden het model eerlijk.",
+        "{n} places ({share} of the list) were drawn at random, with known chances, from the companies just below the "
+        "highest-ranked. Investigate them as carefully: their outcomes are what keep the model honest.",
+    ),
     "score_logodds": ("Score (log-odds)", "Score (log-odds)"),
     "waterfall_title": ("Hoe de score is opgebouwd", "How the score is built up"),
     "waterfall_intro": (

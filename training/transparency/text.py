@@ -319,6 +319,7 @@ TECHNICAL_OPERATION = bi(
     "logged in MLflow and compared with a checklist and a logistic regression.",
 )
 
+
 def shortlist_method() -> Bi:
     """How analysts' shortlists are drawn under the service's current policy: part of the method, so stated here."""
     policy = Policy.named(settings.SHORTLIST_POLICY, settings.SHORTLIST_EPSILON, settings.SHORTLIST_POOL)

@@ -323,13 +323,15 @@ def shortlist_csv(
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";" if lang == "nl" else ",")
     writer.writerow([t(k, lang) for k in ("rank", "kvk", "company", "municipality", "sector", "probability",
-                                          "band")] + [f"{t('reasons', lang)} {i}" for i in (1, 2, 3)])  # fmt: skip
+                                          "band")] + [f"{t('reasons', lang)} {i}" for i in (1, 2, 3)]
+                    + [t("explored", lang), t("inclusion_probability", lang)])  # fmt: skip
     for item in found["items"]:
         reasons = [r[f"text_{lang}"] for r in item["reasons"][:3]]
         writer.writerow([_cell(v) for v in (
             item["rank"], item["company_id"], item["name"], item["municipality"], sector_name(item["sector"], lang),
             number(item["probability"], lang, 4), band(item["probability"], lang).word,
-            *reasons, *[""] * (3 - len(reasons)))])  # fmt: skip
+            *reasons, *[""] * (3 - len(reasons)), t("yes" if item["explored"] else "no", lang),
+            number(item["inclusion_probability"], lang, 4))])  # fmt: skip
     filename = f"shortlist-{found['region'].lower().replace(' ', '-')}-{shortlist_id[:8]}.csv"
     return Response(
         "\ufeff" + out.getvalue(),
