@@ -36,14 +36,18 @@ URN = ("greedy-naive", "explore-ipw")
 URN_KEEP = 0.25
 
 
-def runs(worlds: list[Path], rounds: int, urn_worlds: int) -> list[tuple[str, Path, LoopConfig]]:
-    """(kind, world, config) of every run, main comparison first."""
+def runs(
+    worlds: list[Path], rounds: int, urn_worlds: int, biased: Path | None = None
+) -> list[tuple[str, Path, LoopConfig]]:
+    """(kind, world, config) of every run, main comparison first, then the urn test, then the biased world."""
     out = [("main", w, LoopConfig(policy=p, rounds=rounds, seed=0)) for w in worlds for p in MAIN]
     out += [
         ("urn", w, LoopConfig(policy=p, rounds=rounds, seed=0, urn_keep=URN_KEEP))
         for w in worlds[:urn_worlds]
         for p in URN
     ]
+    if biased is not None:
+        out += [("bias3", biased, LoopConfig(policy=p, rounds=rounds, seed=0)) for p in MAIN]
     return out
 
 
@@ -51,13 +55,13 @@ def key(kind: str, world: Path, cfg: LoopConfig) -> str:
     return f"{kind}|{world.name}|{cfg.policy}|{cfg.rounds}"
 
 
-def measure(worlds: list[Path], rounds: int, urn_worlds: int, resume: bool) -> None:
+def measure(worlds: list[Path], rounds: int, urn_worlds: int, resume: bool, biased: Path | None = None) -> None:
     done = set()
     if resume and RESULTS.exists():
         done = {json.loads(line)["key"] for line in RESULTS.read_text().splitlines() if line.strip()}
     elif RESULTS.exists():
         RESULTS.unlink()
-    for kind, world, cfg in runs(worlds, rounds, urn_worlds):
+    for kind, world, cfg in runs(worlds, rounds, urn_worlds, biased):
         k = key(kind, world, cfg)
         if k in done:
             continue
@@ -86,6 +90,8 @@ def table(lines: list[dict[str, Any]], kind: str) -> pd.DataFrame:
 
 def tables() -> None:
     lines = load()
+    disparity(lines, "main")
+    disparity(lines, "bias3")
     main = table(lines, "main")
     last = main[main["round"] == main["round"].max()]
     tp = main.groupby(["policy", "world"])["true_positives"].sum().groupby("policy")
@@ -117,8 +123,37 @@ def tables() -> None:
         for r in shares.index:
             cells = [f"{shares['urn_share'][p][r]:.3f}" for p in shares["urn_share"].columns]
             print(f"| {r} | " + " | ".join(cells) + f" | {truth_share[r]:.3f} |")
-        trend = urn.groupby(["policy", "world"]).apply(lambda g: np.polyfit(g["round"], g["urn_share"], 1)[0])
+        disparity(lines, "urn")
+        trend = urn.groupby(["policy", "world"])[["round", "urn_share"]].apply(
+            lambda g: np.polyfit(g["round"], g["urn_share"], 1)[0]
+        )
         print("\nurn share slope per round:", trend.groupby("policy").mean().round(4).to_dict())
+
+
+def disparity(lines: list[dict[str, Any]], kind: str, group: str = "migration_background=non_western") -> None:
+    """The group's share of the lists over its share of the truly involved, per round and policy, and its trend."""
+    rows = []
+    for line in lines:
+        if line["kind"] != kind:
+            continue
+        for r in line["rounds"]:
+            g = r["groups"].get(group)
+            if g and g["truth"]:
+                rows.append({"policy": line["policy"], "world": line["world"], "round": r["round"],
+                             "ratio": g["listed"] / g["truth"]})  # fmt: skip
+    if not rows:
+        return
+    frame = pd.DataFrame(rows)
+    per_round = frame.groupby(["policy", "round"])["ratio"].mean().unstack(0)
+    print(f"\n{kind}: {group} share of lists / share of truth")
+    print("| round | " + " | ".join(per_round.columns) + " |")
+    print("|---|" + "---|" * len(per_round.columns))
+    for r, row in per_round.iterrows():
+        print(f"| {r} | " + " | ".join(f"{v:.2f}" for v in row) + " |")
+    slope = frame.groupby(["policy", "world"])[["round", "ratio"]].apply(
+        lambda g: np.polyfit(g["round"], g["ratio"], 1)[0]
+    )
+    print("slope per round:", slope.groupby("policy").mean().round(4).to_dict())
 
 
 def plots() -> None:
@@ -134,6 +169,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--urn-worlds", type=int, default=2)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--biased", default="", help="a world made with --label-bias 3: does disparity grow?")
     parser.add_argument("--tables", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("TEGENKRACHT_PROGRESS", "0")
@@ -141,7 +177,7 @@ def main() -> None:
         worlds = [Path(w) for w in args.worlds.split(",") if w]
         if not worlds:
             parser.error("--worlds is needed to measure")
-        measure(worlds, args.rounds, args.urn_worlds, args.resume)
+        measure(worlds, args.rounds, args.urn_worlds, args.resume, Path(args.biased) if args.biased else None)
     plots()
     tables()
 

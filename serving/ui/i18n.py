@@ -188,6 +188,21 @@ TEXT: dict[str, Pair] = {
     "company_facts": ("Gegevens", "Facts"),
     "region_rank": ("Rang in de regio", "Rank in the region"),
     "explored": ("verkenning", "exploration"),
+    "loop_title": ("De leerlus", "The learning loop"),
+    "loop_intro": (
+        "Per batch: hoeveel lijsten er zijn getrokken, welk deel van de plaatsen willekeurig (verkenning), welk deel "
+        "van de vaste en van de getrokken plaatsen een uitkomst kreeg en hoe vaak die bevestigd was, en welk deel van "
+        "de uitkomsten van de eigen lijsten kwam. Aantallen zijn afgerond op vijftallen.",
+        "Per batch: how many lists were drawn, which share of their places at random (exploration), which share of "
+        "the fixed and of the drawn places got an outcome and how often it was confirmed, and which share of the "
+        "outcomes came from the system's own lists. Counts are rounded to multiples of five.",
+    ),
+    "loop_lists": ("lijsten", "lists"),
+    "loop_listed": ("plaatsen", "places"),
+    "loop_explored_share": ("verkend", "explored"),
+    "loop_answered": ("uitkomst vast / verkend", "outcome fixed / explored"),
+    "loop_confirmed": ("bevestigd vast / verkend", "confirmed fixed / explored"),
+    "loop_from_lists": ("uitkomsten van lijsten", "outcomes from lists"),
     "inclusion_probability": ("kans op de lijst", "chance of being listed"),
     "explored_help": (
         "Deze plaats is willekeurig getrokken uit de bedrijven net onder de vaste plaatsen.",

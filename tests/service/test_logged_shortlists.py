@@ -7,16 +7,19 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from core import settings
 from serving import feedback
 from serving.access import Role, add_user
 from serving.logged import NoLogError, logged_batch
+from serving.loop_monitor import loop_by_batch
 from serving.store.tables import Shortlist, ShortlistItem
 from training.outcomes import read_outcomes
 
 from .conftest import PURPOSE, REGION, Served
+from .pages import sign_in
 
 
 def _explore(monkeypatch: pytest.MonkeyPatch, epsilon: float = 0.1) -> None:
@@ -121,3 +124,16 @@ def test_a_batchs_logs_give_every_company_its_chance_and_the_findings(
 def test_a_day_without_a_batch_is_refused(served: Served) -> None:
     with pytest.raises(NoLogError, match="no batch"):
         logged_batch(served.store, "1999-12-31")
+
+
+def test_oversight_sees_the_loops_bookkeeping_per_batch(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    _explore(monkeypatch, 0.2)
+    body = _ask(served, 10)
+    rows = loop_by_batch(served.store)
+    mine = next(r for r in rows if r["as_of"] == body["as_of"])
+    assert mine["lists"] >= 1 and 0.0 < mine["explored_share"] < 1.0
+    assert all(isinstance(mine[k], int) and mine[k] % 5 == 0 for k in ("listed", "outcomes_fixed", "outcomes_explored"))
+    client = TestClient(served.client.app, raise_server_exceptions=False)
+    sign_in(client, served.keys["oversight"])
+    page = client.get("/ui/oversight/drift")
+    assert page.status_code == 200 and 'id="learning-loop"' in page.text

@@ -29,6 +29,7 @@ from serving.access import list_users
 from serving.api.routes import REPORT_CSP, DocumentName, audit_record, named_entities, without_entities
 from serving.api.schemas import CaseReference
 from serving.api.state import entry_of, state_of
+from serving.loop_monitor import loop_by_batch
 from serving.purposes import OversightPurpose
 from serving.ui.charts import Bar, disparity_bars
 from serving.ui.guard import ADMIN_PAGE, ANY_PAGE, OVERSIGHT_PAGE, REPORT_PAGE, PageError, check_csrf
@@ -148,10 +149,14 @@ def fairness_report(
 
 @router.get("/oversight/drift")
 def drift(request: Request, session: Annotated[Session, Depends(REPORT_PAGE)]) -> HTMLResponse:
-    """Per indicator PSI, KS and missing share against the reference, with the status each earns."""
+    """Per indicator PSI, KS and missing share against the reference, with the status each earns; and the loop.
+
+    The learning loop's own bookkeeping per batch (``serving.loop_monitor``) sits here because a loop that runs
+    away is drift the system causes itself.
+    """
     batch = served_batch(request)
     found = _stored(batch.drift_dir, "monitor.json")
-    context: dict[str, Any] = {"batch": batch, "monitor": None}
+    context: dict[str, Any] = {"batch": batch, "monitor": None, "loop": loop_by_batch(state_of(request).store)}
     if found is not None:
         monitor = json.loads(found.read_text(encoding="utf-8"))
         context.update(_drift_context(monitor, lang_of(request)))
