@@ -178,10 +178,11 @@ def _fold_counts(fold: Fold) -> dict[str, int]:
 
 def _outcome_params(outcomes: Outcomes | None) -> dict[str, str]:
     """What came in beside the case records: rows used, quarantined, and weighed with the default π."""
+    # not "outcomes": under `mlflow run` the entry point has logged its own `outcomes` parameter already
     if outcomes is None:
-        return {"outcomes": "none"}
+        return {"outcomes_rows": "0"}
     return {
-        "outcomes": str(len(outcomes)),
+        "outcomes_rows": str(len(outcomes)),
         "outcomes_quarantined": str(outcomes.quarantined),
         "outcomes_default_probability": str(outcomes.default_probability),
         "outcomes_default_inclusion": str(DEFAULT_INCLUSION),

@@ -37,7 +37,7 @@ def test_outcomes_enter_training_weighted_and_counted(
     )
     result = train(trained.world, hp=STUMP, register=False, outcomes=normalise(raw))
     run = mlflow.get_run(result.run_id)
-    assert run.data.params["outcomes"] == "300" and run.data.params["outcomes_default_probability"] == "150"
+    assert run.data.params["outcomes_rows"] == "300" and run.data.params["outcomes_default_probability"] == "150"
     metrics = run.data.metrics
     assert metrics["labels.feedback"] + metrics["labels.both"] > 0
     per_fold = {k: v for k, v in metrics.items() if k.startswith("fold.train.") and k.endswith(".labels.feedback")}
