@@ -47,7 +47,7 @@ def runs(
         for p in URN
     ]
     if biased is not None:
-        out += [("bias3", biased, LoopConfig(policy=p, rounds=rounds, seed=0)) for p in MAIN]
+        out += [("bias3", biased, LoopConfig(policy=p, rounds=rounds, seed=0)) for p in URN]
     return out
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from core import settings
 from core.io import atomic_file
 from serving.access import Principal, aware
+from serving.inclusion import batch_inclusion
 from serving.store import Store
 from serving.store.tables import Batch, Feedback, FeedbackReview, Shortlist, ShortlistItem, Signal, User
 
@@ -279,16 +281,18 @@ def _all_feedback(store: Store) -> pd.DataFrame:
     """Every outcome with its giver, its first confirmation by another user (None: not confirmed) and its provenance.
 
     The provenance is what training needs to learn from the outcome without the runaway loop: the as-of date of
-    the batch it was scored in, and, when it came from a shortlist, that list's policy and the company's inclusion
-    probability there. Outcomes given outside any shortlist have no known probability (NaN); training counts them
-    and uses a documented default (``training.outcomes``).
+    the batch its list was drawn from (the served batch when it cites no list), and, when it came from a
+    shortlist, that list's policy and the company's inclusion probability over all the lists of that batch.
+    Outcomes given outside any shortlist have no known probability (NaN); training counts them and uses a
+    documented default (``training.outcomes``).
     """
     with store.session() as s:
         rows = s.execute(
-            select(Feedback, User.name, User.role, Batch.as_of, Shortlist.policy, ShortlistItem)
+            select(Feedback, User.name, User.role, Batch.as_of, Batch.id, Shortlist.policy, ShortlistItem)
             .join(User, User.id == Feedback.user_id)
-            .join(Batch, Batch.id == Feedback.batch_id)
             .outerjoin(Shortlist, Shortlist.id == Feedback.shortlist_id)
+            # the batch the cited list was drawn from, not the one served when the outcome was given
+            .join(Batch, Batch.id == func.coalesce(Shortlist.batch_id, Feedback.batch_id))
             .outerjoin(
                 ShortlistItem,
                 (ShortlistItem.shortlist_id == Feedback.shortlist_id)
@@ -311,7 +315,7 @@ def _all_feedback(store: Store) -> pd.DataFrame:
                 .join(User, User.id == FeedbackReview.user_id)
             ).all()
         }
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         [
             [
                 f.id,
@@ -333,11 +337,23 @@ def _all_feedback(store: Store) -> pd.DataFrame:
                 policy,
                 item.inclusion_probability if item is not None else math.nan,  # no shortlist: not known
                 bool(item.explored) if item is not None else False,
+                listed_from if item is not None else None,
             ]
-            for f, name, role, batch_as_of, policy, item in rows
+            for f, name, role, batch_as_of, listed_from, policy, item in rows
         ],
-        columns=COLUMNS,
+        columns=[*COLUMNS, "_list_batch"],
     )
+    return _combined_inclusion(store, frame)
+
+
+def _combined_inclusion(store: Store, frame: pd.DataFrame) -> pd.DataFrame:
+    """Each listed outcome's π over *all* lists of its batch, not only the one it cites (``serving.inclusion``)."""
+    for batch_id in frame["_list_batch"].dropna().unique():
+        rows = frame["_list_batch"] == batch_id
+        pi = batch_inclusion(store, int(batch_id))
+        combined = pi.reindex(frame.loc[rows, "company_id"].to_numpy()).to_numpy(np.float64)
+        frame.loc[rows, "inclusion_probability"] = np.fmax(combined, frame.loc[rows, "inclusion_probability"])
+    return frame.drop(columns=["_list_batch"])
 
 
 def _naive_utc(moment: datetime) -> pd.Timestamp:

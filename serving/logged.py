@@ -1,10 +1,7 @@
 """A batch's logged shortlists as counterfactual evaluation reads them: every company's π and the findings.
 
-The store keeps, for every shortlist, its policy, its filters and the batch it was drawn from, and for every item
-its inclusion probability; the batch keeps every company's rank. That is enough to give every company of the
-batch the probability it had of being listed at all, listed or not: for each shortlist, the company's position
-among that list's candidates under ``Policy.inclusion``, and over several shortlists (independent draws) one
-minus the chance that none listed it. Findings are the outcomes that would be exported as labels
+Every company of the batch gets the probability it had of being listed at all, listed or not, over all the
+batch's lists (``serving.inclusion``). Findings are the outcomes that would be exported as labels
 (``serving.feedback.labelled_outcomes``), given on one of the batch's shortlists.
 """
 
@@ -14,10 +11,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from models.shortlist import Policy
 from serving.feedback import labelled_outcomes
+from serving.inclusion import batch_lists, batch_signals, inclusion
 from serving.store import Store
-from serving.store.tables import Batch, Shortlist, Signal
+from serving.store.tables import Batch, Shortlist, ShortlistItem
 from training.counterfactual import Logged
 
 
@@ -26,36 +23,53 @@ class NoLogError(ValueError):
 
 
 def logged_batch(store: Store, as_of: str) -> tuple[pd.DataFrame, Logged, str]:
-    """The batch of ``as_of`` (its signals, by company), its logged lists as :class:`Logged`, and its model version."""
+    """The batch of ``as_of`` (its signals, by company), its logged lists as :class:`Logged`, and its model version.
+
+    A listed company whose outcome is not (yet) a label is missing, not a 0: within each region and each kind of
+    place (fixed or drawn) the companies answered are taken to stand for those listed, so π is multiplied by the
+    share answered there (missing at random within the stratum). The shares are returned with the signals.
+    """
     with store.session() as s:
         batch = s.scalars(select(Batch).where(Batch.as_of == as_of).order_by(Batch.id.desc())).first()
         if batch is None:
             raise NoLogError(f"no batch of {as_of} in the store")
-        lists = s.scalars(select(Shortlist).where(Shortlist.batch_id == batch.id)).all()
-        signals = pd.read_sql(
-            select(Signal.company_id, Signal.riec_region, Signal.sbi_section, Signal.municipality, Signal.score,
-                   Signal.region_rank).where(Signal.batch_id == batch.id),
+        batch_id, version = batch.id, batch.model_version
+        items = pd.read_sql(
+            select(ShortlistItem.company_id, ShortlistItem.explored, Shortlist.id.label("shortlist_id"))
+            .join(Shortlist, Shortlist.id == ShortlistItem.shortlist_id)
+            .where(Shortlist.batch_id == batch_id),
             s.connection(),
-        )  # fmt: skip
-        version = batch.model_version
-        shortlists = [(x.id, x.region, x.sector, x.municipality, x.top_k, x.policy, x.epsilon, x.pool) for x in lists]
-    if not shortlists:
+        )
+    lists = batch_lists(store, batch_id)
+    if not lists:
         raise NoLogError(f"no shortlist was drawn from the batch of {as_of}: nothing was logged")
-    signals = signals.sort_values(["riec_region", "region_rank"]).reset_index(drop=True)
-    missed = np.ones(len(signals))
-    for _id, region, sector, municipality, top_k, kind, epsilon, pool in shortlists:
-        candidates = signals["riec_region"] == region
-        if sector:
-            candidates &= signals["sbi_section"] == sector
-        if municipality:
-            candidates &= signals["municipality"] == municipality
-        at = np.flatnonzero(candidates.to_numpy())  # already in rank order within the region
-        pi = Policy.named(kind, epsilon, pool).inclusion(len(at), top_k)
-        missed[at] *= 1.0 - pi
-    outcome = _findings(store, signals, {x[0] for x in shortlists})
-    logged = Logged(signals["company_id"], signals["riec_region"].to_numpy(), 1.0 - missed, outcome,
+    signals = batch_signals(store, batch_id)
+    pi = inclusion(signals, lists)
+    outcome = _findings(store, signals, {x.id for x in lists})
+    answered = _answered_share(signals, items, outcome)
+    signals["answered_share"] = answered
+    logged = Logged(signals["company_id"], signals["riec_region"].to_numpy(), pi * answered, outcome,
                     signals["score"].to_numpy(np.float64))  # fmt: skip
     return signals, logged, version
+
+
+def _answered_share(signals: pd.DataFrame, items: pd.DataFrame, outcome: np.ndarray) -> np.ndarray:
+    """Per company, the share of listed places of its region and kind (fixed / drawn) that got a label."""
+    listed = items.groupby("company_id")["explored"].min()  # fixed on any list counts as fixed
+    kind = listed.reindex(signals["company_id"].to_numpy())
+    frame = pd.DataFrame(
+        {
+            "region": signals["riec_region"].to_numpy(),
+            "listed": kind.notna().to_numpy(),
+            "explored": kind.fillna(True).astype(bool).to_numpy(),
+            "seen": ~np.isnan(outcome),
+        }
+    )
+    on_list = frame[frame["listed"]]
+    share = on_list.groupby(["region", "explored"])["seen"].mean()
+    keys = pd.MultiIndex.from_arrays([frame["region"], frame["explored"]])
+    out = share.reindex(keys).to_numpy(np.float64)
+    return np.where(np.isnan(out), 1.0, out)
 
 
 def _findings(store: Store, signals: pd.DataFrame, shortlist_ids: set[str]) -> np.ndarray:

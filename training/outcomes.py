@@ -97,15 +97,16 @@ def normalise(raw: pd.DataFrame, quarantine: Path | None = None) -> Outcomes:
         raise OutcomeError("label", "the outcomes table needs a 'label' (0/1) or an 'outcome' column")
     label = _labels(raw)
     as_of = pd.to_datetime(raw["as_of"], errors="coerce")
-    pi = (
-        pd.to_numeric(raw["inclusion_probability"], errors="coerce")
-        if "inclusion_probability" in raw.columns
-        else pd.Series(np.nan, index=raw.index)
+    stated = (
+        raw["inclusion_probability"] if "inclusion_probability" in raw.columns else pd.Series(np.nan, index=raw.index)
     )
+    pi = pd.to_numeric(stated, errors="coerce")
+    unreadable = stated.notna() & pi.isna()
     reason = pd.Series("", index=raw.index, dtype=object)
     reason[raw["company_id"].isna() | (raw["company_id"].astype(str).str.strip() == "")] = "no company_id"
     reason[(reason == "") & label.isna()] = "outcome is neither confirmed nor dismissed"
     reason[(reason == "") & as_of.isna()] = "as_of is not a date"
+    reason[(reason == "") & unreadable] = "inclusion_probability is not a number"
     reason[(reason == "") & pi.notna() & ((pi <= 0.0) | (pi > 1.0))] = "inclusion_probability outside (0, 1]"
     bad = reason != ""
     path = _quarantine(raw[bad].assign(reason=reason[bad]), quarantine) if bad.any() else None
@@ -171,14 +172,28 @@ def in_horizon(outcomes: Outcomes, as_of: pd.Timestamp, months: int) -> pd.DataF
     """The outcomes of investigations that started in the horizon after ``as_of``, one row per company.
 
     An investigation scored on day ``A`` starts after it, so it lies in the horizon of the fold ``t`` when
-    ``t <= A < t + months``. Several outcomes on one company: confirmed beats dismissed, and the lowest π (the
-    listing least likely to have happened) is the one that speaks for the company's selection.
+    ``t <= A < t + months``. Several outcomes on one company: confirmed beats dismissed, and its chance of having
+    been looked at is one minus the chance that no batch of the horizon listed it, each batch's π being already
+    the one over all its lists (``serving.inclusion``); two outcomes of one batch count that batch once.
     """
     frame = outcomes.frame
     end = as_of + pd.DateOffset(months=months)
     hit = frame[(frame["as_of"] >= as_of) & (frame["as_of"] < end)]
-    ordered = hit.sort_values(["company_id", "label", "inclusion_probability"], ascending=[True, False, True])
-    return ordered.drop_duplicates("company_id").reset_index(drop=True)
+    per_batch = hit.groupby(["company_id", "as_of"], as_index=False).agg(
+        label=("label", "max"),
+        inclusion_probability=("inclusion_probability", "max"),
+        probability_known=("probability_known", "all"),
+        provenance=("provenance", "first"),
+    )
+    per_batch["missed"] = 1.0 - per_batch["inclusion_probability"]
+    out = per_batch.groupby("company_id", as_index=False).agg(
+        label=("label", "max"),
+        missed=("missed", "prod"),
+        probability_known=("probability_known", "all"),
+        provenance=("provenance", "first"),
+    )
+    out["inclusion_probability"] = 1.0 - out["missed"]
+    return out.drop(columns=["missed"])
 
 
 def merge(labels: pd.DataFrame, found: pd.DataFrame) -> tuple[pd.DataFrame, FoldSources]:

@@ -30,6 +30,7 @@ from serving.api.strangers import Strangers
 from serving.batches import current_batch
 from serving.champion import Champion, ReloadError, Serving
 from serving.purposes import describe
+from serving.signals import configured_policy
 from serving.store import Store, open_store
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ def create_app(
     ``follow_s`` > 0 (``serve`` passes ``TEGENKRACHT_CHAMPION_CHECK_S``) makes the app follow ``@champion``:
     with several workers a reload request reaches only one of them, and the others catch up this way.
     """
+    configured_policy()  # a shortlist policy that cannot be drawn fails the start, not every later shortlist
     the_store = store or open_store()
     strangers = Strangers(the_store, stranger_rate_per_minute)
     limiter = RateLimiter(rate_per_minute or settings.RATE_LIMIT_PER_MINUTE)

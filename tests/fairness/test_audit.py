@@ -386,3 +386,24 @@ def test_the_public_entry_point_is_the_function() -> None:
     assert public is audit and callable(public)
     r = public(hand_fixture(), score="score", label="label", groups=["g"], threshold=0.5, min_group_size=1)
     assert isinstance(r, AuditResult) and json.loads(r.to_json())["groups"]
+
+
+def test_the_exact_ratio_test_points_the_right_way_and_handles_the_edges() -> None:
+    """A ratio of two rare rates judged exactly: the side the bound was crossed, zero events, no reference events."""
+    from fairness.audit import _exact_ratio
+
+    x = np.array([100.0, 10.0, 0.0, 30.0, 12.0])  # reference first
+    n = np.array([10_000.0, 1_000.0, 1_000.0, 1_000.0, 1_000.0])
+    lower, upper, p = _exact_ratio(x, n, 0, 0.95)
+    # group 1 has the reference's rate: inside the band, p = 1, and its interval holds 1
+    assert p[1] == 1.0 and lower[1] < 1.0 < upper[1]
+    # no events against ten expected: under-represented, clearly (p tiny), interval from 0
+    assert lower[2] == 0.0 and upper[2] < 0.8 and p[2] < 0.001
+    # three times the reference's rate: over-represented, clearly
+    assert lower[3] > 1.25 and p[3] < 0.001
+    # 1.2 times: inside the band
+    assert p[4] == 1.0
+    none = _exact_ratio(np.array([0.0, 20.0]), np.array([1000.0, 1000.0]), 0, 0.95)
+    assert np.isinf(none[1][1]) and none[0][1] > 1.25 and none[2][1] < 0.05  # no reference events: judged, not NaN
+    both_zero = _exact_ratio(np.array([0.0, 0.0]), np.array([1000.0, 1000.0]), 0, 0.95)
+    assert np.isnan(both_zero[2][1])  # 0 / 0: nothing to judge

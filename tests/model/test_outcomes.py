@@ -106,3 +106,22 @@ def test_a_table_without_a_required_column_is_refused_by_name(missing: str) -> N
     with pytest.raises(OutcomeError, match=missing) as err:
         normalise(raw)
     assert err.value.column == missing
+
+
+def test_a_company_listed_from_two_batches_of_one_horizon_had_two_chances() -> None:
+    found = normalise(
+        _outcomes([("a", 0, "2021-01-31", 0.5), ("a", 1, "2021-07-31", 0.5), ("a", 1, "2021-07-31", 0.2)])
+    )
+    row = in_horizon(found, AS_OF, 24).set_index("company_id").loc["a"]
+    # one minus the chance that neither batch listed it; two outcomes of one batch count that batch once
+    assert row["label"] == 1 and row["inclusion_probability"] == pytest.approx(1 - 0.5 * 0.5)
+
+
+def test_an_unreadable_probability_is_quarantined_not_defaulted(tmp_path: Path) -> None:
+    raw = _outcomes([("a", 1, "2021-01-31", 0.5)])
+    raw["inclusion_probability"] = raw["inclusion_probability"].astype(object)
+    raw.loc[1] = {"company_id": "b", "label": 1, "as_of": "2021-01-31", "inclusion_probability": "abc",
+                  "shortlist_id": "s"}  # fmt: skip
+    found = normalise(raw, tmp_path / "q.parquet")
+    assert found.frame["company_id"].tolist() == ["a"] and found.default_probability == 0
+    assert pd.read_parquet(tmp_path / "q.parquet")["reason"].tolist() == ["inclusion_probability is not a number"]

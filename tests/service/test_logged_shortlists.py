@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from core import settings
 from serving import feedback
 from serving.access import Role, add_user
+from serving.inclusion import batch_inclusion
 from serving.logged import NoLogError, logged_batch
 from serving.loop_monitor import loop_by_batch
 from serving.store.tables import Shortlist, ShortlistItem
@@ -92,11 +94,14 @@ def test_the_export_carries_as_of_policy_and_probability_into_training(
     feedback.export(served.store, out, include_exported=True)
     row = pd.read_parquet(out).set_index("feedback_id").loc[given.json()["id"]]
     assert row["shortlist_id"] == body["id"] and row["policy"] == "explore" and bool(row["explored"])
-    assert row["inclusion_probability"] == pytest.approx(explored["inclusion_probability"])
+    # its chance over every list of the batch (other lists of the region may hold it too), at least this list's
+    combined = batch_inclusion(served.store, int(row["batch_id"]))[explored["company_id"]]
+    assert row["inclusion_probability"] == pytest.approx(combined)
+    assert combined >= explored["inclusion_probability"] - 1e-12
     assert row["as_of"] == body["as_of"]
     found = read_outcomes(out).frame.set_index("provenance")
     mine = found[found.index.str.contains(f"feedback_id={given.json()['id']};")]
-    assert len(mine) == 1 and mine["inclusion_probability"].iloc[0] == pytest.approx(explored["inclusion_probability"])
+    assert len(mine) == 1 and mine["inclusion_probability"].iloc[0] == pytest.approx(combined)
     assert feedback.labelled_outcomes(served.store)["feedback_id"].isin([given.json()["id"]]).any()
 
 
@@ -107,18 +112,39 @@ def test_a_batchs_logs_give_every_company_its_chance_and_the_findings(
     body = _ask(served, 10)
     items = body["items"]
     assert isinstance(items, list)
+    drawn = next(i for i in items if i["explored"])
+    given = served.client.post(
+        "/v1/feedback",
+        json={"company_id": drawn["company_id"], "outcome": "confirmed", "shortlist_id": body["id"], **PURPOSE},
+        headers=served.auth("analyst"),
+    ).json()
+    second = add_user(served.store, f"Derde-log-{served.store.engine.dialect.name}", Role.ANALYST, [REGION]).api_key
+    served.client.post(f"/v1/feedback/{given['id']}/confirm", json=PURPOSE,
+                       headers={"Authorization": f"Bearer {second}"})  # fmt: skip
     signals, logged, version = logged_batch(served.store, str(body["as_of"]))
     assert version == body["model_version"]
-    pi = pd.Series(logged.pi, index=signals["company_id"].to_numpy())
-    for item in items:  # a company listed on this list had at least the chance this list gave it
+    pi = pd.Series(pi_of(served, signals), index=signals["company_id"].to_numpy())
+    for item in items:  # over all the batch's lists a company had at least the chance this list gave it
         assert pi[item["company_id"]] >= item["inclusion_probability"] - 1e-12
     in_region = (signals["riec_region"] == REGION).to_numpy()
-    assert logged.pi[in_region].max() == 1.0 and (logged.pi >= 0).all() and (logged.pi <= 1).all()
-    # one list of 10 at epsilon 0.2: 8 places for certain and 2 drawn from ranks 9 ... 40, at least
-    assert (logged.pi[in_region] > 0).sum() >= 40
+    assert pi[in_region].max() == 1.0 and (pi >= 0).all() and (pi <= 1).all()
     observed = pd.Series(logged.outcome, index=signals["company_id"].to_numpy()).dropna()
-    assert set(observed.index) <= set(signals["company_id"])  # findings only where an outcome became a label
-    assert all(pi[c] > 0 for c in observed.index)
+    assert observed[drawn["company_id"]] == 1.0  # the confirmed finding on the drawn place
+    # π is scaled by the share of such places that got a label, so the answered stand for the unanswered
+    shares = signals.set_index("company_id")["answered_share"]
+    assert 0 < shares[drawn["company_id"]] <= 1
+    assert logged.pi[signals["company_id"] == drawn["company_id"]][0] == pytest.approx(
+        pi[drawn["company_id"]] * shares[drawn["company_id"]]
+    )
+
+
+def pi_of(served: Served, signals: pd.DataFrame) -> np.ndarray:
+    """π over all the lists of the served batch, as the export and the logs compute it."""
+    from serving.batches import current_batch
+
+    batch = current_batch(served.store)
+    assert batch is not None
+    return batch_inclusion(served.store, batch.id).reindex(signals["company_id"].to_numpy()).to_numpy()
 
 
 def test_a_day_without_a_batch_is_refused(served: Served) -> None:
@@ -128,7 +154,7 @@ def test_a_day_without_a_batch_is_refused(served: Served) -> None:
 
 def test_oversight_sees_the_loops_bookkeeping_per_batch(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
     _explore(monkeypatch, 0.2)
-    body = _ask(served, 10)
+    body = _ask(served, 20)
     rows = loop_by_batch(served.store)
     mine = next(r for r in rows if r["as_of"] == body["as_of"])
     assert mine["lists"] >= 1 and 0.0 < mine["explored_share"] < 1.0

@@ -33,7 +33,7 @@ def build(facts: Facts, deployer: Deployer) -> dict[str, Any]:
         "intended_use": {
             "purpose": text.PURPOSE,
             "impact": text.IMPACT,
-            "shortlists": text.shortlist_method(),
+            "shortlists": text.shortlist_method(facts.tags),
             "users": [{"role": role, "text": words} for role, words in text.USERS],
             "deployer": deployer.text("organisation", text.bi("naam van de organisatie", "name of the organisation")),
         },

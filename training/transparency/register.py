@@ -96,7 +96,7 @@ def entry(facts: Facts, card: dict[str, Any], deployer: Deployer, lang: Lang) ->
         "source_data": pick(text.DATA_SOURCES),
         "methods_and_models": pick(text.TECHNICAL_OPERATION)
         + "\n\n"
-        + pick(text.shortlist_method())
+        + pick(text.shortlist_method(facts.tags))
         + "\n\n"
         + performance_line(card, lang),
         "provider": deployer.provider or "Tegenkracht (open source)",

@@ -7,6 +7,8 @@ It is one table of (Dutch, English) pairs so a test can check that no text exist
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from core import settings
 from core.text import LANGS
 from models.shortlist import Policy
@@ -320,9 +322,17 @@ TECHNICAL_OPERATION = bi(
 )
 
 
-def shortlist_method() -> Bi:
-    """How analysts' shortlists are drawn under the service's current policy: part of the method, so stated here."""
-    policy = Policy.named(settings.SHORTLIST_POLICY, settings.SHORTLIST_EPSILON, settings.SHORTLIST_POOL)
+def shortlist_method(tags: Mapping[str, str]) -> Bi:
+    """How analysts' shortlists are drawn: part of the method, so stated in the card and the register entry.
+
+    Read from the version's tags (``shortlist.policy`` …, recorded at registration), so a document generated again
+    later says the same; a version registered before the tags existed states the current setting.
+    """
+    policy = Policy.named(
+        tags.get("shortlist.policy", settings.SHORTLIST_POLICY),
+        float(tags.get("shortlist.epsilon", settings.SHORTLIST_EPSILON)),
+        int(tags.get("shortlist.pool", settings.SHORTLIST_POOL)),
+    )
     common_nl = (
         "Analisten krijgen per RIEC-regio een lijst van k bedrijven. Elk bedrijf op een lijst wordt opgeslagen met "
         "de kans die het had om op die lijst te komen; uitkomsten van analisten leren het model bij met gewicht 1/kans "
