@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.io import atomic_file
 from tegenkracht.simulation import LoopConfig, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +47,8 @@ def main() -> None:
         }
         print(json.dumps(row), flush=True)
         out.append(row)
-    RESULTS.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    with atomic_file(RESULTS) as tmp:  # an interrupted run leaves the last complete results
+        tmp.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -439,7 +439,8 @@ def run_round(world: World, r: int, state: dict[str, Any], rng: np.random.Genera
         round=r,
         as_of=str(day.date()),
         champion_round=int(state["champion_round"]),
-        oracle_ratio=mine[f"precision_at_{cfg.k}"] / best[f"precision_at_{cfg.k}"],
+        # an oracle that finds nothing leaves nothing to compare with: NaN, not a division error
+        oracle_ratio=_ratio(mine[f"precision_at_{cfg.k}"], best[f"precision_at_{cfg.k}"]),
         precision_truth=mine[f"precision_at_{cfg.k}"],
         true_positives=tp,
         confirmed=confirmed,
@@ -457,6 +458,10 @@ def run_round(world: World, r: int, state: dict[str, Any], rng: np.random.Genera
         report.urn_share = float(member[listed].mean())
         report.urn_truth_share = float(member[truth & eligible].mean())
     return report
+
+
+def _ratio(ours: float, oracle: float) -> float:
+    return ours / oracle if oracle > 0 else math.nan
 
 
 def simulate(data: Path, cfg: LoopConfig, progress: Progress | None = None) -> list[RoundReport]:
