@@ -21,6 +21,8 @@ from typing import Literal, cast
 import numpy as np
 import pandas as pd
 
+from core import settings
+
 PolicyKind = Literal["top_k", "explore"]
 
 
@@ -99,6 +101,11 @@ class Policy:
     def as_params(self) -> dict[str, str]:
         """For MLflow, the store and the documents."""
         return {"policy": self.kind, "epsilon": str(self.epsilon), "pool": str(self.pool)}
+
+
+def configured_policy() -> Policy:
+    """The operator's policy (``TEGENKRACHT_SHORTLIST_*``): one reading for the service, training and documents."""
+    return Policy.named(settings.SHORTLIST_POLICY, settings.SHORTLIST_EPSILON, settings.SHORTLIST_POOL)
 
 
 @dataclass(frozen=True)

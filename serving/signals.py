@@ -25,7 +25,7 @@ from sqlalchemy import case, func, insert, select
 
 from core import settings
 from fairness.suppression import suppression_mask  # the fairness report's own disclosure rule, not a second one
-from models.shortlist import Policy, draw
+from models.shortlist import Policy, configured_policy, draw
 from serving.access import Principal, aware
 from serving.store import Store
 from serving.store.tables import Batch, Shortlist, ShortlistItem, Signal
@@ -141,11 +141,6 @@ def create_shortlist(store: Store, who: Principal, batch: Batch, ask: ShortlistR
             c.execute(insert(ShortlistItem), rows)
     items = [_item(x, i, pi, e) for i, (x, pi, e) in enumerate(listed, 1)]
     return _shortlist(shortlist_id, ask, batch, created, items, policy)
-
-
-def configured_policy() -> Policy:
-    """The operator's shortlist policy (``TEGENKRACHT_SHORTLIST_*``); a bad setting fails here, loudly."""
-    return Policy.named(settings.SHORTLIST_POLICY, settings.SHORTLIST_EPSILON, settings.SHORTLIST_POOL)
 
 
 def _shortlist(

@@ -28,7 +28,7 @@ from fairness.run import Decision, audit_frame, groups_for
 from features.catalogue import CATALOGUE_VERSION, FEATURES, catalogue_hash
 from features.checklist import FLAGS, red_flags
 from models.risk import RiskModel
-from models.shortlist import Policy
+from models.shortlist import configured_policy
 from training import plots
 from training.dataset import TRUTH_COLUMNS, Fold, TemporalSplit, build_folds, default_split
 from training.evaluation import CAPACITIES, Ranking, calibration_table, evaluate, flatten, per_region
@@ -213,10 +213,8 @@ def _log_folds(folds: list[Fold]) -> None:
 
 
 def _model_metadata(split: TemporalSplit, test: Fold) -> dict[str, str]:
-    policy = Policy.named(settings.SHORTLIST_POLICY, settings.SHORTLIST_EPSILON, settings.SHORTLIST_POOL)
     return {
-        **{f"shortlist.{k}": v for k, v in policy.as_params().items() if k != "policy"},
-        "shortlist.policy": policy.kind,
+        **{f"shortlist.{k}": v for k, v in configured_policy().as_params().items()},
         **split.as_dict(),
         "catalogue_version": CATALOGUE_VERSION,
         "catalogue_hash": catalogue_hash(),

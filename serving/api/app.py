@@ -20,6 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core import __version__, settings
+from models.shortlist import configured_policy
 from serving import ui
 from serving.api import problems
 from serving.api.middleware import AuditTrail, BodyLimit, SecurityHeaders
@@ -30,7 +31,6 @@ from serving.api.strangers import Strangers
 from serving.batches import current_batch
 from serving.champion import Champion, ReloadError, Serving
 from serving.purposes import describe
-from serving.signals import configured_policy
 from serving.store import Store, open_store
 
 log = logging.getLogger(__name__)

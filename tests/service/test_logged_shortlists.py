@@ -38,6 +38,21 @@ def _ask(served: Served, top_k: int = 20) -> dict[str, object]:
     return body
 
 
+def _confirmed_finding(served: Served, body: dict[str, object], company: str, stem: str) -> int:
+    """A confirmed outcome on a listed company, confirmed by a second analyst: a label; its feedback id."""
+    given = served.client.post(
+        "/v1/feedback",
+        json={"company_id": company, "outcome": "confirmed", "shortlist_id": body["id"], **PURPOSE},
+        headers=served.auth("analyst"),
+    )
+    assert given.status_code == 201, given.text
+    second = add_user(served.store, f"{stem}-{served.store.engine.dialect.name}", Role.ANALYST, [REGION]).api_key
+    confirmed = served.client.post(f"/v1/feedback/{given.json()['id']}/confirm", json=PURPOSE,
+                                   headers={"Authorization": f"Bearer {second}"})  # fmt: skip
+    assert confirmed.status_code == 201, confirmed.text
+    return int(given.json()["id"])
+
+
 def test_a_deterministic_list_says_so(served: Served) -> None:
     body = _ask(served)
     assert body["policy"] == "top_k" and body["epsilon"] == 0 and body["explored"] == 0
@@ -80,19 +95,10 @@ def test_the_export_carries_as_of_policy_and_probability_into_training(
     items = body["items"]
     assert isinstance(items, list)
     explored = next(i for i in items if i["explored"])
-    given = served.client.post(
-        "/v1/feedback",
-        json={"company_id": explored["company_id"], "outcome": "confirmed", "shortlist_id": body["id"], **PURPOSE},
-        headers=served.auth("analyst"),
-    )
-    assert given.status_code == 201, given.text
-    second = add_user(served.store, f"Tweede-log-{served.store.engine.dialect.name}", Role.ANALYST, [REGION]).api_key
-    confirmed = served.client.post(f"/v1/feedback/{given.json()['id']}/confirm", json=PURPOSE,
-                                   headers={"Authorization": f"Bearer {second}"})  # fmt: skip
-    assert confirmed.status_code == 201, confirmed.text
+    feedback_id = _confirmed_finding(served, body, str(explored["company_id"]), "Tweede-log")
     out = tmp_path / "fb.parquet"
     feedback.export(served.store, out, include_exported=True)
-    row = pd.read_parquet(out).set_index("feedback_id").loc[given.json()["id"]]
+    row = pd.read_parquet(out).set_index("feedback_id").loc[feedback_id]
     assert row["shortlist_id"] == body["id"] and row["policy"] == "explore" and bool(row["explored"])
     # its chance over every list of the batch (other lists of the region may hold it too), at least this list's
     combined = batch_inclusion(served.store, int(row["batch_id"]))[explored["company_id"]]
@@ -100,9 +106,9 @@ def test_the_export_carries_as_of_policy_and_probability_into_training(
     assert combined >= explored["inclusion_probability"] - 1e-12
     assert row["as_of"] == body["as_of"]
     found = read_outcomes(out).frame.set_index("provenance")
-    mine = found[found.index.str.contains(f"feedback_id={given.json()['id']};")]
+    mine = found[found.index.str.contains(f"feedback_id={feedback_id};")]
     assert len(mine) == 1 and mine["inclusion_probability"].iloc[0] == pytest.approx(combined)
-    assert feedback.labelled_outcomes(served.store)["feedback_id"].isin([given.json()["id"]]).any()
+    assert feedback.labelled_outcomes(served.store)["feedback_id"].isin([feedback_id]).any()
 
 
 def test_a_batchs_logs_give_every_company_its_chance_and_the_findings(
@@ -113,14 +119,7 @@ def test_a_batchs_logs_give_every_company_its_chance_and_the_findings(
     items = body["items"]
     assert isinstance(items, list)
     drawn = next(i for i in items if i["explored"])
-    given = served.client.post(
-        "/v1/feedback",
-        json={"company_id": drawn["company_id"], "outcome": "confirmed", "shortlist_id": body["id"], **PURPOSE},
-        headers=served.auth("analyst"),
-    ).json()
-    second = add_user(served.store, f"Derde-log-{served.store.engine.dialect.name}", Role.ANALYST, [REGION]).api_key
-    served.client.post(f"/v1/feedback/{given['id']}/confirm", json=PURPOSE,
-                       headers={"Authorization": f"Bearer {second}"})  # fmt: skip
+    _confirmed_finding(served, body, str(drawn["company_id"]), "Derde-log")
     signals, logged, version = logged_batch(served.store, str(body["as_of"]))
     assert version == body["model_version"]
     pi = pd.Series(pi_of(served, signals), index=signals["company_id"].to_numpy())

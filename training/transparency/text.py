@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from core import settings
 from core.text import LANGS
-from models.shortlist import Policy
+from models.shortlist import Policy, configured_policy
 
 Bi = dict[str, str]
 
@@ -328,10 +327,10 @@ def shortlist_method(tags: Mapping[str, str]) -> Bi:
     Read from the version's tags (``shortlist.policy`` …, recorded at registration), so a document generated again
     later says the same; a version registered before the tags existed states the current setting.
     """
-    policy = Policy.named(
-        tags.get("shortlist.policy", settings.SHORTLIST_POLICY),
-        float(tags.get("shortlist.epsilon", settings.SHORTLIST_EPSILON)),
-        int(tags.get("shortlist.pool", settings.SHORTLIST_POOL)),
+    policy = (
+        Policy.named(tags["shortlist.policy"], float(tags["shortlist.epsilon"]), int(tags["shortlist.pool"]))
+        if "shortlist.policy" in tags
+        else configured_policy()
     )
     common_nl = (
         "Analisten krijgen per RIEC-regio een lijst van k bedrijven. Elk bedrijf op een lijst wordt opgeslagen met "
