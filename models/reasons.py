@@ -1,24 +1,31 @@
 """Reason codes: what raises and what lowers a company's score, as facts an analyst can check in the register.
 
-Each reason names one catalogued indicator, the company's value and what its sector peers have (the median of the
-same indicator among companies in the same SBI section), in Dutch and in English, with its exact SHAP
-contribution (log-odds) and direction. Contributions are additive, so related indicators can be grouped by family
-and a group's contribution is the exact sum of its members'. A reason is never a conclusion: it says why the model
-ranks a company high, so that a person can verify the facts before anything is done.
+Each reason states one fact (from ``templates/facts.toml``): the company's value, the register it comes from and
+its date, beside what comparable companies have (the peer point of :mod:`models.peerpoint`). Its contribution is
+the exact contrastive Shapley value of :mod:`models.contrastive`: how much that fact lifts the company's score
+above its peers' point. That pairing is the documented decision of ``docs/explanations.md``: the number and the
+sentence answer the same question, so an indicator on which the company equals its peers contributes exactly zero
+and is never given as a reason. Missing values that share a cause (no accounts due yet, none filed, no shares)
+are one reason, stated as that cause, with the exact sum of their contributions.
+
+A reason is never a conclusion: it says why the model ranks a company above its peers, so that a person can verify
+the facts before anything is done.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from features.catalogue import BY_ID, CATALOGUE
-from models.risk import SHAP_PREFIX
+from features.catalogue import BY_ID
+from models import facts
+from models.risk import CONTRAST_PREFIX, SHAP_PREFIX
 
 FAMILY_LABELS: dict[str, tuple[str, str]] = {
     "profile": ("Profiel", "Profile"),
@@ -30,14 +37,17 @@ FAMILY_LABELS: dict[str, tuple[str, str]] = {
     "real_estate": ("Vastgoed", "Real estate"),
     "network": ("Netwerk", "Network"),
 }
-ALL_PEERS = "*"
-UNKNOWN_SECTION = "?"
-MIN_PEERS = 30
+MISSING = "missing:"
+MAX_DIGITS = 6
 
 
 @dataclass(frozen=True)
 class Reason:
-    """One reason: an indicator (or a family of them), its value, its peers' median and its contribution."""
+    """One reason: a fact (or a shared cause of missing facts), the peers' value and its contribution.
+
+    ``key`` is the indicator, or ``missing:<cause>`` for missing values grouped by cause (``members`` then lists
+    the indicators); ``record`` is the kind of record the company can dispute ('' when none).
+    """
 
     key: str
     direction: Literal["raises", "lowers"]
@@ -46,57 +56,145 @@ class Reason:
     reference: float | None
     text_nl: str
     text_en: str
+    source: str = ""
+    record: str = ""
+    members: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready (NaN becomes None)."""
-        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
-
-
-def sector_reference(indicators: pd.DataFrame, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Median of every indicator per SBI section, plus a row ``*`` over all companies (the fallback).
-
-    A section with fewer than ``MIN_PEERS`` companies knowing the value, or an unknown section (``?``), gets the
-    overall median instead: a handful of companies, or the company itself, is no peer group.
-    """
-    cols = list(columns or [i.id for i in CATALOGUE])
-    section = indicators["sbi_section"].astype(str)
-    grouped = indicators[cols].groupby(section)
-    medians = grouped.median()
-    overall = indicators[cols].median()
-    medians = medians.where(grouped.count() >= MIN_PEERS)  # too few peers: NaN here, the overall value below
-    medians = medians.drop(index=[UNKNOWN_SECTION], errors="ignore").fillna(overall)
-    return pd.concat([medians, overall.to_frame(ALL_PEERS).T])
+        """JSON-ready (NaN becomes None, members a list)."""
+        out = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
+        out["members"] = list(self.members)
+        return out
 
 
 def reasons(
-    values: pd.Series, contributions: pd.Series, reference: pd.DataFrame, top: int = 3, group: bool = False
+    values: pd.Series,
+    contributions: pd.Series,
+    reference: pd.Series,
+    as_of: str = "",
+    top: int = 3,
+    group: bool = False,
 ) -> dict[str, list[Reason]]:
     """The ``top`` contributions that raise the score and the ``top`` that lower it, strongest first.
 
-    ``values`` holds one company's indicators and ``sbi_section``; ``contributions`` its ``shap__<indicator>``
-    values (or plain indicator ids). With ``group`` the families are ranked instead of single indicators.
+    ``values`` holds one company's indicators, ``contributions`` its ``contrast__<indicator>`` values (or plain
+    indicator ids) and ``reference`` its peer point. With ``group`` the families are ranked instead.
     """
-    contrib = contributions.rename(lambda c: str(c).removeprefix(SHAP_PREFIX))
+    contrib = contributions.rename(lambda c: str(c).removeprefix(CONTRAST_PREFIX).removeprefix(SHAP_PREFIX))
     contrib = contrib[[c for c in contrib.index if c in BY_ID]]
-    section = str(values.get("sbi_section", ALL_PEERS))
-    peers = reference.loc[section] if section in reference.index else reference.loc[ALL_PEERS]
     if group:
         items = [_family_reason(fam, contrib, values) for fam in sorted({BY_ID[c].family for c in contrib.index})]
-    else:
-        items = [_indicator_reason(c, float(contrib[c]), values.get(c), peers.get(c)) for c in contrib.index]
-    ups = sorted((r for r in items if r.contribution > 0), key=lambda r: -r.contribution)[:top]
-    downs = sorted((r for r in items if r.contribution < 0), key=lambda r: r.contribution)[:top]
-    return {"raises": ups, "lowers": downs}
+        ups = sorted((r for r in items if r.contribution > 0), key=lambda r: -r.contribution)[:top]
+        downs = sorted((r for r in items if r.contribution < 0), key=lambda r: r.contribution)[:top]
+        return {"raises": ups, "lowers": downs}
+    features = tuple(str(c) for c in contrib.index)
+    return row_reasons(
+        features,
+        np.array([_float(values.get(c)) for c in features]),
+        contrib.to_numpy(dtype=np.float64),
+        np.array([_float(reference.get(c)) for c in features]),
+        top=top,
+        as_of=as_of,
+        context={k: _float(values.get(k)) for k in facts.CONTEXT},
+    )
 
 
-def _indicator_reason(key: str, contribution: float, value: Any, reference: Any) -> Reason:
-    ind = BY_ID[key]
-    v = _number(value)
-    ref = _number(reference)
-    nl = f"{ind.label_nl}: {format_value(v, ind.unit, 'nl')} (sectorgenoten: mediaan {format_value(ref, ind.unit, 'nl')})"  # noqa: E501
-    en = f"{ind.label_en}: {format_value(v, ind.unit, 'en')} (sector peers: median {format_value(ref, ind.unit, 'en')})"
-    direction: Literal["raises", "lowers"] = "raises" if contribution > 0 else "lowers"
-    return Reason(key, direction, contribution, v, ref, nl, en)
+def _float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def row_reasons(
+    features: tuple[str, ...],
+    values: np.ndarray,
+    contributions: np.ndarray,
+    peers: np.ndarray,
+    top: int = 3,
+    as_of: str = "",
+    context: Mapping[str, float] | None = None,
+) -> dict[str, list[Reason]]:
+    """One company's reasons from arrays in ``features`` order, rendering only the ``2 * top`` it returns.
+
+    The service answers many of these a second, so sentences are written for the chosen reasons only.
+    """
+    ctx = dict(context or {})
+    items: list[tuple[float, tuple[int, ...], str]] = []  # (contribution, members, cause or '')
+    by_cause: dict[str, list[int]] = {}
+    for j, name in enumerate(features):
+        c = float(contributions[j])
+        if c == 0.0 or name not in BY_ID:
+            continue
+        if math.isnan(values[j]):
+            by_cause.setdefault(facts.cause(name, ctx), []).append(j)
+        else:
+            items.append((c, (j,), ""))
+    for why, members in by_cause.items():
+        items.append((float(sum(contributions[j] for j in members)), tuple(members), why))
+    ups = sorted((i for i in items if i[0] > 0), key=lambda i: -i[0])[:top]
+    downs = sorted((i for i in items if i[0] < 0), key=lambda i: i[0])[:top]
+    render = _Renderer(features, values, peers, as_of, ctx)
+    return {"raises": [render(i) for i in ups], "lowers": [render(i) for i in downs]}
+
+
+@dataclass(frozen=True)
+class _Renderer:
+    features: tuple[str, ...]
+    values: np.ndarray
+    peers: np.ndarray
+    as_of: str
+    context: dict[str, float]
+
+    def __call__(self, item: tuple[float, tuple[int, ...], str]) -> Reason:
+        contribution, members, why = item
+        direction: Literal["raises", "lowers"] = "raises" if contribution > 0 else "lowers"
+        if why:
+            return self._missing(contribution, direction, members, why)
+        (j,) = members
+        name = self.features[j]
+        value, ref = float(self.values[j]), _none(self.peers[j])
+        d = _digits(name, value, ref)
+        nl, en = (facts.statement(name, value, ref, self.as_of, lang, self.context, d) for lang in facts.LANGS)
+        kind = facts.template(name)
+        return Reason(name, direction, contribution, value, ref, nl, en, kind["source"], kind.get("record", ""))
+
+    def _missing(
+        self, contribution: float, direction: Literal["raises", "lowers"], members: tuple[int, ...], why: str
+    ) -> Reason:
+        names = tuple(self.features[j] for j in members)
+        texts = []
+        for lang in facts.LANGS:
+            labels = ", ".join(getattr(BY_ID[n], f"label_{lang}").lower() for n in names)
+            where = ", ".join(dict.fromkeys(facts.source(n, lang) for n in names))
+            when = f", {facts.date_text(self.as_of, lang)}" if self.as_of else ""
+            cause = facts.cause_text(why, self.context, lang)
+            tail = (
+                f"daardoor geen gegevens over {labels}; vergelijkbare bedrijven hebben die wel"
+                if lang == "nl"
+                else f"so no data on {labels}; comparable companies have them"
+            )
+            texts.append(f"{cause[:1].upper()}{cause[1:]} ({where}{when}); {tail}")
+        first = facts.template(names[0])
+        ref = _none(self.peers[members[0]]) if len(members) == 1 else None
+        return Reason(
+            MISSING + why, direction, contribution, None, ref, texts[0], texts[1], first["source"],
+            first.get("record", ""), names,
+        )  # fmt: skip
+
+
+def _none(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def _digits(name: str, value: float, reference: float | None) -> int:
+    """The fewest decimals (from the indicator's default) at which the value does not read as its reference."""
+    d = facts.default_digits(name)
+    if reference is None or facts.template(name)["form"] == "flag":
+        return d
+    while d < MAX_DIGITS and facts.short(name, value, "en", d) == facts.short(name, reference, "en", d):
+        d += 1
+    return d
 
 
 def _family_reason(family: str, contrib: pd.Series, values: pd.Series) -> Reason:
@@ -160,43 +258,21 @@ _UNITS: dict[str, tuple[str, str]] = {
 }
 
 
-def row_reasons(
-    features: tuple[str, ...], values: np.ndarray, contributions: np.ndarray, peers: np.ndarray, top: int = 3
-) -> dict[str, list[Reason]]:
-    """:func:`reasons` for one company given as arrays in ``features`` order, rendering only what it returns.
-
-    The same answer as :func:`reasons`, but ``2 * top`` sentences instead of one per indicator: the service
-    answers many of these a second.
-    """
-    known = np.array([f in BY_ID for f in features])
-    masked = np.where(known, contributions, 0.0)
-    ups = [j for j in np.argsort(-masked, kind="stable")[:top] if masked[j] > 0]
-    downs = [j for j in np.argsort(masked, kind="stable")[:top] if masked[j] < 0]
-    return {
-        "raises": [_indicator_reason(features[j], float(masked[j]), values[j], peers[j]) for j in ups],
-        "lowers": [_indicator_reason(features[j], float(masked[j]), values[j], peers[j]) for j in downs],
-    }
-
-
-def peer_rows(reference: pd.DataFrame, sections: pd.Series) -> np.ndarray:
-    """Each company's row in ``reference``: its section's, or the overall one (unknown or too-small section)."""
-    rows = reference.index.get_indexer(pd.Index(sections.astype(str)))
-    overall = int(reference.index.get_indexer(pd.Index([ALL_PEERS]))[0])
-    return np.where(rows >= 0, rows, overall).astype(np.int32)
-
-
-def peer_matrix(reference: pd.DataFrame, sections: pd.Series, features: tuple[str, ...]) -> np.ndarray:
-    """Each row's sector medians (the overall median for an unknown or too-small section), in ``features`` order."""
-    return reference[list(features)].to_numpy(dtype=np.float64)[peer_rows(reference, sections)]
-
-
 def top_raises(
-    values: pd.DataFrame, contributions: np.ndarray, features: tuple[str, ...], reference: pd.DataFrame, top: int = 3
+    values: pd.DataFrame,
+    contributions: np.ndarray,
+    features: tuple[str, ...],
+    peers: np.ndarray,
+    as_of: str = "",
+    top: int = 3,
 ) -> list[list[dict[str, Any]]]:
-    """The ``top`` raising reasons of every row, as :func:`reasons` gives them row by row (for loading a batch)."""
-    peers = peer_matrix(reference, values["sbi_section"], features)
+    """The ``top`` raising reasons of every row (for loading a batch); ``peers`` holds each row's peer point."""
     vals = values[list(features)].to_numpy(dtype=np.float64, na_value=np.nan)
-    return [
-        [r.as_dict() for r in row_reasons(features, vals[i], contributions[i], peers[i], top)["raises"]]
-        for i in range(len(vals))
-    ]
+    context = {k: values[k].to_numpy(dtype=np.float64, na_value=np.nan) for k in facts.CONTEXT if k in values}
+    out = []
+    for i in range(len(vals)):
+        row = row_reasons(
+            features, vals[i], contributions[i], peers[i], top, as_of, {k: float(v[i]) for k, v in context.items()}
+        )
+        out.append([r.as_dict() for r in row["raises"]])
+    return out

@@ -20,10 +20,12 @@ import numpy as np
 import pandas as pd
 
 from features.schemas import is_sensitive_name
+from models.contrastive import ContrastiveExplainer
 from models.treeshap import Explainer, UnsupportedModelError
 
 CalibrationMethod = Literal["platt", "isotonic"]
 SHAP_PREFIX = "shap__"
+CONTRAST_PREFIX = "contrast__"
 MODEL_FILE = "booster.txt"
 CALIBRATION_FILE = "calibration.json"
 META_FILE = "model.json"
@@ -75,6 +77,7 @@ class RiskModel:
     features: tuple[str, ...]
     metadata: dict[str, str] = field(default_factory=dict)
     _explainer: Explainer | UnsupportedModelError | None = field(default=None, init=False, repr=False, compare=False)
+    _contrastive: ContrastiveExplainer | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         sensitive = [f for f in self.features if is_sensitive_name(f)]
@@ -117,6 +120,19 @@ class RiskModel:
         if isinstance(self._explainer, UnsupportedModelError):
             return np.asarray(self.booster.predict(x, pred_contrib=True, num_threads=num_threads))
         return self._explainer.shap_values(x)
+
+    def contrast(
+        self, rows: pd.DataFrame, reference: np.ndarray, reference_row: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Exact baseline Shapley values of score(row) - score(its reference point), shape (rows, indicators).
+
+        ``reference`` holds points in the model's indicator order (see :mod:`models.peerpoint`) and
+        ``reference_row`` each row's point. Raises :class:`models.treeshap.UnsupportedModelError` for a model the
+        exact walk does not handle (categorical splits, linear trees): no approximate contrast is ever given.
+        """
+        if self._contrastive is None:
+            self._contrastive = ContrastiveExplainer.from_booster(self.booster)
+        return self._contrastive.explain(self.matrix(rows), reference, reference_row)
 
     def predict_frame(self, rows: pd.DataFrame, num_threads: int = 0) -> pd.DataFrame:
         """Score, probability, base value and one ``shap__<indicator>`` column per indicator, row for row."""

@@ -34,10 +34,12 @@ from core import settings
 from core.io import atomic_dir, claimed, clear_stale, crash_point, held
 from features import partitioned
 from features.pipeline import read_metadata
+from models.facts import CONTEXT
+from models.peerpoint import PEER_GROUP
 from models.reasons import top_raises
-from models.risk import SHAP_PREFIX
+from models.risk import CONTRAST_PREFIX, SHAP_PREFIX
 from models.shortlist import rank_in_region, tiebreak
-from serving.scoring import reference_file, same_snapshot
+from serving.scoring import ScoringError, read_reference, reference_file, same_snapshot
 from serving.store import Store
 from serving.store.tables import AuditHead, Batch, Signal
 
@@ -98,8 +100,10 @@ def load_batch(
     ranks = rank_in_region(
         frame["score"].to_numpy(), frame["riec_region"].astype(str).to_numpy(), tiebreak(frame["company_id"])
     )
-    reference = pd.read_parquet(reference_file(scores)).set_index("sbi_section")
-    reasons = top_raises(frame, frame[shap_cols].to_numpy(dtype=np.float64), model_features, reference)
+    contrast = frame[[CONTRAST_PREFIX + f for f in model_features]].to_numpy(dtype=np.float64)
+    reasons = top_raises(
+        frame, contrast, model_features, peer_positions(frame, model_features, scores), meta_as_of(meta)
+    )
     with store.session() as s:
         batch = Batch(
             loaded_at=pd.Timestamp.now(tz="UTC").to_pydatetime(),
@@ -141,18 +145,40 @@ def load_batch(
     return LoadedBatch(batch_id, len(frame), batch.model_version, batch.as_of, folder, unnamed)
 
 
+def meta_as_of(meta: dict[str, str]) -> str:
+    """The snapshot date a score file's footer names (ISO, or '' when it names none)."""
+    return meta.get("as_of", "")[:10]
+
+
+def peer_positions(frame: pd.DataFrame, features: tuple[str, ...], scores: Path) -> np.ndarray:
+    """Each row's peer point, in ``features`` order, from the reference file beside ``scores``."""
+    try:
+        reference = read_reference(reference_file(scores))
+    except (OSError, ScoringError) as exc:
+        raise LoadError(str(exc)) from exc
+    rows = reference.index.get_indexer(pd.Index(frame[PEER_GROUP].astype(str)))
+    if (rows < 0).any():
+        raise LoadError(f"{reference_file(scores)} lacks peer groups the scores name")
+    return reference[list(features)].to_numpy(dtype=np.float64)[rows]
+
+
 def _joined(scores: Path, features: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     """Scores beside the indicator values they came from; refuses files from different snapshots."""
     try:
         same_snapshot(scores, features)
         scored = pq.read_table(scores).to_pandas()
         shap_cols = [c for c in scored.columns if c.startswith(SHAP_PREFIX)]
-        wanted = ["company_id", *LOCATION, *(c.removeprefix(SHAP_PREFIX) for c in shap_cols)]
+        model_features = [c.removeprefix(SHAP_PREFIX) for c in shap_cols]
+        context = [c for c in CONTEXT if c not in model_features]
+        wanted = ["company_id", *LOCATION, *model_features, *context]
         values = pq.read_table(features, columns=wanted).to_pandas()
     except (OSError, KeyError, ValueError) as exc:
         raise LoadError(f"cannot load {scores} with {features}: {exc}") from exc
     if scored.empty:
         raise LoadError(f"{scores} holds no rows")
+    lacking = [c for c in (PEER_GROUP, *(CONTRAST_PREFIX + f for f in model_features)) if c not in scored.columns]
+    if lacking:
+        raise LoadError(f"{scores} predates contrastive explanations (lacks {lacking[:3]}): score it again")
     if scored["model_version"].nunique() != 1:
         raise LoadError(f"{scores} mixes model versions {sorted(scored['model_version'].unique())}")
     frame = scored.merge(values, on="company_id", how="inner", validate="one_to_one")
@@ -179,8 +205,11 @@ def _names(records: Path | None, company_ids: pd.Series) -> tuple[np.ndarray, in
 def _write_folder(
     folder: Path, frame: pd.DataFrame, features: tuple[str, ...], shap_cols: list[str], reference: Path
 ) -> None:
-    """The batch's explanations and sector reference, replaced whole (``core.io.atomic_dir``)."""
-    cols = ["company_id", "sbi_section", "score", "probability", "base_value", *features, *shap_cols]
+    """The batch's explanations and peer points, replaced whole (``core.io.atomic_dir``)."""
+    context = [c for c in CONTEXT if c not in features]
+    contrast = [CONTRAST_PREFIX + f for f in features]
+    head = ["company_id", "sbi_section", "score", "probability", "base_value", PEER_GROUP, "peer_score"]
+    cols = [*head, *features, *context, *shap_cols, *contrast]
     with atomic_dir(folder) as tmp:
         frame[cols].to_parquet(tmp / EXPLANATIONS, index=False, compression="zstd")
         shutil.copyfile(reference, tmp / REFERENCE)

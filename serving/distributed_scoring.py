@@ -1,10 +1,11 @@
 """Batch scoring on Dask: each row group of the indicator table is scored, explained and written by a worker.
 
-A score and its exact SHAP values depend on the company's own row only, so scoring is embarrassingly parallel:
-the model goes to every worker once (``scatter``), each task reads one row group, runs the same
-``RiskModel.predict_frame`` as the single-machine path and writes one part file. The parts land in a hidden
-folder that replaces ``--out`` only when every part is written; a failed task leaves the earlier output as it was.
-The sector reference is read one column at a time on the client, as the single-machine path does.
+A score and its exact explanations depend on the company's own row and its peer point only, so scoring is
+embarrassingly parallel once the client has found the peer groups and points (one column at a time, as the
+single-machine path does): the model and the points go to every worker once (``scatter``), each task reads one
+row group, runs the same ``serving.scoring.explained`` as the single-machine path and writes one part file. The
+parts land in a hidden folder that replaces ``--out`` only when every part is written; a failed task leaves the
+earlier output as it was.
 """
 
 from __future__ import annotations
@@ -14,13 +15,24 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core.io import atomic_dir, atomic_file
 from features import partitioned
 from models.risk import RiskModel
-from serving.scoring import ScoreRun, ScoringError, check_input, footer, reference_file, write_reference
+from serving.scoring import (
+    PeerPoints,
+    ScoreRun,
+    ScoringError,
+    check_input,
+    explained,
+    footer,
+    peer_points,
+    reference_file,
+    write_reference,
+)
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -33,16 +45,16 @@ def score_piece(
     piece: partitioned.Piece,
     index: int,
     model: RiskModel,
+    points: PeerPoints,
+    groups: np.ndarray,
     folder: str,
     footer_: dict[bytes, bytes],
     model_version: str,
 ) -> int:
-    """Score one row group into ``part-<index>.parquet``; returns its rows."""
+    """Score one row group (its rows' peer ``groups`` given) into ``part-<index>.parquet``; returns its rows."""
     threads = _worker_threads()
     frame = pq.ParquetFile(piece.path).read_row_group(piece.row_group, ["company_id", *model.features]).to_pandas()
-    scored = model.predict_frame(frame, num_threads=threads)
-    scored.insert(0, "company_id", frame["company_id"].to_numpy())
-    scored["model_version"] = model_version
+    scored = explained(model, frame, groups, points, model_version, threads)
     table = pa.Table.from_pandas(scored, preserve_index=False)
     pq.write_table(
         table.replace_schema_metadata(footer_), Path(folder) / f"part-{index:05d}.parquet", compression="zstd"
@@ -88,9 +100,23 @@ def score_dask(
     try:
         # the folder of scores is swapped in first and the reference last, as on one machine
         with atomic_file(ref_path) as tmp_ref, atomic_dir(out) as tmp:
+            step("peer groups")
+            points = peer_points(features, model)
             shared = client.scatter(model, broadcast=True)
+            shared_points = client.scatter(points, broadcast=True)
             futures = [
-                client.submit(score_piece, piece, i, shared, str(tmp), footer_, model_version, pure=False)
+                client.submit(
+                    score_piece,
+                    piece,
+                    i,
+                    shared,
+                    shared_points,
+                    points.groups[piece.offset : piece.offset + piece.rows],
+                    str(tmp),
+                    footer_,
+                    model_version,
+                    pure=False,
+                )
                 for i, piece in enumerate(pieces)
             ]
             try:
@@ -101,7 +127,7 @@ def score_dask(
                 client.cancel(futures)
                 wait(futures)  # no task may still be writing into the folder about to be removed
                 raise
-            write_reference(features, model, footer_, tmp_ref)
+            write_reference(points, footer_, tmp_ref)
     except (OSError, pa.ArrowException) as exc:
         raise ScoringError(f"scoring {features} into {out} failed: {exc}") from exc
     log.info("scored %d companies with model version %s into %s (%d parts)", rows, model_version, out, len(pieces))

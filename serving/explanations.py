@@ -1,7 +1,9 @@
-"""A company's full explanation: every indicator's value, its sector peers' median and its exact contribution.
+"""A company's full explanation: every indicator's value, its peers' value and both exact contributions.
 
 Read from the batch's Parquet into memory once per batch (a few hundred MB at 2.5M companies) and then looked up
-by company id, so a company signal costs an index lookup and six rendered reasons, not a Parquet scan.
+by company id, so a company signal costs an index lookup and six rendered reasons, not a Parquet scan. Each
+indicator carries its SHAP value (score minus the base value, the model's own decomposition) and its contrast
+(score minus the peer point's score), which the reasons use (``docs/explanations.md``).
 """
 
 from __future__ import annotations
@@ -16,9 +18,13 @@ import pandas as pd
 
 from core.text import finite
 from features.catalogue import BY_ID
-from models.reasons import peer_rows, row_reasons
-from models.risk import SHAP_PREFIX
+from features.pipeline import read_metadata
+from models.facts import CONTEXT
+from models.peerpoint import PEER_GROUP
+from models.reasons import row_reasons
+from models.risk import CONTRAST_PREFIX, SHAP_PREFIX
 from serving.batches import EXPLANATIONS, REFERENCE
+from serving.scoring import read_reference
 
 
 @dataclass
@@ -26,13 +32,17 @@ class BatchExplanations:
     """One batch's values and contributions, indexed by company id."""
 
     index: pd.Index
-    sections: np.ndarray
     features: tuple[str, ...]
     values: np.ndarray
     contributions: np.ndarray
+    contrast: np.ndarray
     base_value: np.ndarray
+    peer_score: np.ndarray
+    peer_groups: np.ndarray
     peer_row: np.ndarray  # per company: its row in ``peer_table``
-    peer_table: np.ndarray  # per SBI section (and the overall row): the medians, in ``features`` order
+    peer_table: np.ndarray  # per peer group: its point, in ``features`` order
+    context: dict[str, np.ndarray]
+    as_of: str
     labels: list[dict[str, str]]
 
     @classmethod
@@ -41,42 +51,59 @@ class BatchExplanations:
         frame = pd.read_parquet(folder / EXPLANATIONS)
         shap_cols = [c for c in frame.columns if c.startswith(SHAP_PREFIX)]
         features = tuple(c.removeprefix(SHAP_PREFIX) for c in shap_cols)
-        reference = pd.read_parquet(folder / REFERENCE).set_index("sbi_section")
+        reference = read_reference(folder / REFERENCE)
+        groups = frame[PEER_GROUP].astype(str).to_numpy()
         return cls(
             index=pd.Index(frame["company_id"].astype(str)),
-            sections=frame["sbi_section"].astype(str).to_numpy(),
             features=features,
             values=frame[list(features)].to_numpy(dtype=np.float64, na_value=np.nan),
             contributions=frame[shap_cols].to_numpy(dtype=np.float64),
+            contrast=frame[[CONTRAST_PREFIX + f for f in features]].to_numpy(dtype=np.float64),
             base_value=frame["base_value"].to_numpy(dtype=np.float64),
-            peer_row=peer_rows(reference, frame["sbi_section"]),
+            peer_score=frame["peer_score"].to_numpy(dtype=np.float64),
+            peer_groups=groups,
+            peer_row=reference.index.get_indexer(pd.Index(groups)),
             peer_table=reference[list(features)].to_numpy(dtype=np.float64),
+            context={c: frame[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in CONTEXT if c in frame},
+            as_of=read_metadata(folder / REFERENCE).get("as_of", "")[:10],
             labels=[_label(f) for f in features],
         )
 
+    def position(self, company_id: str) -> int:
+        """The company's row, -1 when it is not in the batch."""
+        return int(self.index.get_indexer(pd.Index([company_id]))[0])
+
     def explain(self, company_id: str, top: int = 3) -> dict[str, Any] | None:
-        """Indicators (value, peer median, contribution) and reason codes; None for a company not in the batch."""
-        at = self.index.get_indexer(pd.Index([company_id]))[0]
+        """Indicators (value, peers' value, both contributions) and reason codes; None for a company not here."""
+        at = self.position(company_id)
         if at < 0:
             return None
         peers = self.peer_table[self.peer_row[at]]
-        values, contrib = self.values[at], self.contributions[at]
-        found = row_reasons(self.features, values, contrib, peers, top)
-        order = np.argsort(-np.abs(contrib), kind="stable")
+        values, contrib, contrast = self.values[at], self.contributions[at], self.contrast[at]
+        found = row_reasons(self.features, values, contrast, peers, top, self.as_of, self.facts_of(at))
+        order = np.argsort(-np.abs(contrast), kind="stable")
         indicators = [
             {
                 **self.labels[j],
                 "value": finite(values[j]),
                 "peer_median": finite(peers[j]),
                 "contribution": float(contrib[j]),
+                "contrast": float(contrast[j]),
             }
             for j in order
         ]
         return {
             "base_value": float(self.base_value[at]),
+            "peer_group": str(self.peer_groups[at]),
+            "peer_score": float(self.peer_score[at]),
             "indicators": indicators,
             "reasons": {k: [r.as_dict() for r in v] for k, v in found.items()},
         }
+
+    def facts_of(self, at: int) -> dict[str, float]:
+        """The company facts a missing value's cause is read from (see ``models.facts.CONTEXT``)."""
+        own = {f: float(self.values[at, j]) for j, f in enumerate(self.features) if f in CONTEXT}
+        return {**{k: float(v[at]) for k, v in self.context.items()}, **own}
 
 
 def _label(feature: str) -> dict[str, str]:

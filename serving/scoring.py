@@ -2,8 +2,13 @@
 
 Written in chunks (memory stays bounded whatever the register's size) to a hidden temporary file that replaces
 the output only when every chunk is written, so no half-written score file is ever visible; a failure removes the
-temporary file and leaves any earlier output untouched. Beside the scores goes the sector reference (median of
-each indicator per SBI section) that reason codes quote, so the service renders the same sentences later.
+temporary file and leaves any earlier output untouched.
+
+Every row carries two exact explanations: SHAP (``shap__*``, score minus the base value) and the contrast with its
+peers (``contrast__*``, score minus the score of its peer group's point; :mod:`models.contrastive`), with its
+``peer_group`` and that ``peer_score``. The peer points themselves go beside the scores (the reference file), so
+the service quotes the same peers' values later. Peer groups depend on the whole register (a group needs enough
+members), so points and groups are found in a first pass, one column at a time, before any row is scored.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -20,8 +26,9 @@ import pyarrow.parquet as pq
 from core.io import atomic_files
 from features import partitioned
 from features.pipeline import read_metadata
-from models.reasons import reasons, sector_reference
-from models.risk import ModelInputError, RiskModel
+from models import peerpoint
+from models.reasons import reasons
+from models.risk import CONTRAST_PREFIX, ModelInputError, RiskModel
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -44,8 +51,50 @@ class ScoreRun:
 
 
 def reference_file(out: Path) -> Path:
-    """Where the sector reference of a score file lives."""
+    """Where the peer points of a score file live."""
     return out.with_name(out.stem + ".reference.parquet")
+
+
+@dataclass(frozen=True)
+class PeerPoints:
+    """The peer point of every peer group (``table``), each row's group in reading order, and the points' scores."""
+
+    table: pd.DataFrame
+    groups: np.ndarray
+    scores: np.ndarray
+
+    def rows(self, groups: np.ndarray) -> np.ndarray:
+        """Positions in ``table`` of ``groups``."""
+        return peerpoint.rows_of(self.table, groups)
+
+
+def peer_points(features: Path, model: RiskModel) -> PeerPoints:
+    """Peer groups over the whole table and their points, read one indicator column at a time."""
+    first = partitioned.read_table(features, [peerpoint.SECTION, peerpoint.SIZE_FROM]).to_pandas()
+    groups = peerpoint.keys(first)
+    columns = {}
+    for name in model.features:
+        values = partitioned.read_table(features, [name]).column(0).to_pandas()
+        frame = pd.DataFrame({peerpoint.SECTION: first[peerpoint.SECTION].to_numpy(), name: values.to_numpy()})
+        columns[name] = peerpoint.reference(frame, [name], groups)[name]
+    table = pd.DataFrame(columns)[list(model.features)].rename_axis(peerpoint.PEER_GROUP)
+    return PeerPoints(table, groups, model.score(table, num_threads=1))
+
+
+def explained(
+    model: RiskModel, frame: pd.DataFrame, groups: np.ndarray, points: PeerPoints, model_version: str, threads: int = 0
+) -> pd.DataFrame:
+    """Scores, SHAP and the contrast with the peers of ``frame``'s rows (``groups``: their peer groups)."""
+    scored = model.predict_frame(frame, num_threads=threads)
+    at = points.rows(groups)
+    contrast = model.contrast(frame, points.table.to_numpy(dtype=np.float64), at)
+    scored.insert(0, "company_id", frame["company_id"].to_numpy())
+    scored["peer_group"] = points.table.index.to_numpy()[at].astype(str)
+    scored["peer_score"] = points.scores[at]
+    extra = pd.DataFrame(contrast, columns=[CONTRAST_PREFIX + f for f in model.features], index=frame.index)
+    out = pd.concat([scored, extra], axis=1)
+    out["model_version"] = model_version
+    return out
 
 
 def score_file(
@@ -67,13 +116,13 @@ def score_file(
         # first and the reference last: a reference never describes scores that are not there
         with atomic_files(out.parent, [out.name, ref_path.name]) as staged:
             tmp, tmp_ref = staged[out.name], staged[ref_path.name]
+            step("peer groups")
+            points = peer_points(features, model)
             writer: pq.ParquetWriter | None = None
             try:
                 for batch in _batches(features, chunk_rows, ["company_id", *model.features]):
                     frame = batch.to_pandas()
-                    scored = model.predict_frame(frame)
-                    scored.insert(0, "company_id", frame["company_id"].to_numpy())
-                    scored["model_version"] = model_version
+                    scored = explained(model, frame, points.groups[rows : rows + len(frame)], points, model_version)
                     table = pa.Table.from_pandas(scored, preserve_index=False)
                     if writer is None:
                         writer = pq.ParquetWriter(tmp, table.schema.with_metadata(footer_), compression="zstd")
@@ -85,7 +134,7 @@ def score_file(
                     writer.close()
             if writer is None:
                 raise ScoringError(f"{features} holds no rows")
-            write_reference(features, model, footer_, tmp_ref)
+            write_reference(points, footer_, tmp_ref)
     except (OSError, pa.ArrowException) as exc:
         raise ScoringError(f"scoring {features} into {out} failed: {exc}") from exc
     log.info("scored %d companies with model version %s into %s", rows, model_version, out)
@@ -132,20 +181,19 @@ def check_input(model: RiskModel, features: Path, out: Path, folder_out: bool = 
     return meta
 
 
-def write_reference(features: Path, model: RiskModel, footer_: dict[bytes, bytes], path: Path) -> None:
-    """The sector reference reason codes quote, with the scores' footer."""
-    reference = pa.Table.from_pandas(_reference(features, model), preserve_index=False)
+def write_reference(points: PeerPoints, footer_: dict[bytes, bytes], path: Path) -> None:
+    """The peer points reason codes quote, with the scores' footer."""
+    table = points.table.assign(peer_score=points.scores).reset_index()
+    reference = pa.Table.from_pandas(table, preserve_index=False)
     pq.write_table(reference.replace_schema_metadata(footer_), path)
 
 
-def _reference(features: Path, model: RiskModel) -> pd.DataFrame:
-    """Sector medians, read one indicator column at a time so memory stays at a column, not the table."""
-    section = partitioned.read_table(features, ["sbi_section"]).column(0).to_pandas()
-    columns = {}
-    for name in model.features:
-        values = partitioned.read_table(features, [name]).column(0).to_pandas()
-        columns[name] = sector_reference(pd.DataFrame({"sbi_section": section, name: values}), (name,))[name]
-    return pd.DataFrame(columns).rename_axis("sbi_section").reset_index()
+def read_reference(path: Path) -> pd.DataFrame:
+    """A reference file, indexed by peer group; a file from before peer groups is refused, not misread."""
+    table = pd.read_parquet(path)
+    if peerpoint.PEER_GROUP not in table.columns:
+        raise ScoringError(f"{path} holds sector medians, not peer points: score the indicators again")
+    return table.set_index(peerpoint.PEER_GROUP)
 
 
 SAME_SNAPSHOT = ("as_of", "input_fingerprint", "catalogue_hash")
@@ -159,14 +207,19 @@ def explain(scores: Path, features: Path, company_ids: list[str], top: int = 3) 
     wanted = pa.array(company_ids, type=pa.string())
     scored = pq.read_table(scores, filters=[("company_id", "in", wanted)]).to_pandas().set_index("company_id")
     values = pq.read_table(features, filters=[("company_id", "in", wanted)]).to_pandas().set_index("company_id")
-    reference = pd.read_parquet(reference_file(scores)).set_index("sbi_section")
+    reference = read_reference(reference_file(scores))
+    if not any(c.startswith(CONTRAST_PREFIX) for c in scored.columns):
+        raise ScoringError(f"{scores} predates contrastive explanations: score the indicators again")
+    as_of = read_metadata(scores).get("as_of", "")[:10]
     out: list[dict[str, object]] = []
     for cid in company_ids:
         if cid not in scored.index or cid not in values.index:
             raise ScoringError(f"company {cid} is not in {scores}")
         row = scored.loc[cid]
         shap = row[[c for c in scored.columns if c.startswith("shap__")]]
-        found = reasons(values.loc[cid], shap, reference, top=top)
+        contrast = row[[c for c in scored.columns if c.startswith(CONTRAST_PREFIX)]]
+        peers = reference.loc[[str(row.peer_group)]].iloc[0]
+        found = reasons(values.loc[cid], contrast, peers, as_of=as_of, top=top)
         png, svg = waterfall(
             shap,
             float(row.base_value),
@@ -179,6 +232,8 @@ def explain(scores: Path, features: Path, company_ids: list[str], top: int = 3) 
                 "score": float(row.score),
                 "probability": float(row.probability),
                 "base_value": float(row.base_value),
+                "peer_group": str(row.peer_group),
+                "peer_score": float(row.peer_score),
                 "model_version": str(row.model_version),
                 "raises": [r.as_dict() for r in found["raises"]],
                 "lowers": [r.as_dict() for r in found["lowers"]],

@@ -47,6 +47,7 @@ from serving.api.schemas import (
     NewKeyOut,
     PurposeOut,
     ReadyOut,
+    RecourseOut,
     Region,
     RegionalPictureOut,
     RegionsIn,
@@ -58,6 +59,7 @@ from serving.api.schemas import (
     ShortlistOut,
     SignalOut,
     SignedHeadOut,
+    StatementOut,
     UserIn,
     UserName,
     UserOut,
@@ -68,6 +70,8 @@ from serving.api.state import AppState, entry_of, state_of
 from serving.batches import current_batch
 from serving.champion import ReloadError, Serving
 from serving.purposes import OversightPurpose, Purpose, describe
+from serving.recourse import company_recourse
+from serving.statement import company_statement, markdown
 from serving.store import Store
 from serving.store.tables import AuditRecord, Batch
 
@@ -248,6 +252,86 @@ async def company_signal(
             "notice": NOTICE,
             **explained,
         }
+    )
+
+
+def _visible(request: Request, who: Principal, company_id: str) -> tuple[Batch, Any]:
+    """The served batch and the company's signal, or the 404 a company outside the caller's regions also gets."""
+    state = state_of(request)
+    batch = _batch(state)
+    sig = signals.company_signal(state.store, who, batch, company_id)
+    if sig is None:
+        raise ProblemError(404, f"no signal for company {company_id} is visible to you")
+    entry = entry_of(request)
+    entry.entity_ids, entry.model_version = [company_id], batch.model_version
+    return batch, sig
+
+
+@router.get(
+    "/v1/companies/{company_id}/recourse",
+    tags=["entities"],
+    response_model=RecourseOut,
+    responses=responses(*AUTH, 404, 422, 503),
+)
+def company_recourse_route(
+    request: Request,
+    who: Annotated[Principal, Depends(ANALYST)],
+    company_id: Annotated[str, PathParam(pattern=r"^\d{8}$", description="KvK number.")],
+    purpose: PurposeQ,
+    case_reference: CaseQ,
+) -> Response:
+    """Which contestable facts, if the company shows them wrong, bring its signal below the threshold.
+
+    Found exactly by re-scoring with the batch's own model; every set is minimal. Not advice to change anything.
+    """
+    _bind(request, purpose, case_reference, {"company_id": company_id})
+    batch, _sig = _visible(request, who, company_id)
+    state = state_of(request)
+    try:
+        model = state.models.get(state.champion, batch.model_version)
+    except Exception as exc:  # the registry is away or lost the version: the operator's problem, said plainly
+        raise ProblemError(503, f"model version {batch.model_version} cannot be loaded: {exc}") from exc
+    found = company_recourse(model, state.explanations.get(batch.id, batch.folder), company_id)
+    if found is None:
+        raise ProblemError(503, "this batch's explanations are incomplete; reload the scores")
+    return _fast({**found, "model_version": batch.model_version, "as_of": batch.as_of})
+
+
+@router.get(
+    "/v1/companies/{company_id}/statement",
+    tags=["entities"],
+    response_model=StatementOut,
+    responses={
+        **responses(*AUTH, 404, 422, 503),
+        200: {"content": {"application/json": {}, "text/markdown": {"schema": {"type": "string"}}}},
+    },
+)
+def company_statement_route(
+    request: Request,
+    who: Annotated[Principal, Depends(ANALYST)],
+    company_id: Annotated[str, PathParam(pattern=r"^\d{8}$", description="KvK number.")],
+    purpose: PurposeQ,
+    case_reference: CaseQ,
+    format: Annotated[Literal["json", "markdown"], Query(description="json, or markdown to download.")] = "json",
+    lang: Annotated[Literal["nl", "en"], Query(description="Language of the markdown download.")] = "nl",
+) -> Response:
+    """The facts behind the signal, each with its source, date and the indicators it feeds; no score.
+
+    The document a municipality hands a company for hoor en wederhoor.
+    """
+    _bind(request, purpose, case_reference, {"company_id": company_id, "format": format, "lang": lang})
+    batch, sig = _visible(request, who, company_id)
+    state = state_of(request)
+    found = company_statement(state.explanations.get(batch.id, batch.folder), company_id, sig.name)
+    if found is None:
+        raise ProblemError(503, "this batch's explanations are incomplete; reload the scores")
+    if format == "json":
+        return _fast(found)
+    name = f"{'feitenoverzicht' if lang == 'nl' else 'fact-statement'}-{company_id}.md"
+    return Response(
+        markdown(found, lang),
+        media_type="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

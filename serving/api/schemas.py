@@ -84,15 +84,16 @@ class ShortlistOut(BaseModel):
 
 
 class Indicator(BaseModel):
-    """One indicator of a company: its value, its sector peers' median and its exact SHAP contribution."""
+    """One indicator of a company: its value, its peers' value and its two exact contributions."""
 
     id: str
     label_nl: str
     label_en: str
     unit: str
     value: float | None
-    peer_median: float | None
-    contribution: float
+    peer_median: float | None = Field(description="The peer point: the lower median of comparable companies.")
+    contribution: float = Field(description="SHAP value: its share of score minus base value (log-odds).")
+    contrast: float = Field(description="Contrastive value: its share of score minus peer score (log-odds).")
 
 
 class Reasons(BaseModel):
@@ -113,6 +114,8 @@ class SignalOut(BaseModel):
     score: float
     probability: float
     base_value: float
+    peer_group: str = Field(description="Comparable companies: '<SBI section>|<size class>', '<section>|*' or '*'.")
+    peer_score: float = Field(description="Score of the peer point; score - peer_score = the sum of contrasts.")
     region_rank: int
     model_version: str
     as_of: str
@@ -415,3 +418,67 @@ class UserOut(BaseModel):
     enabled: bool
     live_keys: int
     created_at: str
+
+
+class DisputedFact(BaseModel):
+    """One contestable fact: as recorded, and the comparable companies' value it would be corrected to."""
+
+    id: str
+    label_nl: str
+    label_en: str
+    record: str = Field(description="The kind of record the company can show to be wrong (filing, address, ...).")
+    value: float | None
+    corrected: float | None
+    text_nl: str
+    text_en: str
+
+
+class CorrectionSet(BaseModel):
+    """A minimal set: no proper subset of these facts brings the signal below the threshold."""
+
+    probability: float = Field(description="Calibrated probability once every fact of the set is corrected.")
+    facts: list[DisputedFact]
+
+
+class RecourseOut(BaseModel):
+    """Which facts, if shown wrong, bring the signal below the threshold; found exactly by re-scoring."""
+
+    company_id: str
+    probability: float
+    threshold: float
+    signalled: bool
+    sets: list[CorrectionSet]
+    candidates: list[str] = Field(description="The contestable facts searched (those that differ from the peers).")
+    max_size: int
+    complete: bool = Field(description="False when more contestable facts differ than were searched.")
+    tried: int
+    wording_nl: str
+    wording_en: str
+    model_version: str
+    as_of: str
+
+
+class StatementFact(BaseModel):
+    """One verifiable fact behind a signal, with its source, date and the indicators it feeds."""
+
+    indicators: list[str]
+    record: str
+    fact_nl: str
+    fact_en: str
+    source_nl: str
+    source_en: str
+    date_nl: str
+    date_en: str
+    indicators_nl: list[str]
+    indicators_en: list[str]
+    peers_nl: str
+    peers_en: str
+
+
+class StatementOut(BaseModel):
+    """The facts a company can answer (hoor en wederhoor): no score, no model internals."""
+
+    company_id: str
+    name: str
+    as_of: str
+    facts: list[StatementFact]

@@ -13,6 +13,7 @@ from serving.auditlog import Entry
 from serving.batches import current_batch
 from serving.champion import Champion
 from serving.explanations import ExplanationCache
+from serving.recourse import BatchModels
 from serving.store import Store
 from serving.store.tables import Batch
 
@@ -28,6 +29,7 @@ class AppState:
     limiter: RateLimiter
     strangers: Strangers
     explanations: ExplanationCache = field(default_factory=ExplanationCache)
+    models: BatchModels = field(default_factory=BatchModels)
     _batch: tuple[float, Batch | None] = (-BATCH_TTL_S, None)
 
     def current_batch(self) -> Batch | None:

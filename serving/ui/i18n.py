@@ -217,10 +217,12 @@ TEXT: dict[str, Pair] = {
     "score_logodds": ("Score (log-odds)", "Score (log-odds)"),
     "waterfall_title": ("Hoe de score is opgebouwd", "How the score is built up"),
     "waterfall_intro": (
-        "Elke balk is de exacte bijdrage (SHAP) van één indicator aan de score, vanaf het gemiddelde van alle "
-        "bedrijven. Rood verhoogt de score, blauw verlaagt hem. De bijdragen tellen precies op tot de score.",
-        "Each bar is one indicator's exact contribution (SHAP) to the score, starting from the average over all "
-        "companies. Red raises the score, blue lowers it. The contributions add up exactly to the score.",
+        "Elke balk is de exacte bijdrage van één indicator aan het verschil met vergelijkbare bedrijven (zelfde "
+        "branche en grootte), vanaf hun score. Rood verhoogt de score, blauw verlaagt hem. De bijdragen tellen "
+        "precies op tot de score.",
+        "Each bar is one indicator's exact share of the difference from comparable companies (same trade and "
+        "size), starting from their score. Red raises the score, blue lowers it. The shares add up exactly to the "
+        "score.",
     ),
     "waterfall_alt": (
         "Watervaldiagram: vanaf de startwaarde {base} leiden de bijdragen tot de score {score}. Grootste "
@@ -228,21 +230,21 @@ TEXT: dict[str, Pair] = {
         "Waterfall chart: from the starting value {base} the contributions lead to the score {score}. Largest "
         "raise: {top}.",
     ),
-    "base_value": ("Startwaarde (gemiddelde)", "Starting value (average)"),
+    "base_value": ("Startwaarde (vergelijkbare bedrijven)", "Starting value (comparable companies)"),
     "other_indicators": ("Overige {n} indicatoren", "Other {n} indicators"),
     "final_score": ("Score", "Score"),
     "raises": ("verhoogt", "raises"),
     "lowers": ("verlaagt", "lowers"),
-    "indicators_title": ("Indicatoren tegenover sectorgenoten", "Indicators against sector peers"),
+    "indicators_title": ("Indicatoren tegenover vergelijkbare bedrijven", "Indicators against comparable companies"),
     "indicators_caption": (
-        "Elke indicator met de waarde van dit bedrijf, de mediaan van zijn sectorgenoten en de bijdrage aan de "
-        "score, gesorteerd op de grootte van de bijdrage.",
-        "Every indicator with this company's value, its sector peers' median and its contribution to the score, "
-        "sorted by the size of the contribution.",
+        "Elke indicator met de waarde van dit bedrijf, de waarde bij vergelijkbare bedrijven (zelfde branche en "
+        "grootte) en de bijdrage aan het verschil, gesorteerd op de grootte van de bijdrage.",
+        "Every indicator with this company's value, the value at comparable companies (same trade and size) and "
+        "its share of the difference, sorted by the size of that share.",
     ),
     "indicator": ("Indicator", "Indicator"),
     "value": ("Waarde", "Value"),
-    "peer_median": ("Mediaan sectorgenoten", "Sector peers' median"),
+    "peer_median": ("Vergelijkbare bedrijven", "Comparable companies"),
     "contribution": ("Bijdrage", "Contribution"),
     "reasons_title": ("Redencodes", "Reason codes"),
     "reasons_raise": ("Wat de score verhoogt", "What raises the score"),

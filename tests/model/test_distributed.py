@@ -145,8 +145,10 @@ def test_frozen_peers_and_an_empty_table_give_identical_indicators(parts: Path, 
 def test_scores_and_shap_on_dask_equal_one_machine(flows: dict[str, Path]) -> None:
     one, many = _sorted(flows["single"] / "scores.parquet"), _sorted(flows["dask"] / "scores.parquet")
     assert list(one.columns) == list(many.columns) and len(one) == len(many)
-    numeric = [c for c in one.columns if c not in ("company_id", "model_version")]
+    numeric = [c for c in one.columns if c not in ("company_id", "model_version", "peer_group")]
     assert sum(c.startswith("shap__") for c in numeric) >= 30
+    assert sum(c.startswith("contrast__") for c in numeric) >= 30
+    assert (one["peer_group"] == many["peer_group"]).all(), "peer groups come from the whole table, on both paths"
     worst = float(np.max(np.abs(one[numeric].to_numpy() - many[numeric].to_numpy())))
     assert worst <= 1e-9, worst
     assert (one["model_version"] == many["model_version"]).all()

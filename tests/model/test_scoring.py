@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 from features.catalogue import BY_ID, FEATURES
 from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, write_indicators
 from features.validation import validate_records
-from models.reasons import Reason, format_value, reasons, sector_reference
-from models.risk import SHAP_PREFIX, ModelInputError, RiskModel
-from serving.scoring import ScoringError, explain, score_file
+from models import peerpoint
+from models.reasons import MISSING, Reason, format_value, reasons
+from models.risk import CONTRAST_PREFIX, SHAP_PREFIX, ModelInputError, RiskModel
+from serving.scoring import ScoringError, explain, read_reference, score_file
 from tegenkracht.cli import app
 from tests.shared import Trained
 
@@ -44,11 +45,20 @@ def test_scores_hold_every_column_and_add_up(trained: Trained, indicators: Path,
         "probability",
         "base_value",
         *[SHAP_PREFIX + f for f in FEATURES],
+        "peer_group",
+        "peer_score",
+        *[CONTRAST_PREFIX + f for f in FEATURES],
         "model_version",
     ]
     assert (scores.company_id.to_numpy() == features.company_id.to_numpy()).all()
     shap = scores[[SHAP_PREFIX + f for f in FEATURES]].sum(axis=1) + scores.base_value
     assert np.abs(shap - scores.score).max() <= 1e-9
+    contrast = scores[[CONTRAST_PREFIX + f for f in FEATURES]].sum(axis=1) + scores.peer_score
+    assert np.abs(contrast - scores.score).max() <= 1e-9, "contrasts add up to score minus the peer score"
+    reference = read_reference(run.reference)
+    assert set(scores.peer_group) <= set(reference.index) and peerpoint.ALL in reference.index
+    points = reference.loc[scores.peer_group, list(FEATURES)].to_numpy()
+    assert np.abs(model.score(pd.DataFrame(points, columns=list(FEATURES))) - scores.peer_score).max() <= 1e-12
     assert np.abs(scores.score.to_numpy() - model.score(features)).max() <= 1e-12
     assert (scores.model_version == "1").all()
     footer = pq.read_schema(run.out).metadata
@@ -113,11 +123,14 @@ def test_reasons_name_facts_and_peers_in_both_languages(trained: Trained, indica
     (e,) = explain(run.out, indicators, [top])
     assert e["raises"], "the highest score has reasons that raise it"
     first = e["raises"][0]
-    label = BY_ID[first["key"]]
-    assert first["text_nl"].startswith(label.label_nl) and "sectorgenoten: mediaan" in first["text_nl"]
-    assert first["text_en"].startswith(label.label_en) and "sector peers: median" in first["text_en"]
+    assert "bij vergelijkbare bedrijven" in first["text_nl"] or "vergelijkbare bedrijven hebben" in first["text_nl"]
+    assert "comparable companies" in first["text_en"]
+    assert "31-12-2023" in first["text_nl"] and "31 December 2023" in first["text_en"]
     row = scores.set_index("company_id").loc[top]
-    assert first["contribution"] == pytest.approx(row[SHAP_PREFIX + first["key"]], abs=1e-12)
+    members = first["members"] or [first["key"]]
+    expected = sum(row[CONTRAST_PREFIX + m] for m in members)
+    assert first["contribution"] == pytest.approx(expected, abs=1e-12)
+    assert e["peer_group"] == row.peer_group and e["peer_score"] == pytest.approx(row.peer_score)
     contributions = [r["contribution"] for r in e["raises"]]
     assert contributions == sorted(contributions, reverse=True)
     assert all(Path(p).stat().st_size > 1000 for p in e["waterfall"])
@@ -130,7 +143,7 @@ def test_grouped_reasons_add_up_to_the_score(trained: Trained, indicators: Path)
     top = frame.iloc[[int(np.argmax(model.score(frame)))]]
     full = model.contributions(top)[0]
     contrib = pd.Series(full[:-1], index=list(FEATURES))
-    grouped = reasons(top.iloc[0], contrib, sector_reference(frame), top=20, group=True)
+    grouped = reasons(top.iloc[0], contrib, frame.iloc[0], top=20, group=True)
     families = grouped["raises"] + grouped["lowers"]
     assert {r.key for r in families} <= {BY_ID[f].family for f in FEATURES}
     # every family with a non-zero sum is listed, and families plus the base value give the score back
@@ -148,18 +161,56 @@ def test_grouped_reasons_add_up_to_the_score(trained: Trained, indicators: Path)
     }
 
 
-def test_small_and_unknown_sectors_fall_back_to_all_companies() -> None:
+def test_small_and_unknown_sectors_fall_back_to_the_section_then_all_companies() -> None:
     frame = pd.DataFrame(
-        {"sbi_section": ["G"] * 40 + ["Q"] * 3 + ["?"] * 5, "margin_z": [1.0] * 40 + [9.0] * 3 + [5.0] * 5}
+        {
+            "sbi_section": ["G"] * 40 + ["G"] * 10 + ["Q"] * 3 + ["?"] * 5,
+            "employees_latest": [1.0] * 40 + [20.0] * 10 + [1.0] * 3 + [1.0] * 5,
+            "margin_z": [1.0] * 40 + [7.0] * 10 + [9.0] * 3 + [5.0] * 5,
+        }
     )
-    ref = sector_reference(frame, ("margin_z",))
-    overall = frame.margin_z.median()
-    assert ref.loc["G", "margin_z"] == 1.0
-    assert ref.loc["Q", "margin_z"] == overall, "three companies are no peer group"
-    assert "?" not in ref.index and ref.loc["*", "margin_z"] == overall
-    row = pd.Series({"sbi_section": "?", "margin_z": 5.0})
-    (reason,) = reasons(row, pd.Series({"margin_z": 0.4}), ref)["raises"]
-    assert reason.reference == overall
+    groups = peerpoint.keys(frame)
+    assert list(groups[[0, 40, 50, 53]]) == ["G|1", "G|*", "*", "*"], "10 or 3 companies are no peer group"
+    ref = peerpoint.reference(frame, ["margin_z"], groups)
+    assert ref.loc["G|1", "margin_z"] == 1.0
+    assert ref.loc["G|*", "margin_z"] == 1.0, "the section's lower median over all its sizes"
+    assert ref.loc["*", "margin_z"] == np.sort(frame.margin_z)[(len(frame) - 1) // 2], "an observed value"
+    assert "?|*" not in ref.index
+
+
+def test_a_value_most_peers_lack_has_a_missing_peer_point() -> None:
+    frame = pd.DataFrame({"sbi_section": ["G"] * 40, "margin_z": [np.nan] * 25 + [2.0] * 15})
+    ref = peerpoint.reference(frame, ["margin_z"])
+    assert np.isnan(ref.loc["G|unknown", "margin_z"]), "missing is what is typical there"
+
+
+def test_missing_values_with_one_cause_are_one_reason_stated_as_that_cause() -> None:
+    row = pd.Series(
+        {"sbi_section": "G", "years_since_registration": 0.33, "last_filing_missing": np.nan, "margin_z": np.nan,
+         "revenue_growth_z": np.nan, "companies_at_address": 19.0}
+    )  # fmt: skip
+    contrib = pd.Series({"margin_z": 0.4, "revenue_growth_z": 0.3, "companies_at_address": 0.5})
+    peers = pd.Series({"margin_z": 0.1, "revenue_growth_z": 0.0, "companies_at_address": 1.0})
+    found = reasons(row, contrib, peers, as_of="2023-12-31")["raises"]
+    assert [r.key for r in found] == [MISSING + "not_due", "companies_at_address"]
+    grouped, address = found
+    assert grouped.contribution == pytest.approx(0.7) and set(grouped.members) == {"margin_z", "revenue_growth_z"}
+    assert grouped.text_nl.startswith("Nog geen jaarrekening verplicht; ingeschreven 4 maanden geleden")
+    assert "onbekend" not in grouped.text_nl and "unknown" not in grouped.text_en
+    assert address.text_nl == (
+        "19 bedrijven ingeschreven op dit adres (Handelsregister, adressen, 31-12-2023); bij vergelijkbare bedrijven 1"
+    )
+    assert address.text_en.startswith("19 companies registered at this address (Business Register, addresses, 31 Dec")
+    assert address.record == "address" and address.source == "addresses"
+
+
+def test_a_value_never_reads_the_same_as_its_reference() -> None:
+    row = pd.Series({"sbi_section": "G", "margin_z": 0.34, "years_since_registration": 3.2})
+    contrib = pd.Series({"margin_z": 0.2, "years_since_registration": 0.1})
+    peers = pd.Series({"margin_z": 0.31, "years_since_registration": 3.9})
+    margin, years = reasons(row, contrib, peers, as_of="2023-12-31")["raises"]
+    assert "z = 0,34" in margin.text_nl and margin.text_nl.endswith("z = 0,31")
+    assert "3,2 jaar" in years.text_nl and years.text_nl.endswith("3,9 jaar")
 
 
 @pytest.mark.parametrize(
@@ -199,7 +250,7 @@ def test_cli_score_and_explain(registry: Trained, indicators: Path, tmp_path: Pa
         app, ["score", "--features", str(indicators), "--out", str(out), "--model", "1", "--explain", top]
     )
     assert shown.exit_code == 0, shown.output
-    assert "sectorgenoten" in shown.stdout and "sector peers" in shown.stdout
+    assert "vergelijkbare bedrijven" in shown.stdout and "comparable companies" in shown.stdout
 
 
 def test_explain_refuses_features_from_another_snapshot(trained: Trained, indicators: Path, tmp_path: Path) -> None:

@@ -360,7 +360,7 @@ def test_the_company_page_holds_the_apis_exact_explanation(paged: Served) -> Non
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in page.text and 'role="img"' in page.text
     labels = re.findall(r'<tr><th scope="row">([^<]+)</th>', page.text)
     assert labels == [i["label_nl"] for i in api["indicators"]]  # every indicator, largest contribution first
-    base, total = i18n.number(api["base_value"], "nl", 2), i18n.number(api["score"], "nl", 2)
+    base, total = i18n.number(api["peer_score"], "nl", 2), i18n.number(api["score"], "nl", 2)
     assert f">{base}</text>" in page.text and f">{total}</text>" in page.text  # the waterfall's ends
     assert f"{i18n.t('model_version', 'nl')}</dt><dd>1</dd>" in page.text
     for reason in api["reasons"]["raises"]:

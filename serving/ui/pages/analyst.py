@@ -424,15 +424,16 @@ def _company_page(
 
 
 def _waterfall(explained: dict[str, Any], score: float, lang: Lang) -> Any:
-    indicators = explained["indicators"]  # sorted by |contribution|, largest first
+    """From the peers' score to the company's, one bar per indicator's exact contrast (docs/explanations.md)."""
+    indicators = explained["indicators"]  # sorted by |contrast|, largest first
     label = f"label_{lang}"
-    steps = [Step(i[label], i["contribution"]) for i in indicators[:WATERFALL_STEPS]]
+    steps = [Step(i[label], i["contrast"]) for i in indicators[:WATERFALL_STEPS]]
     rest = indicators[WATERFALL_STEPS:]
     if rest:
-        steps.append(Step(t("other_indicators", lang, n=len(rest)), math.fsum(i["contribution"] for i in rest)))
-    base = explained["base_value"]
-    raising = [i for i in indicators if i["contribution"] > 0]
-    top = f"{raising[0][label]} (+{number(raising[0]['contribution'], lang, 2)})" if raising else "–"
+        steps.append(Step(t("other_indicators", lang, n=len(rest)), math.fsum(i["contrast"] for i in rest)))
+    base = explained["peer_score"]
+    raising = [i for i in indicators if i["contrast"] > 0]
+    top = f"{raising[0][label]} (+{number(raising[0]['contrast'], lang, 2)})" if raising else "–"
     desc = t("waterfall_alt", lang, base=number(base, lang, 2), score=number(score, lang, 2), top=top)
     return waterfall(base, steps, lang, (t("base_value", lang), t("final_score", lang)),
                      t("waterfall_title", lang), desc)  # fmt: skip
@@ -444,7 +445,7 @@ def _indicator_rows(indicators: list[dict[str, Any]], lang: Lang) -> list[dict[s
             "label": i[f"label_{lang}"],
             "value": indicator_value(i["id"], i["value"], lang),
             "peer": indicator_value(i["id"], i["peer_median"], lang),
-            "contribution": i["contribution"],
+            "contribution": i["contrast"],
         }
         for i in indicators
     ]
