@@ -66,7 +66,8 @@ def _signalled(served: Served) -> str:
                 select(Signal.company_id)
                 .where(Signal.batch_id == served.batch.batch_id, Signal.riec_region == REGION)
                 .order_by(Signal.region_rank)
-            ).first()[0]  # type: ignore[index]
+                .limit(1)
+            ).scalar_one()
         )
 
 
