@@ -63,7 +63,7 @@ def _batch(booster: lgb.Booster, x: np.ndarray, sizes: list[int]) -> list[dict[s
     from models.treeshap import Explainer
 
     rng = np.random.default_rng(1)
-    points = np.nanmedian(_rows(x, 5_000, rng).reshape(GROUPS, -1, FEATURES), axis=1)
+    points = np.nanmedian(_rows(x, 100 * GROUPS, rng).reshape(GROUPS, -1, FEATURES), axis=1)
     shap = Explainer.from_booster(booster)
     contrast = ContrastiveExplainer.from_booster(booster)
     shap.shap_values(x[:2])

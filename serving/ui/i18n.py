@@ -250,6 +250,45 @@ TEXT: dict[str, Pair] = {
     "reasons_raise": ("Wat de score verhoogt", "What raises the score"),
     "reasons_lower": ("Wat de score verlaagt", "What lowers the score"),
     "no_reasons": ("Geen.", "None."),
+    "statement_link": ("Feitenoverzicht voor het bedrijf (hoor en wederhoor)", "Fact statement for the company"),
+    "statement_title": ("Feitenoverzicht", "Fact statement"),
+    "statement_intro": (
+        "Dit zijn de feiten waardoor dit bedrijf opviel, zoals het bedrijf ze leest: met bron en datum, zonder "
+        "score. Het bedrijf kan op elk feit reageren.",
+        "These are the facts that made this company stand out, as the company reads them: with source and date, "
+        "without a score. The company can answer every fact.",
+    ),
+    "statement_download": ("Download ({language})", "Download ({language})"),
+    "statement_source": ("Bron", "Source"),
+    "statement_feeds": ("Telt mee voor", "Feeds"),
+    "statement_peers": ("Bij vergelijkbare bedrijven", "At comparable companies"),
+    "statement_none": (
+        "Er zijn geen feiten die dit bedrijf boven vergelijkbare bedrijven plaatsen.",
+        "No fact places this company above comparable companies.",
+    ),
+    "recourse_title": ("Welke feiten de uitkomst veranderen", "Which facts change the outcome"),
+    "recourse_intro": (
+        "Als het bedrijf aantoont dat deze feiten onjuist zijn (en ze dan zijn zoals bij vergelijkbare bedrijven), "
+        "komt het signaal onder de drempel van {threshold}. Elke set is zo klein mogelijk. Dit is geen advies om "
+        "iets te veranderen.",
+        "If the company shows these facts to be wrong (and they then read as at comparable companies), the signal "
+        "falls below the threshold of {threshold}. Every set is as small as it can be. This is not advice to "
+        "change anything.",
+    ),
+    "recourse_set": ("Set {n}: daarna {probability}", "Set {n}: then {probability}"),
+    "recourse_none": (
+        "Geen set van hoogstens {size} aanvechtbare feiten brengt het signaal onder de drempel.",
+        "No set of at most {size} contestable facts brings the signal below the threshold.",
+    ),
+    "recourse_partial": (
+        "Alleen de {n} aanvechtbare feiten die het meest afwijken zijn doorzocht.",
+        "Only the {n} contestable facts that differ most were searched.",
+    ),
+    "recourse_below": ("Dit bedrijf zit al onder de drempel.", "This company is already below the threshold."),
+    "recourse_unavailable": (
+        "Het model van deze batch is nu niet te laden; probeer het later opnieuw.",
+        "This batch's model cannot be loaded now; try again later.",
+    ),
     "company_not_found": (
         "Er is geen signaal voor bedrijf {company} dat voor u zichtbaar is.",
         "There is no signal for company {company} that is visible to you.",

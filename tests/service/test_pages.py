@@ -658,3 +658,31 @@ def test_the_catalogue_has_both_languages_for_every_text_the_templates_use() -> 
     dynamic += [f"role_{r.value}" for r in Role] + [f"home_{r.value}" for r in Role if r is not Role.ANALYST]
     dynamic += [f"status_{s}" for s in ("act", "watch", "stable", "insufficient")]
     assert set(dynamic) - set(i18n.TEXT) == set()
+
+
+def test_the_statement_page_and_download_state_facts_without_a_score_and_are_audited(paged: Served) -> None:
+    client, _ = browser(paged, "analyst")
+    company = a_company(paged)
+    page = confirmed(client, f"/ui/companies/{company}", PURPOSE)
+    assert i18n.t("recourse_title", "nl") in page.text and i18n.t("statement_link", "nl") in page.text
+    recourse = paged.client.get(f"/v1/companies/{company}/recourse", params=PURPOSE, headers=paged.auth("analyst"))
+    for found in recourse.json()["sets"]:
+        for fact in found["facts"]:
+            assert fact["text_nl"] in page.text.replace("&#39;", "'")
+    link = re.search(r'href="(/ui/companies/\d{8}/statement\?[^"]+)"', page.text)
+    assert link is not None
+    statement = client.get(link.group(1).replace("&amp;", "&"))
+    assert statement.status_code == 200, statement.text[:300]
+    api = paged.client.get(f"/v1/companies/{company}/statement", params=PURPOSE, headers=paged.auth("analyst"))
+    for fact in api.json()["facts"]:
+        assert fact["fact_nl"] in statement.text.replace("&#39;", "'")
+    signal = paged.client.get(f"/v1/companies/{company}/signal", params=PURPOSE, headers=paged.auth("analyst"))
+    assert i18n.number(signal.json()["score"], "nl", 2) not in statement.text.split("<main", 1)[-1]
+    download = re.search(r'href="(/ui/companies/\d{8}/statement\.md\?[^"]+lang=en[^"]*)"', statement.text)
+    assert download is not None
+    md = client.get(download.group(1).replace("&amp;", "&"))
+    assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown")
+    assert "not a decision" in md.text and f"fact-statement-{company}.md" in md.headers["content-disposition"]
+    assert last_records(paged, 1)[0]["entity_ids"] == [company]
+    typed = client.get(f"/ui/companies/{company}/statement", params=PURPOSE)
+    assert 'action="/ui/case"' in typed.text, "an address typed or sent in asks for the case first"

@@ -1,0 +1,85 @@
+"""The fact statement page and its download.
+
+The statement is what a municipality hands a company for hoor en wederhoor: facts with their source and date, no
+score (:mod:`serving.statement`). Like every view of company data it needs the analyst's confirmed case, and it
+lands in the audit trail with the company it showed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, Response
+
+from serving import signals
+from serving.api.state import entry_of, state_of
+from serving.statement import company_statement, markdown
+from serving.ui.guard import ANALYST_PAGE, PageError
+from serving.ui.pages import served_batch
+from serving.ui.pages.analyst import Case, OptionalText, _bind, _checked_case
+from serving.ui.render import render
+from serving.ui.sessions import Session
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+
+
+def _statement(request: Request, session: Session, company_id: str, case: Case) -> dict[str, Any]:
+    _bind(request, case, {"company_id": company_id})
+    state = state_of(request)
+    batch = served_batch(request)
+    sig = signals.company_signal(state.store, session.principal, batch, company_id)
+    if sig is None:
+        raise PageError(404, "company_not_found", company=company_id)
+    found = company_statement(state.explanations.get(batch.id, batch.folder), company_id, sig.name)
+    if found is None:
+        raise PageError(503, "error_503")
+    entry = entry_of(request)
+    entry.entity_ids, entry.model_version = [company_id], batch.model_version
+    return found
+
+
+@router.get("/companies/{company_id}/statement")
+def statement_page(
+    request: Request,
+    session: Annotated[Session, Depends(ANALYST_PAGE)],
+    company_id: Annotated[str, PathParam(pattern=r"^\d{8}$")],
+    purpose: OptionalText = None,
+    case_reference: OptionalText = None,
+) -> HTMLResponse:
+    """The facts behind a company's signal, as the company will read them, with the downloads."""
+    case = _checked_case(request, session, purpose, case_reference, {})
+    if not isinstance(case, Case):
+        return case
+    found = _statement(request, session, company_id, case)
+    download = {lang: f"/ui/companies/{company_id}/statement.md?{case.query(lang=lang)}" for lang in ("nl", "en")}
+    return render(
+        request,
+        "statement.html",
+        {"s": found, "case": case, "back": f"/ui/companies/{company_id}?{case.query()}", "download": download},
+        who=session.principal,
+        csrf=session.csrf_token,
+    )
+
+
+@router.get("/companies/{company_id}/statement.md")
+def statement_download(
+    request: Request,
+    session: Annotated[Session, Depends(ANALYST_PAGE)],
+    company_id: Annotated[str, PathParam(pattern=r"^\d{8}$")],
+    purpose: OptionalText = None,
+    case_reference: OptionalText = None,
+    lang: Annotated[Literal["nl", "en"], Query()] = "nl",
+) -> Response:
+    """The statement as a Markdown file, in the language asked for."""
+    case = _checked_case(request, session, purpose, case_reference, {})
+    if not isinstance(case, Case):
+        return case
+    found = _statement(request, session, company_id, case)
+    name = f"{'feitenoverzicht' if lang == 'nl' else 'fact-statement'}-{company_id}.md"
+    return Response(
+        markdown(found, lang),
+        media_type="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
