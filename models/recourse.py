@@ -7,10 +7,11 @@ filing, an address registration, an officer or ownership record, a property deed
 (the peer point of :mod:`models.peerpoint`): the fact as it is at comparable companies.
 
 Sets are found by re-scoring every candidate set with the model itself, smallest first, so a listed set is exactly
-sufficient (its probability is the calibrated model's) and minimal: a set is only tried when none of its proper
-subsets sufficed. The search covers every set of up to ``max_size`` facts among the ``max_candidates`` contestable
-facts that differ most from the peers (by contrastive contribution); ``complete`` says whether that was all of
-them, so an empty answer is never mistaken for "nothing would help".
+sufficient (its probability is the calibrated model's) and minimal: no smaller set sufficed, so no proper subset
+does. The answer is the smallest sets: the search stops after the first size at which any set suffices. It
+covers every set of up to ``max_size`` facts among the ``max_candidates`` contestable facts that differ most from
+the peers (by contrastive contribution); ``complete`` says whether that was all of them, so an empty answer is
+never mistaken for "nothing would help".
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from models.risk import RiskModel
 MAX_SIZE = 4
 MAX_CANDIDATES = 20
 LIMIT = 10
+PARALLEL_ROWS = 500
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class Correction:
 
 @dataclass(frozen=True)
 class Recourse:
-    """Every minimal set found, smallest and then lowest probability first, and what the search covered."""
+    """The smallest sufficient sets (all of one size), lowest probability first, and what the search covered."""
 
     probability: float
     threshold: float
@@ -62,7 +64,7 @@ def recourse(
     max_candidates: int = MAX_CANDIDATES,
     limit: int = LIMIT,
 ) -> Recourse:
-    """Minimal sets of contestable facts whose correction brings ``values`` (model order) below ``threshold``.
+    """The smallest sets of contestable facts whose correction brings ``values`` (model order) below ``threshold``.
 
     ``peers`` is the company's peer point in the same order and ``contrast`` its contrastive values (they rank the
     candidates when there are more than ``max_candidates``).
@@ -92,7 +94,7 @@ def recourse(
                 if prob < threshold:
                     found.append(combo)
                     probabilities[combo] = float(prob)
-            if len(found) >= limit:
+            if found:  # the smallest sets are of this size: larger ones are not asked for
                 break
     ordered = sorted(found, key=lambda c: (len(c), probabilities[c]))[:limit]
     sets = [
@@ -104,8 +106,9 @@ def recourse(
 
 
 def _probability(model: RiskModel, rows: np.ndarray) -> np.ndarray:
+    """Calibrated probabilities; one thread for a few rows (thread start-up dominates), all cores for many."""
     frame = pd.DataFrame(rows, columns=list(model.features))
-    return model.probability(frame, num_threads=1)
+    return model.probability(frame, num_threads=1 if len(rows) < PARALLEL_ROWS else 0)
 
 
 def _same(a: float, b: float) -> bool:

@@ -122,6 +122,10 @@ def features(
     track: Annotated[bool, typer.Option(help="Log the run to MLflow (catalogue version, input fingerprint).")] = True,
     scheduler: SchedulerOption = None,
     partitions: PartitionsOption = None,
+    corrections: Annotated[
+        Path | None,
+        typer.Option(help="Accepted corrections of disputed facts (`tegenkracht rectifications export`)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Build the indicator table: one row per company active on the as-of date (see docs/indicators.md).
@@ -131,13 +135,16 @@ def features(
     must then be valid already (`tegenkracht validate --out`), and a bad row exits 2.
     """
     setup_logging()
+    if scheduler and corrections is not None:
+        stderr.print("[red]error:[/red] --corrections applies on one machine only, not with --scheduler")
+        raise typer.Exit(EXIT_BAD_INPUT)
     if scheduler:
         meta = run_features_dask(data, as_of, out, peers, track, scheduler, partitions)
     elif partitions is not None:
         stderr.print("[red]error:[/red] --partitions only applies with --scheduler")
         raise typer.Exit(EXIT_BAD_INPUT)
     else:
-        meta = run_features(data, as_of, out, peers, track)
+        meta = run_features(data, as_of, out, peers, track, corrections)
     _emit(meta, as_json, "indicators")
 
 
@@ -258,6 +265,7 @@ app.command()(service_verbs.serve)
 app.add_typer(service_verbs.users_app, name="users")
 app.add_typer(service_verbs.audit_app, name="audit-log")
 app.add_typer(service_verbs.feedback_app, name="feedback")
+app.add_typer(service_verbs.rectifications_app, name="rectifications")
 app.add_typer(import_verbs.import_app, name="import")
 
 

@@ -84,8 +84,10 @@ def _track(meta: dict[str, Any], metadata: dict[str, str], out: Path, quarantine
         meta["mlflow_run_id"] = log_indicator_run(metadata, out, quarantined)
 
 
-def run_features(data: Path, as_of: str, out: Path, peers: Path | None, track: bool) -> dict[str, Any]:
-    """Validate, compute, write, track; shared by ``features``, ``demo`` and the MLproject entry point."""
+def run_features(
+    data: Path, as_of: str, out: Path, peers: Path | None, track: bool, corrections: Path | None = None
+) -> dict[str, Any]:
+    """Validate, compute, correct, write, track; shared by ``features``, ``demo`` and the MLproject entry point."""
     from core.io import file_sha256
     from features import write_quarantine
     from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, write_indicators
@@ -105,13 +107,34 @@ def run_features(data: Path, as_of: str, out: Path, peers: Path | None, track: b
     with steps(9, "indicators") as step:
         frame, fitted = compute_indicators(report.tables, when, frozen, step, consume=True)
     source = "fitted" if peers is None else f"frozen:{file_sha256(peers)}"
-    table = IndicatorTable(
-        frame=frame, peers=fitted, as_of=when, fingerprint=input_fingerprint(data), peers_source=source
-    )
+    fingerprint = input_fingerprint(data)
+    applied = 0
+    if corrections is not None:
+        frame, fingerprint, applied = _corrected(frame, fingerprint, corrections, when, out)
+    table = IndicatorTable(frame=frame, peers=fitted, as_of=when, fingerprint=fingerprint, peers_source=source)
     write_indicators(table, out)
     meta: dict[str, Any] = {**table.metadata, "out": str(out), "quarantined_rows": quarantined}
+    if corrections is not None:
+        meta["corrections_applied"] = applied
     _track(meta, table.metadata, out, quarantined, track)
     return meta
+
+
+def _corrected(frame: Any, fingerprint: str, corrections: Path, when: Any, out: Path) -> tuple[Any, str, int]:
+    """Accepted corrections applied, listed beside the output; the fingerprint then covers them too."""
+    from core.io import atomic_file
+    from features import corrections as fix
+
+    try:
+        table = fix.read(corrections)
+    except fix.CorrectionsError as exc:
+        stderr.print(f"[red]error:[/red] --corrections: {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    frame, applied = fix.apply(frame, table, when)
+    with atomic_file(out.with_name(out.stem + ".corrections.parquet")) as tmp:
+        applied.to_parquet(tmp, index=False)
+    stderr.print(f"{len(applied)} accepted corrections applied (listed in {out.stem}.corrections.parquet)")
+    return frame, fix.fingerprint(fingerprint, corrections), len(applied)
 
 
 def run_features_dask(

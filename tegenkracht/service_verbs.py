@@ -24,6 +24,8 @@ users_app = typer.Typer(help="Users, roles, regions and API keys of the service.
 audit_app = typer.Typer(help="The hash-chained audit trail: verify, list, prune.", no_args_is_help=True)
 feedback_app = typer.Typer(help="Analysts' outcomes: export them as labelled cases for retraining.",
                            no_args_is_help=True)  # fmt: skip
+rectifications_app = typer.Typer(help="Companies' corrections of disputed facts: export the accepted ones.",
+                                 no_args_is_help=True)  # fmt: skip
 
 
 def _store() -> Any:
@@ -431,6 +433,28 @@ def audit_prune(
         stderr.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_BAD_INPUT) from exc
     emit(summary, as_json, "pruned")
+
+
+@rectifications_app.command("export")
+def rectifications_export(
+    out: Annotated[Path, typer.Option(help="Parquet file of accepted corrections to write (atomically).")],
+    include_exported: Annotated[bool, typer.Option("--all", help="Also corrections exported before.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Accepted corrections of disputed facts, for the next indicator run (`tegenkracht features --corrections`).
+
+    Only rectifications a second analyst accepted are exported; pending and rejected ones never are.
+    """
+    from serving.rectification import export
+
+    setup_logging()
+    store = _store()
+    if out.is_dir():
+        stderr.print(f"[red]error:[/red] --out {out} is a folder; give a file name")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    summary = export(store, out, include_exported)
+    audit_cli(store, "rectifications export", summary)
+    emit(summary, as_json, "rectifications")
 
 
 @feedback_app.command("export")

@@ -26,7 +26,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from serving import access, auditlog, feedback, signals
+from serving import access, auditlog, feedback, rectification, signals
 from serving.access import AccessError, DuplicateUserError, Principal, Role, add_user, list_users
 from serving.api.problems import FieldError, ProblemError, responses
 from serving.api.schemas import (
@@ -36,6 +36,7 @@ from serving.api.schemas import (
     CaseReference,
     ConfirmIn,
     ConfirmOut,
+    DecisionIn,
     FeedbackIn,
     FeedbackOut,
     GivenFeedbackOut,
@@ -48,6 +49,8 @@ from serving.api.schemas import (
     PurposeOut,
     ReadyOut,
     RecourseOut,
+    RectificationIn,
+    RectificationOut,
     Region,
     RegionalPictureOut,
     RegionsIn,
@@ -333,6 +336,72 @@ def company_statement_route(
         media_type="text/markdown; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@router.post("/v1/companies/{company_id}/rectifications", tags=["entities"], status_code=201,
+             response_model=RectificationOut, responses=responses(*AUTH, 404, 422, 503))  # fmt: skip
+def record_rectification(
+    body: RectificationIn,
+    request: Request,
+    who: Annotated[Principal, Depends(ANALYST)],
+    company_id: Annotated[str, PathParam(pattern=r"^\d{8}$", description="KvK number.")],
+) -> dict[str, Any]:
+    """Record a company's response: the facts it disputes, their corrected values and a reference to its evidence.
+
+    The company is re-scored with the corrections at once and both versions are kept. The corrections reach the
+    next indicator run only after another analyst accepts them (`POST /v1/rectifications/{id}/accept`).
+    """
+    _bind(request, body.purpose, body.case_reference,
+          {"company_id": company_id, "facts": sorted(body.facts), "evidence_chars": len(body.evidence)})  # fmt: skip
+    batch, _sig = _visible(request, who, company_id)
+    state = state_of(request)
+    try:
+        model = state.models.get(state.champion, batch.model_version)
+    except Exception as exc:  # the registry is away or lost the version: the operator's problem, said plainly
+        raise ProblemError(503, f"model version {batch.model_version} cannot be loaded: {exc}") from exc
+    loaded = state.explanations.get(batch.id, batch.folder)
+    try:
+        return rectification.record(state.store, who, batch, loaded, model, company_id, body.model_dump())
+    except rectification.RectificationError as exc:
+        raise ProblemError(exc.status, str(exc), [FieldError(field=f"body.{exc.field}", message=str(exc))]) from exc
+
+
+@router.get("/v1/companies/{company_id}/rectifications", tags=["entities"], response_model=list[RectificationOut],
+            responses=responses(*AUTH, 404, 422, 503))  # fmt: skip
+def company_rectifications(
+    request: Request,
+    who: Annotated[Principal, Depends(ANALYST)],
+    company_id: Annotated[str, PathParam(pattern=r"^\d{8}$", description="KvK number.")],
+    purpose: PurposeQ,
+    case_reference: CaseQ,
+) -> list[dict[str, Any]]:
+    """The company's rectifications, newest first, each with the signal as it was and as re-scored."""
+    _bind(request, purpose, case_reference, {"company_id": company_id})
+    _visible(request, who, company_id)
+    return rectification.for_company(state_of(request).store, who, company_id)
+
+
+@router.post("/v1/rectifications/{rectification_id}/{decision}", tags=["entities"], response_model=RectificationOut,
+             responses=responses(*AUTH, 404, 409, 422))  # fmt: skip
+def decide_rectification(
+    body: DecisionIn,
+    request: Request,
+    who: Annotated[Principal, Depends(ANALYST)],
+    rectification_id: Annotated[int, PathParam(ge=1, le=ROW_ID_MAX)],
+    decision: Annotated[Literal["accept", "reject"], PathParam(description="accept, or reject.")],
+) -> dict[str, Any]:
+    """Accept or reject a colleague's rectification of a company in your regions, once.
+
+    Only accepted corrections are exported to the next indicator run. Your own is refused (403), a decided one
+    too (409); one on a company outside your regions answers like one that does not exist (404).
+    """
+    _bind(request, body.purpose, body.case_reference, {"rectification_id": rectification_id, "decision": decision})
+    try:
+        out = rectification.decide(state_of(request).store, who, rectification_id, decision == "accept")
+    except rectification.RectificationError as exc:
+        raise ProblemError(exc.status, str(exc), [FieldError(field="path.rectification_id", message=str(exc))]) from exc
+    entry_of(request).entity_ids = [out["company_id"]]
+    return out
 
 
 @router.post("/v1/score", tags=["models"], response_model=ScoreOut, responses=responses(*AUTH, 413, 422, 503))

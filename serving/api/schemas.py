@@ -482,3 +482,54 @@ class StatementOut(BaseModel):
     name: str
     as_of: str
     facts: list[StatementFact]
+
+
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class RectificationIn(Strict):
+    """A company's response to its signal: the facts it disputes, their corrected values and its evidence."""
+
+    facts: dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,64}$")], FiniteFloat | None] = Field(
+        description="Indicator id → corrected value (null: the record does not exist). Contestable facts only.",
+        min_length=1,
+        max_length=10,
+    )
+    evidence: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)] = Field(
+        description="Reference to the evidence the company gave (document number, letter date); not the evidence."
+    )
+    purpose: Purpose = Field(description=PURPOSE_HELP)
+    case_reference: CaseReference = Field(description=CASE_HELP)
+
+
+class DecisionIn(Strict):
+    """A second analyst's decision on a rectification, for the case they decide it in."""
+
+    purpose: Purpose = Field(description=PURPOSE_HELP)
+    case_reference: CaseReference = Field(description=CASE_HELP)
+
+
+class RectifiedFact(BaseModel):
+    """One disputed fact: as signalled and as corrected."""
+
+    id: str
+    recorded: float | None
+    corrected: float | None
+
+
+class RectificationOut(BaseModel):
+    """A rectification with both versions of the company's signal."""
+
+    id: int
+    company_id: str
+    state: Literal["pending", "accepted", "rejected"]
+    evidence: str
+    facts: list[RectifiedFact]
+    model_version: str
+    as_of: str
+    probability: float = Field(description="Calibrated probability as signalled.")
+    rescored_probability: float = Field(description="Calibrated probability with the corrected facts.")
+    recorded_by: str
+    created_at: str
+    decided_by: str | None
+    decided_at: str | None

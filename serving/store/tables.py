@@ -244,5 +244,33 @@ class FeedbackReview(Base):
     __table_args__ = (Index("ux_feedback_reviews_feedback_user", "feedback_id", "user_id", unique=True),)
 
 
+class Rectification(Base):
+    """A company's answer to its signal: facts it disputes, their corrected values and a reference to its evidence.
+
+    Both versions stay: the values and probability as signalled, and as re-scored with the corrections. The
+    corrections reach the next indicator run only once a second analyst has accepted them (``state``).
+    """
+
+    __tablename__ = "rectifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(16), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    model_version: Mapped[str] = mapped_column(String(20))
+    as_of: Mapped[str] = mapped_column(String(10))
+    facts: Mapped[str] = mapped_column(Text)  # JSON: indicator -> corrected value (null: the record does not exist)
+    recorded: Mapped[str] = mapped_column(Text)  # JSON: indicator -> the value as signalled
+    evidence: Mapped[str] = mapped_column(String(200))
+    probability: Mapped[float] = mapped_column(Float)
+    rescored_probability: Mapped[float] = mapped_column(Float)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    purpose: Mapped[str] = mapped_column(String(40))
+    case_reference: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(16), index=True)  # pending, accepted or rejected
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    exported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 # The per-user feedback limit counts a user's outcomes of the last day on every feedback request.
 Index("ix_feedback_user_created", Feedback.user_id, Feedback.created_at)

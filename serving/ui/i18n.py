@@ -266,6 +266,44 @@ TEXT: dict[str, Pair] = {
         "Er zijn geen feiten die dit bedrijf boven vergelijkbare bedrijven plaatsen.",
         "No fact places this company above comparable companies.",
     ),
+    "rectifications_title": ("Reactie van het bedrijf (rectificatie)", "The company's response (rectification)"),
+    "rectifications_intro": (
+        "Noteer de feiten die het bedrijf betwist, de juiste waarde (leeg: het gegeven bestaat niet) en een "
+        "verwijzing naar het bewijsstuk. Het bedrijf wordt meteen opnieuw gescoord; beide versies blijven bewaard. "
+        "Pas als een collega het accepteert, gaat de correctie mee in de volgende indicatorrun.",
+        "Note the facts the company disputes, the right value (empty: the record does not exist) and a reference "
+        "to the evidence. The company is re-scored at once; both versions are kept. Only once a colleague accepts "
+        "it does the correction go into the next indicator run.",
+    ),
+    "rectify_fact": ("Betwist feit {n}", "Disputed fact {n}"),
+    "rectify_value": ("Juiste waarde {n}", "Right value {n}"),
+    "rectify_evidence": ("Verwijzing naar het bewijs", "Reference to the evidence"),
+    "rectify_submit": ("Reactie vastleggen", "Record the response"),
+    "rectify_saved": ("De reactie is vastgelegd.", "The response has been recorded."),
+    "rectify_none": ("Nog geen reacties.", "No responses yet."),
+    "rectify_caption": (
+        "Elke reactie met de feiten zoals ze waren en zoals ze zijn gecorrigeerd, en het signaal voor en na.",
+        "Every response with the facts as they were and as corrected, and the signal before and after.",
+    ),
+    "rectify_facts": ("Feiten (was → wordt)", "Facts (was → becomes)"),
+    "rectify_before_after": ("Signaal (voor → na)", "Signal (before → after)"),
+    "rectify_state": ("Stand", "State"),
+    "rectify_state_pending": ("wacht op een collega", "awaiting a colleague"),
+    "rectify_state_accepted": ("geaccepteerd", "accepted"),
+    "rectify_state_rejected": ("afgewezen", "rejected"),
+    "rectify_accept": ("Accepteren", "Accept"),
+    "rectify_reject": ("Afwijzen", "Reject"),
+    "rectify_no_record": ("geen gegeven", "no record"),
+    "rectify_invalid": (
+        "Deze reactie kan niet worden vastgelegd: kies aanvechtbare feiten met een getal als waarde (of leeg) en "
+        "geef een verwijzing naar het bewijs.",
+        "This response cannot be recorded: choose contestable facts with a number as value (or empty) and give a "
+        "reference to the evidence.",
+    ),
+    "rectify_decided": (
+        "Over deze reactie is al besloten, of u legde haar zelf vast: een collega beslist.",
+        "This response has been decided already, or you recorded it yourself: a colleague decides.",
+    ),
     "recourse_title": ("Welke feiten de uitkomst veranderen", "Which facts change the outcome"),
     "recourse_intro": (
         "Als het bedrijf aantoont dat deze feiten onjuist zijn (en ze dan zijn zoals bij vergelijkbare bedrijven), "

@@ -686,3 +686,32 @@ def test_the_statement_page_and_download_state_facts_without_a_score_and_are_aud
     assert last_records(paged, 1)[0]["entity_ids"] == [company]
     typed = client.get(f"/ui/companies/{company}/statement", params=PURPOSE)
     assert 'action="/ui/case"' in typed.text, "an address typed or sent in asks for the case first"
+
+
+def test_a_rectification_from_the_page_is_listed_with_both_versions_and_a_colleague_decides(paged: Served) -> None:
+    client, csrf = browser(paged, "analyst")
+    company = a_company(paged)
+    page = confirmed(client, f"/ui/companies/{company}", PURPOSE)
+    assert 'action="/ui/companies/' + company + '/rectifications"' in page.text
+    assert '<option value="companies_at_address">' in page.text and 'value="sector_cash_intensive"' not in page.text
+    form = {"csrf_token": csrf, **PURPOSE, "fact_1": "companies_at_address", "value_1": "1", "evidence": "brief 12"}
+    saved = client.post(f"/ui/companies/{company}/rectifications", data=form, follow_redirects=False)
+    assert saved.status_code == 303, saved.text[:300]
+    shown = client.get(saved.headers["location"])
+    assert i18n.t("rectify_saved", "nl") in shown.text and "brief 12" in shown.text
+    assert i18n.t("rectify_state_pending", "nl") in shown.text
+    assert last_records(paged, 2)[-1]["entity_ids"] == [company]
+    bad = client.post(f"/ui/companies/{company}/rectifications", data={**form, "fact_1": "sector_cash_intensive"})
+    assert bad.status_code == 422
+    own = re.search(r'action="(/ui/rectifications/\d+/accept)"', shown.text)
+    assert own is None, "no accept button on your own response"
+    other = TestClient(paged.client.app, raise_server_exceptions=False)
+    other_csrf = sign_in(other, add_user(paged.store, "page_third", Role.ANALYST, [REGION]).api_key)
+    theirs = confirmed(other, f"/ui/companies/{company}", PURPOSE)
+    accept = re.search(r'action="(/ui/rectifications/\d+/accept)"', theirs.text)
+    assert accept is not None
+    done = other.post(accept.group(1), data={"csrf_token": other_csrf, **PURPOSE}, follow_redirects=False)
+    assert done.status_code == 303
+    assert i18n.t("rectify_state_accepted", "nl") in other.get(done.headers["location"]).text
+    again = other.post(accept.group(1), data={"csrf_token": other_csrf, **PURPOSE})
+    assert again.status_code == 409

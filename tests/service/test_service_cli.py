@@ -8,16 +8,20 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import typer
-from sqlalchemy import update
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from core import settings
-from serving.access import Role, authenticate
+from features.pipeline import read_metadata
+from models.risk import RiskModel
+from serving import rectification
+from serving.access import Principal, Role, authenticate
 from serving.batches import current_batch
+from serving.explanations import BatchExplanations
 from serving.feedback import record
 from serving.signals import company_signal
-from serving.store import open_store
-from serving.store.tables import AuditRecord
+from serving.store import Store, open_store
+from serving.store.tables import AuditRecord, Batch, Signal
 from tegenkracht.cli import app
 
 from .conftest import REGION
@@ -92,7 +96,6 @@ def test_score_load_then_feedback_export(
 
     That review, on by default, has its tests in test_feedback_review.py.
     """
-    from models.risk import RiskModel
 
     monkeypatch.setattr(settings, "FEEDBACK_REVIEW", False)
 
@@ -141,7 +144,41 @@ def test_score_load_then_feedback_export(
     later = _json(runner.invoke(app, ["feedback", "export", "--out", str(out), "--json"]))
     assert later["labelled"] == 0 and region[1] in later["conflicting_companies_left_out"]
     assert _json(runner.invoke(app, ["feedback", "export", "--out", str(out), "--all", "--json"]))["read"] == 5
+    _rectification_reaches_the_next_indicator_run(store, who, batch, RiskModel.load(folder), snapshot, tmp_path)
     store.dispose()
+
+
+def _rectification_reaches_the_next_indicator_run(
+    store: Store, who: Principal, batch: Batch, model: RiskModel, snapshot: Snapshot, tmp_path: Path
+) -> None:
+    """A recorded and accepted correction is exported by the verb and applied by `features --corrections`."""
+    loaded = BatchExplanations.read(Path(batch.folder))
+    region = REGION
+    with store.engine.connect() as c:
+        company = c.execute(
+            select(Signal.company_id).where(Signal.batch_id == batch.id, Signal.riec_region == region).limit(1)
+        ).scalar_one()
+    fields = {"facts": {"companies_at_address": 1.0}, "evidence": "brief 3", "purpose": "riec_case",
+              "case_reference": "C-80"}  # fmt: skip
+    made = rectification.record(store, who, batch, loaded, model, company, fields)
+    added = runner.invoke(app, ["users", "add", "Ria", "--role", "analyst", "--region", region, "--json"])
+    second = authenticate(store, _json(added)["api_key"])
+    assert second is not None and who.sees_region(region)
+    rectification.decide(store, second, made["id"], accept=True)
+    out = tmp_path / "corrections.parquet"
+    exported = _json(runner.invoke(app, ["rectifications", "export", "--out", str(out), "--json"]))
+    assert exported["rectifications"] == 1 and exported["facts"] == 1
+    fixed = tmp_path / "fixed.parquet"
+    args = ["features", "--data", str(snapshot.world), "--as-of", batch.as_of, "--no-track", "--json"]
+    result = runner.invoke(app, [*args, "--out", str(fixed), "--corrections", str(out)])
+    assert result.exit_code == 0, result.output
+    assert _json(result)["corrections_applied"] == 1
+    assert pd.read_parquet(fixed).set_index("company_id").loc[company, "companies_at_address"] == 1.0
+    listed = pd.read_parquet(fixed.with_name("fixed.corrections.parquet"))
+    assert listed["rectification_id"].tolist() == [made["id"]]
+    assert read_metadata(fixed)["input_fingerprint"] != read_metadata(snapshot.indicators)["input_fingerprint"]
+    bad = runner.invoke(app, [*args, "--out", str(tmp_path / "bad.parquet"), "--corrections", str(snapshot.scores)])
+    assert bad.exit_code == 2 and "lacks column" in bad.output
 
 
 def test_a_failed_load_leaves_the_previous_batch_serving(

@@ -32,7 +32,9 @@ from pydantic import BaseModel, ValidationError
 
 from core import settings
 from core.reference import RIEC_REGIONS, SECTION_NAMES
-from serving import feedback, signals
+from features.catalogue import BY_ID
+from models.facts import contestable
+from serving import feedback, rectification, signals
 from serving.access import Role
 from serving.api.schemas import CaseReference, FeedbackIn, ShortlistIn
 from serving.api.state import entry_of, state_of
@@ -364,12 +366,14 @@ def company(
     shortlist: Annotated[str | None, Query(pattern=SHORTLIST_ID)] = None,
     saved: Annotated[int, Query(ge=0, le=1)] = 0,
     reviewed: Annotated[int, Query(ge=0, le=1)] = 0,
+    rectified: Annotated[int, Query(ge=0, le=1)] = 0,
 ) -> HTMLResponse:
     """A company's score with its full explanation, colleagues' outcomes to confirm, and the feedback form."""
     case = _checked_case(request, session, purpose, case_reference, {"shortlist": shortlist} if shortlist else {})
     if not isinstance(case, Case):
         return case
-    return _company_page(request, session, company_id, case, shortlist, saved=bool(saved), reviewed=bool(reviewed))
+    return _company_page(request, session, company_id, case, shortlist, saved=bool(saved), reviewed=bool(reviewed),
+                         rectified=bool(rectified))  # fmt: skip
 
 
 def _company_page(
@@ -381,6 +385,7 @@ def _company_page(
     *,
     saved: bool = False,
     reviewed: bool = False,
+    rectified: bool = False,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
@@ -412,6 +417,13 @@ def _company_page(
             "indicators": _indicator_rows(explained["indicators"], lang),
             "reasons": explained["reasons"],
             "recourse": _recourse(request, batch, company_id),
+            "rectifications": rectification.for_company(state.store, session.principal, company_id),
+            "contestable": [
+                (f, BY_ID[f].label_nl if lang == "nl" else BY_ID[f].label_en)
+                for f in state.explanations.get(batch.id, batch.folder).features
+                if contestable(f)
+            ],
+            "rectified": rectified,
             "saved": saved,
             "reviewed": reviewed,
             "given": feedback.for_company(state.store, session.principal, company_id),
