@@ -98,6 +98,52 @@ class ContrastiveExplainer:
         )  # fmt: skip
         return out
 
+    def raw_scores(self, x: np.ndarray) -> np.ndarray:
+        """The model's raw score of every row, trees summed in order as LightGBM does (tested equal).
+
+        Recourse re-scores thousands of variants of one company, where a call into LightGBM costs more than the
+        walk itself.
+        """
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        out = np.zeros(len(x))
+        _score_rows(x, out, self.node_off, self.leaf_off, self.feature, self.threshold, self.default_left,
+                    self.missing_type, self.left, self.right, self.leaf_value)  # fmt: skip
+        return out
+
+
+@njit(parallel=True, cache=True)
+def _score_rows(  # pragma: no cover
+    x: np.ndarray,
+    out: np.ndarray,
+    node_off: np.ndarray,
+    leaf_off: np.ndarray,
+    feature: np.ndarray,
+    threshold: np.ndarray,
+    default_left: np.ndarray,
+    missing_type: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    leaf_value: np.ndarray,
+) -> None:
+    n_trees = len(node_off) - 1
+    for i in prange(x.shape[0]):
+        total = 0.0
+        for t in range(n_trees):
+            n0 = node_off[t]
+            if node_off[t + 1] == n0:
+                total += leaf_value[leaf_off[t]]
+                continue
+            node = 0
+            while node >= 0:
+                j = n0 + node
+                node = (
+                    left[j]
+                    if _goes_left(x[i, feature[j]], threshold[j], default_left[j], missing_type[j])
+                    else right[j]
+                )
+            total += leaf_value[leaf_off[t] + ~node]
+        out[i] = total
+
 
 @njit(parallel=True, cache=True)
 def _explain_rows(  # pragma: no cover

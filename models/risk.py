@@ -130,9 +130,16 @@ class RiskModel:
         ``reference_row`` each row's point. Raises :class:`models.treeshap.UnsupportedModelError` for a model the
         exact walk does not handle (categorical splits, linear trees): no approximate contrast is ever given.
         """
+        return self._walker().explain(self.matrix(rows), reference, reference_row)
+
+    def rescore(self, matrix: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities of rows already in the model's column order (exactly ``probability``'s)."""
+        return self.calibrator(self._walker().raw_scores(matrix))
+
+    def _walker(self) -> ContrastiveExplainer:
         if self._contrastive is None:
             self._contrastive = ContrastiveExplainer.from_booster(self.booster)
-        return self._contrastive.explain(self.matrix(rows), reference, reference_row)
+        return self._contrastive
 
     def predict_frame(self, rows: pd.DataFrame, num_threads: int = 0) -> pd.DataFrame:
         """Score, probability, base value and one ``shap__<indicator>`` column per indicator, row for row."""

@@ -93,3 +93,14 @@ def test_shapes_are_checked() -> None:
         explainer.explain(np.zeros((2, 2)), np.zeros(1))
     with pytest.raises(ValueError, match="reference_row"):
         explainer.explain(np.zeros((2, 1)), np.zeros(1), np.array([0, 3]))
+
+
+def test_the_walk_scores_rows_exactly_as_lightgbm() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(3000, 6))
+    x[rng.random(x.shape) < 0.2] = np.nan
+    x[:, 2] = np.where(rng.random(3000) < 0.3, 0.0, x[:, 2])
+    y = (np.nan_to_num(x[:, 0]) + np.isnan(x[:, 1]) + rng.normal(size=3000) > 0.5).astype(int)
+    model = lgb.train({"objective": "binary", "num_leaves": 15, "verbose": -1}, lgb.Dataset(x, y), 60)
+    walker = ContrastiveExplainer.from_booster(model)
+    assert np.array_equal(walker.raw_scores(x), model.predict(x, raw_score=True))
