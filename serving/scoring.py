@@ -70,7 +70,9 @@ class PeerPoints:
 
 def peer_points(features: Path, model: RiskModel) -> PeerPoints:
     """Peer groups over the whole table and their points, read one indicator column at a time."""
-    first = partitioned.read_table(features, [peerpoint.SECTION, peerpoint.SIZE_FROM]).to_pandas()
+    names = set(partitioned.read_schema(features).names)
+    wanted = [peerpoint.SECTION, *([peerpoint.SIZE_FROM] if peerpoint.SIZE_FROM in names else [])]
+    first = partitioned.read_table(features, wanted).to_pandas()  # without employees: sections only
     groups = peerpoint.keys(first)
     columns = {}
     for name in model.features:

@@ -666,9 +666,14 @@ def test_the_statement_page_and_download_state_facts_without_a_score_and_are_aud
     page = confirmed(client, f"/ui/companies/{company}", PURPOSE)
     assert i18n.t("recourse_title", "nl") in page.text and i18n.t("statement_link", "nl") in page.text
     recourse = paged.client.get(f"/v1/companies/{company}/recourse", params=PURPOSE, headers=paged.auth("analyst"))
+    to_recourse = re.search(r'href="(/ui/companies/\d{8}/recourse\?[^"]+)"', page.text)
+    assert to_recourse is not None
+    sets = client.get(to_recourse.group(1).replace("&amp;", "&"))
+    assert sets.status_code == 200 and i18n.t("recourse_title", "nl") in sets.text
+    assert recourse.json()["sets"], "the region's top company has a set to show"
     for found in recourse.json()["sets"]:
         for fact in found["facts"]:
-            assert fact["text_nl"] in page.text.replace("&#39;", "'")
+            assert fact["text_nl"] in sets.text.replace("&#39;", "'")
     link = re.search(r'href="(/ui/companies/\d{8}/statement\?[^"]+)"', page.text)
     assert link is not None
     statement = client.get(link.group(1).replace("&amp;", "&"))

@@ -18,7 +18,6 @@ import csv
 import hashlib
 import hmac
 import io
-import logging
 import math
 import re
 from dataclasses import dataclass
@@ -39,7 +38,6 @@ from serving.access import Role
 from serving.api.schemas import CaseReference, FeedbackIn, ShortlistIn
 from serving.api.state import entry_of, state_of
 from serving.purposes import Purpose
-from serving.recourse import company_recourse
 from serving.ui.charts import Step, heat_class, waterfall
 from serving.ui.guard import ANALYST_PAGE, PICTURE_PAGE, PageError, check_csrf
 from serving.ui.i18n import Lang, lang_of, number, t
@@ -50,7 +48,6 @@ from serving.ui.render import render
 from serving.ui.sessions import Session
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-log = logging.getLogger(__name__)
 SHORTLIST_ID = r"^[0-9a-f-]{36}$"
 WATERFALL_STEPS = 10
 NOTE_MAX = 2000
@@ -59,7 +56,7 @@ FormText = Annotated[str, Form(max_length=200)]
 
 
 #: The pages a confirmed case may be sent on to: entity pages only, never elsewhere (no open redirect).
-CASE_PAGES = re.compile(r"^/ui/(companies/\d{8}(/statement(\.md)?)?|shortlists/[0-9a-f-]{36}(/csv)?)$")
+CASE_PAGES = re.compile(r"^/ui/(companies/\d{8}(/statement(\.md)?|/recourse)?|shortlists/[0-9a-f-]{36}(/csv)?)$")
 
 
 @dataclass(frozen=True)
@@ -416,7 +413,6 @@ def _company_page(
             "chart": _waterfall(explained, sig.score, lang),
             "indicators": _indicator_rows(explained["indicators"], lang),
             "reasons": explained["reasons"],
-            "recourse": _recourse(request, batch, company_id),
             "rectifications": rectification.for_company(state.store, session.principal, company_id),
             "contestable": [
                 (f, BY_ID[f].label_nl if lang == "nl" else BY_ID[f].label_en)
@@ -437,17 +433,6 @@ def _company_page(
         csrf=session.csrf_token,
         status=status,
     )
-
-
-def _recourse(request: Request, batch: Any, company_id: str) -> dict[str, Any] | None:
-    """The recourse the page shows; None (the page says so) when the batch's model cannot be loaded now."""
-    state = state_of(request)
-    try:
-        model = state.models.get(state.champion, batch.model_version)
-    except Exception:  # the registry is away: the page still shows the signal and its explanation
-        log.warning("no recourse for company %s: model version %s cannot be loaded", company_id, batch.model_version)
-        return None
-    return company_recourse(model, state.explanations.get(batch.id, batch.folder), company_id)
 
 
 def _waterfall(explained: dict[str, Any], score: float, lang: Lang) -> Any:

@@ -1,4 +1,4 @@
-"""The fact statement page and its download.
+"""The fact statement page and its download, and the page of facts that change the outcome (recourse).
 
 The statement is what a municipality hands a company for hoor en wederhoor: facts with their source and date, no
 score (:mod:`serving.statement`). Like every view of company data it needs the analyst's confirmed case, and it
@@ -7,6 +7,7 @@ lands in the audit trail with the company it showed.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from serving import signals
 from serving.api.state import entry_of, state_of
+from serving.recourse import company_recourse
 from serving.statement import company_statement, markdown
 from serving.ui.guard import ANALYST_PAGE, PageError
 from serving.ui.pages import served_batch
@@ -23,6 +25,7 @@ from serving.ui.render import render
 from serving.ui.sessions import Session
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
+log = logging.getLogger(__name__)
 
 
 def _statement(request: Request, session: Session, company_id: str, case: Case) -> dict[str, Any]:
@@ -82,4 +85,44 @@ def statement_download(
         markdown(found, lang),
         media_type="text/markdown; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/companies/{company_id}/recourse")
+def recourse_page(
+    request: Request,
+    session: Annotated[Session, Depends(ANALYST_PAGE)],
+    company_id: Annotated[str, PathParam(pattern=r"^\d{8}$")],
+    purpose: OptionalText = None,
+    case_reference: OptionalText = None,
+) -> HTMLResponse:
+    """Which contestable facts, shown wrong, bring the signal below the threshold.
+
+    A page of its own, because the exact search re-scores up to thousands of sets and a company page should not
+    wait for it.
+    """
+    case = _checked_case(request, session, purpose, case_reference, {})
+    if not isinstance(case, Case):
+        return case
+    _bind(request, case, {"company_id": company_id})
+    state = state_of(request)
+    batch = served_batch(request)
+    sig = signals.company_signal(state.store, session.principal, batch, company_id)
+    if sig is None:
+        raise PageError(404, "company_not_found", company=company_id)
+    entry = entry_of(request)
+    entry.entity_ids, entry.model_version = [company_id], batch.model_version
+    try:
+        model = state.models.get(state.champion, batch.model_version)
+    except Exception:  # the registry is away: the page says so, nothing else changes
+        log.warning("no recourse for company %s: model version %s cannot be loaded", company_id, batch.model_version)
+        found = None
+    else:
+        found = company_recourse(model, state.explanations.get(batch.id, batch.folder), company_id)
+    return render(
+        request,
+        "recourse.html",
+        {"sig": sig, "case": case, "recourse": found, "back": f"/ui/companies/{company_id}?{case.query()}"},
+        who=session.principal,
+        csrf=session.csrf_token,
     )
