@@ -35,6 +35,8 @@ def read(path: Path) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise CorrectionsError(f"{path} lacks column(s) {missing}")
+    if not pd.api.types.is_numeric_dtype(frame["value"]):
+        raise CorrectionsError(f"{path}: column value must hold numbers (NaN: the record does not exist)")
     unknown = sorted(set(frame["indicator"]) - set(BY_ID))
     if unknown:
         raise CorrectionsError(f"{path} corrects indicator(s) not in the catalogue: {unknown}")

@@ -15,6 +15,8 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
+from core.text import finite
+from core.text import number as text_number
 from features.catalogue import BY_ID
 
 Lang = Literal["nl", "en"]
@@ -92,9 +94,9 @@ def cause(indicator: str, context: Mapping[str, float]) -> str:
     default = str(template(indicator).get("missing", "unknown"))
     if default not in FILING_CAUSES:
         return default
-    if _missing(context.get("last_filing_missing")):
+    if finite(context.get("last_filing_missing")) is None:
         return "not_due"
-    if _missing(context.get("employees_latest")):
+    if finite(context.get("employees_latest")) is None:
         return "no_filing"
     return default
 
@@ -105,16 +107,9 @@ def cause_text(name: str, context: Mapping[str, float], lang: Lang) -> str:
     return text.format(age=age(context.get("years_since_registration"), lang))
 
 
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def number(value: float, lang: Lang, digits: int = 0) -> str:
-    """A number with ``digits`` decimals and the language's decimal sign; a rounded zero never reads -0."""
-    text = f"{value:.{digits}f}"
-    if text.startswith("-") and float(text) == 0:
-        text = text[1:]
-    return text.replace(".", ",") if lang == "nl" else text
+    """:func:`core.text.number`, except that a value rounding to zero reads 0, never -0."""
+    return text_number(0.0 if round(value, digits) == 0 else value, lang, digits)
 
 
 def age(years: float | None, lang: Lang, digits: int = 0) -> str:
@@ -158,9 +153,8 @@ def fact(indicator: str, value: float, lang: Lang, digits: int | None = None) ->
     if form == "age":
         return str(entry[lang]).format(age=age(value, lang, d))
     if form == "z":
-        z = number(value, lang, d)
-        sign = "zero" if float(z.replace(",", ".")) == 0 else ("pos" if value > 0 else "neg")
-        return str(entry[f"{sign}_{lang}"]).format(z=z)
+        sign = "zero" if round(value, d) == 0 else ("pos" if value > 0 else "neg")
+        return str(entry[f"{sign}_{lang}"]).format(z=number(value, lang, d))
     if form == "share":
         return str(entry[lang]).format(pct=number(100 * value, lang, d) + "%")
     return str(entry[lang]).format(v=number(value, lang, d))

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from core.text import finite
 from features.catalogue import BY_ID
 from models import facts
 from models.risk import CONTRAST_PREFIX, SHAP_PREFIX
@@ -153,7 +154,7 @@ class _Renderer:
             return self._missing(contribution, direction, members, why)
         (j,) = members
         name = self.features[j]
-        value, ref = float(self.values[j]), _none(self.peers[j])
+        value, ref = float(self.values[j]), finite(self.peers[j])
         d = _digits(name, value, ref)
         nl, en = (facts.statement(name, value, ref, self.as_of, lang, self.context, d) for lang in facts.LANGS)
         kind = facts.template(name)
@@ -176,15 +177,11 @@ class _Renderer:
             )
             texts.append(f"{cause[:1].upper()}{cause[1:]} ({where}{when}); {tail}")
         first = facts.template(names[0])
-        ref = _none(self.peers[members[0]]) if len(members) == 1 else None
+        ref = finite(self.peers[members[0]]) if len(members) == 1 else None
         return Reason(
             MISSING + why, direction, contribution, None, ref, texts[0], texts[1], first["source"],
             first.get("record", ""), names,
         )  # fmt: skip
-
-
-def _none(value: float) -> float | None:
-    return None if math.isnan(value) else float(value)
 
 
 def _digits(name: str, value: float, reference: float | None) -> int:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.text import finite
 from models.facts import contestable
 from models.risk import RiskModel
 
@@ -96,7 +97,7 @@ def recourse(
                 break
     ordered = sorted(found, key=lambda c: (len(c), probabilities[c]))[:limit]
     sets = [
-        Correction(tuple(model.features[j] for j in c), probabilities[c], tuple(_value(ref[j]) for j in c))
+        Correction(tuple(model.features[j] for j in c), probabilities[c], tuple(finite(ref[j]) for j in c))
         for c in ordered
     ]
     names = tuple(model.features[j] for j in candidates)
@@ -116,7 +117,3 @@ def _covers(combo: tuple[int, ...], found: list[tuple[int, ...]]) -> bool:
     """Whether a set already found is a subset of ``combo`` (then ``combo`` is not minimal)."""
     chosen = set(combo)
     return any(chosen.issuperset(f) for f in found)
-
-
-def _value(v: float) -> float | None:
-    return None if math.isnan(v) else float(v)

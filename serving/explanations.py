@@ -20,7 +20,7 @@ from core.text import finite
 from features.catalogue import BY_ID
 from features.pipeline import read_metadata
 from models.facts import CONTEXT
-from models.peerpoint import PEER_GROUP
+from models.peerpoint import PEER_GROUP, rows_of
 from models.reasons import row_reasons
 from models.risk import CONTRAST_PREFIX, SHAP_PREFIX
 from serving.batches import EXPLANATIONS, REFERENCE
@@ -62,7 +62,7 @@ class BatchExplanations:
             base_value=frame["base_value"].to_numpy(dtype=np.float64),
             peer_score=frame["peer_score"].to_numpy(dtype=np.float64),
             peer_groups=groups,
-            peer_row=reference.index.get_indexer(pd.Index(groups)),
+            peer_row=rows_of(reference, groups),
             peer_table=reference[list(features)].to_numpy(dtype=np.float64),
             context={c: frame[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in CONTEXT if c in frame},
             as_of=read_metadata(folder / REFERENCE).get("as_of", "")[:10],

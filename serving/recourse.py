@@ -10,11 +10,11 @@ below the threshold. It is never advice to change behaviour.
 
 from __future__ import annotations
 
-import math
 import threading
 from typing import Any
 
 from core import settings
+from core.text import finite
 from features.catalogue import BY_ID
 from models import facts
 from models.recourse import recourse
@@ -30,6 +30,10 @@ WORDING = (
 )
 
 
+class ModelUnavailableError(RuntimeError):
+    """The batch's model version cannot be loaded now (the registry is away or lost it): the operator's problem."""
+
+
 class BatchModels:
     """The model of each served batch's version, loaded at most once per version (thread-safe)."""
 
@@ -38,7 +42,10 @@ class BatchModels:
         self._models: dict[str, RiskModel] = {}
 
     def get(self, champion: Champion, version: str) -> RiskModel:
-        """The model of ``version``: the champion's when it is that version, else the registry's."""
+        """The model of ``version``: the champion's when it is that version, else the registry's.
+
+        Raises :class:`ModelUnavailableError` when it cannot be loaded.
+        """
         current = champion.current
         if current is not None and current.version == version:
             return current.model
@@ -47,7 +54,10 @@ class BatchModels:
             if found is None:
                 from training.registry import load, resolve  # MLflow: only a batch of an older version pays
 
-                found = load(resolve(version))
+                try:
+                    found = load(resolve(version))
+                except Exception as exc:  # whatever the registry raises, callers answer one way: unavailable
+                    raise ModelUnavailableError(f"model version {version} cannot be loaded: {exc}") from exc
                 self._models = {version: found}  # one older version at a time is all a rollover needs
             return found
 
@@ -96,7 +106,7 @@ def _fact(
 ) -> dict[str, Any]:
     """One disputed fact: as recorded, and the peers' value it would be corrected to."""
     ind = BY_ID[indicator]
-    current = None if math.isnan(value) else float(value)  # a missing record is a fact too
+    current = finite(value)  # a missing record (NaN) is a fact too
     out: dict[str, Any] = {
         "id": indicator,
         "label_nl": ind.label_nl,

@@ -21,6 +21,7 @@ import pandas as pd
 from sqlalchemy import select, update
 
 from core.io import atomic_file
+from core.text import finite
 from models.facts import contestable
 from models.risk import RiskModel
 from serving.access import Principal
@@ -58,7 +59,7 @@ def record(
         raise RectificationError("company_id", f"company {company_id} is not in the served batch", 404)
     _check_facts(corrected, loaded.features)
     values = loaded.values[at].copy()
-    recorded = {f: _plain(values[loaded.features.index(f)]) for f in corrected}
+    recorded = {f: finite(values[loaded.features.index(f)]) for f in corrected}
     for name, value in corrected.items():
         values[loaded.features.index(name)] = math.nan if value is None else value
     before = float(model.probability(_row(loaded, loaded.values[at]), num_threads=1)[0])
@@ -93,10 +94,6 @@ def _check_facts(corrected: dict[str, float | None], features: tuple[str, ...]) 
 
 def _row(loaded: BatchExplanations, values: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame([values], columns=list(loaded.features))
-
-
-def _plain(value: float) -> float | None:
-    return None if math.isnan(value) else float(value)
 
 
 def decide(store: Store, who: Principal, rectification_id: int, accept: bool) -> dict[str, Any]:
@@ -134,7 +131,8 @@ def for_company(store: Store, who: Principal, company_id: str) -> list[dict[str,
             .where(Rectification.company_id == company_id)
             .order_by(Rectification.created_at.desc(), Rectification.id.desc())
         ).all()
-        names = {int(i): str(n) for i, n in s.execute(select(User.id, User.name))}
+        people = {r.user_id for r, _ in rows} | {r.decided_by for r, _ in rows if r.decided_by}
+        names = {int(i): str(n) for i, n in s.execute(select(User.id, User.name).where(User.id.in_(people)))}
         return [
             _out(r, names.get(r.user_id, "?"), names.get(r.decided_by) if r.decided_by else None)
             for r, region in rows

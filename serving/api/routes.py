@@ -26,6 +26,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from models.risk import RiskModel
 from serving import access, auditlog, feedback, rectification, signals
 from serving.access import AccessError, DuplicateUserError, Principal, Role, add_user, list_users
 from serving.api.problems import FieldError, ProblemError, responses
@@ -73,7 +74,7 @@ from serving.api.state import AppState, entry_of, state_of
 from serving.batches import current_batch
 from serving.champion import ReloadError, Serving
 from serving.purposes import OversightPurpose, Purpose, describe
-from serving.recourse import company_recourse
+from serving.recourse import ModelUnavailableError, company_recourse
 from serving.statement import company_statement, markdown
 from serving.store import Store
 from serving.store.tables import AuditRecord, Batch
@@ -228,18 +229,13 @@ async def company_signal(
     """
     _bind(request, purpose, case_reference, {"company_id": company_id})
     state = state_of(request)
-    batch = _batch(state)
-    sig = signals.company_signal(state.store, who, batch, company_id)
-    if sig is None:
-        raise ProblemError(404, f"no signal for company {company_id} is visible to you")
+    batch, sig = _visible(request, who, company_id)
     loaded = state.explanations.peek(batch.id)
     if loaded is None:  # a batch new to this worker: read it off the event loop (seconds for a large register)
         loaded = await run_in_threadpool(state.explanations.get, batch.id, batch.folder)
     explained = loaded.explain(company_id)
     if explained is None:  # the store and the batch folder disagree: an operator problem, not the caller's
         raise ProblemError(503, "this batch's explanations are incomplete; reload the scores")
-    entry = entry_of(request)
-    entry.entity_ids, entry.model_version = [company_id], batch.model_version
     return _fast(
         {
             "company_id": sig.company_id,
@@ -256,6 +252,14 @@ async def company_signal(
             **explained,
         }
     )
+
+
+def _batch_model(state: AppState, batch: Batch) -> RiskModel:
+    """The model that scored the served batch; 503 when it cannot be loaded (the operator's problem)."""
+    try:
+        return state.models.get(state.champion, batch.model_version)
+    except ModelUnavailableError as exc:
+        raise ProblemError(503, str(exc)) from exc
 
 
 def _visible(request: Request, who: Principal, company_id: str) -> tuple[Batch, Any]:
@@ -290,10 +294,7 @@ def company_recourse_route(
     _bind(request, purpose, case_reference, {"company_id": company_id})
     batch, _sig = _visible(request, who, company_id)
     state = state_of(request)
-    try:
-        model = state.models.get(state.champion, batch.model_version)
-    except Exception as exc:  # the registry is away or lost the version: the operator's problem, said plainly
-        raise ProblemError(503, f"model version {batch.model_version} cannot be loaded: {exc}") from exc
+    model = _batch_model(state, batch)
     found = company_recourse(model, state.explanations.get(batch.id, batch.folder), company_id)
     if found is None:
         raise ProblemError(503, "this batch's explanations are incomplete; reload the scores")
@@ -355,10 +356,7 @@ def record_rectification(
           {"company_id": company_id, "facts": sorted(body.facts), "evidence_chars": len(body.evidence)})  # fmt: skip
     batch, _sig = _visible(request, who, company_id)
     state = state_of(request)
-    try:
-        model = state.models.get(state.champion, batch.model_version)
-    except Exception as exc:  # the registry is away or lost the version: the operator's problem, said plainly
-        raise ProblemError(503, f"model version {batch.model_version} cannot be loaded: {exc}") from exc
+    model = _batch_model(state, batch)
     loaded = state.explanations.get(batch.id, batch.folder)
     try:
         return rectification.record(state.store, who, batch, loaded, model, company_id, body.model_dump())

@@ -188,6 +188,31 @@ def _bind(request: Request, case: Case, params: dict[str, Any]) -> None:
     entry.purpose, entry.case_reference, entry.params = case.purpose, case.reference, params
 
 
+def _form_case(session: Session, csrf_token: str, purpose: str, case_reference: str) -> Case:
+    """The case a form posts in its hidden fields, confirmed for this session (the CSRF token checked first)."""
+    check_csrf(session, csrf_token)
+    checked, _ = _case(purpose, case_reference)
+    if checked is None:  # the form carries both in hidden fields: only a hand-made request gets here
+        raise PageError(422, "error_422")
+    return _confirmed(session, checked.purpose, checked.reference)  # sent with this session's CSRF token
+
+
+def _visible_signal(request: Request, session: Session, company_id: str) -> tuple[Any, Any]:
+    """The served batch and the company's signal: 404 alike for an unknown company and one outside your regions."""
+    state = state_of(request)
+    batch = served_batch(request)
+    sig = signals.company_signal(state.store, session.principal, batch, company_id)
+    if sig is None:
+        raise PageError(404, "company_not_found", company=company_id)
+    return batch, sig
+
+
+def _shown(request: Request, batch: Any, company_id: str) -> None:
+    """Name the company and the batch's model in this request's audit record."""
+    entry = entry_of(request)
+    entry.entity_ids, entry.model_version = [company_id], batch.model_version
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Shortlists
 # --------------------------------------------------------------------------------------------------------------------
@@ -390,15 +415,12 @@ def _company_page(
     if not entry_of(request).purpose:
         _bind(request, case, {"company_id": company_id})
     state = state_of(request)
-    batch = served_batch(request)
-    sig = signals.company_signal(state.store, session.principal, batch, company_id)
-    if sig is None:
-        raise PageError(404, "company_not_found", company=company_id)
-    explained = state.explanations.get(batch.id, batch.folder).explain(company_id)
+    batch, sig = _visible_signal(request, session, company_id)
+    loaded = state.explanations.get(batch.id, batch.folder)
+    explained = loaded.explain(company_id)
     if explained is None:
         raise PageError(503, "error_503")
-    entry = entry_of(request)
-    entry.entity_ids, entry.model_version = [company_id], batch.model_version
+    _shown(request, batch, company_id)
     lang = lang_of(request)
     return render(
         request,
@@ -415,9 +437,7 @@ def _company_page(
             "reasons": explained["reasons"],
             "rectifications": rectification.for_company(state.store, session.principal, company_id),
             "contestable": [
-                (f, BY_ID[f].label_nl if lang == "nl" else BY_ID[f].label_en)
-                for f in state.explanations.get(batch.id, batch.folder).features
-                if contestable(f)
+                (f, BY_ID[f].label_nl if lang == "nl" else BY_ID[f].label_en) for f in loaded.features if contestable(f)
             ],
             "rectified": rectified,
             "saved": saved,
@@ -476,11 +496,7 @@ def give_feedback(
     shortlist_id: FormText = "",
 ) -> Response:
     """Store the analyst's outcome and show the company again (303) with a confirmation."""
-    check_csrf(session, csrf_token)
-    checked, _ = _case(purpose, case_reference)
-    if checked is None:  # the form carries both in hidden fields: only a hand-made request gets here
-        raise PageError(422, "error_422")
-    case = _confirmed(session, checked.purpose, checked.reference)  # sent with this session's CSRF token
+    case = _form_case(session, csrf_token, purpose, case_reference)
     values = {"outcome": outcome.strip(), "note": note.strip(), "shortlist_id": shortlist_id.strip()}
     try:
         given = {k: v or None for k, v in values.items()}
@@ -498,10 +514,7 @@ def give_feedback(
 
 def _record(request: Request, session: Session, company_id: str, case: Case, body: FeedbackIn) -> Response:
     state = state_of(request)
-    batch = served_batch(request)
-    sig = signals.company_signal(state.store, session.principal, batch, company_id)
-    if sig is None:
-        raise PageError(404, "company_not_found", company=company_id)
+    batch, sig = _visible_signal(request, session, company_id)
     try:
         feedback.record(state.store, session.principal, batch, company_id, sig.probability, body.model_dump())
     except feedback.FeedbackLimitError as exc:
@@ -511,8 +524,7 @@ def _record(request: Request, session: Session, company_id: str, case: Case, bod
         if exc.field == "shortlist_id":
             raise PageError(404, "shortlist_not_found") from exc
         raise PageError(422, "error_422") from exc
-    entry = entry_of(request)
-    entry.entity_ids, entry.model_version = [company_id], batch.model_version
+    _shown(request, batch, company_id)
     more = {"shortlist": body.shortlist_id} if body.shortlist_id else {}
     return RedirectResponse(f"/ui/companies/{company_id}?{case.query(**more, saved='1')}#feedback",
                             status_code=303)  # fmt: skip
@@ -530,11 +542,7 @@ def confirm_feedback(
     shortlist_id: FormText = "",
 ) -> Response:
     """Confirm a colleague's outcome on this company, so that it may become a label; back to the company (303)."""
-    check_csrf(session, csrf_token)
-    checked, _ = _case(purpose, case_reference)
-    if checked is None:
-        raise PageError(422, "error_422")
-    case = _confirmed(session, checked.purpose, checked.reference)
+    case = _form_case(session, csrf_token, purpose, case_reference)
     _bind(request, case, {"company_id": company_id, "feedback_id": feedback_id})
     try:
         done = feedback.confirm(state_of(request).store, session.principal, feedback_id, case.purpose, case.reference)

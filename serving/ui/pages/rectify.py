@@ -15,12 +15,12 @@ from fastapi import Path as PathParam
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from serving import rectification, signals
+from serving import rectification
 from serving.api.schemas import RectificationIn
 from serving.api.state import entry_of, state_of
-from serving.ui.guard import ANALYST_PAGE, PageError, check_csrf
-from serving.ui.pages import served_batch
-from serving.ui.pages.analyst import FormText, _bind, _case, _confirmed
+from serving.recourse import ModelUnavailableError
+from serving.ui.guard import ANALYST_PAGE, PageError
+from serving.ui.pages.analyst import FormText, _bind, _form_case, _shown, _visible_signal
 from serving.ui.sessions import Session
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -61,11 +61,7 @@ def record(
     value_3: FormText = "",
 ) -> Response:
     """Record the company's disputed facts and show the company again (303), with both versions listed."""
-    check_csrf(session, csrf_token)
-    checked, _ = _case(purpose, case_reference)
-    if checked is None:
-        raise PageError(422, "error_422")
-    case = _confirmed(session, checked.purpose, checked.reference)
+    case = _form_case(session, csrf_token, purpose, case_reference)
     rows = {"fact_1": fact_1, "value_1": value_1, "fact_2": fact_2, "value_2": value_2, "fact_3": fact_3,
             "value_3": value_3}  # fmt: skip
     try:
@@ -75,20 +71,17 @@ def record(
         raise PageError(422, "rectify_invalid") from exc
     _bind(request, case, {"company_id": company_id, "facts": sorted(body.facts), "evidence_chars": len(body.evidence)})
     state = state_of(request)
-    batch = served_batch(request)
-    if signals.company_signal(state.store, session.principal, batch, company_id) is None:
-        raise PageError(404, "company_not_found", company=company_id)
+    batch, _sig = _visible_signal(request, session, company_id)
     try:
         model = state.models.get(state.champion, batch.model_version)
-    except Exception as exc:  # the registry is away: nothing is recorded, and the page says why
+    except ModelUnavailableError as exc:  # nothing is recorded, and the page says why
         raise PageError(503, "recourse_unavailable") from exc
     loaded = state.explanations.get(batch.id, batch.folder)
     try:
         rectification.record(state.store, session.principal, batch, loaded, model, company_id, body.model_dump())
     except rectification.RectificationError as exc:
         raise PageError(422, "rectify_invalid") from exc
-    entry = entry_of(request)
-    entry.entity_ids, entry.model_version = [company_id], batch.model_version
+    _shown(request, batch, company_id)
     return RedirectResponse(f"/ui/companies/{company_id}?{case.query(rectified='1')}#rectifications", status_code=303)
 
 
@@ -103,11 +96,7 @@ def decide(
     case_reference: FormText = "",
 ) -> Response:
     """A colleague accepts or rejects a pending rectification; back to the company (303)."""
-    check_csrf(session, csrf_token)
-    checked, _ = _case(purpose, case_reference)
-    if checked is None:
-        raise PageError(422, "error_422")
-    case = _confirmed(session, checked.purpose, checked.reference)
+    case = _form_case(session, csrf_token, purpose, case_reference)
     _bind(request, case, {"rectification_id": rectification_id, "decision": decision})
     try:
         out = rectification.decide(state_of(request).store, session.principal, rectification_id, decision == "accept")

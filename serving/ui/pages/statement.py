@@ -14,13 +14,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
 
-from serving import signals
-from serving.api.state import entry_of, state_of
-from serving.recourse import company_recourse
+from serving.api.state import state_of
+from serving.recourse import ModelUnavailableError, company_recourse
 from serving.statement import company_statement, markdown
 from serving.ui.guard import ANALYST_PAGE, PageError
-from serving.ui.pages import served_batch
-from serving.ui.pages.analyst import Case, OptionalText, _bind, _checked_case
+from serving.ui.pages.analyst import Case, OptionalText, _bind, _checked_case, _shown, _visible_signal
 from serving.ui.render import render
 from serving.ui.sessions import Session
 
@@ -31,15 +29,11 @@ log = logging.getLogger(__name__)
 def _statement(request: Request, session: Session, company_id: str, case: Case) -> dict[str, Any]:
     _bind(request, case, {"company_id": company_id})
     state = state_of(request)
-    batch = served_batch(request)
-    sig = signals.company_signal(state.store, session.principal, batch, company_id)
-    if sig is None:
-        raise PageError(404, "company_not_found", company=company_id)
+    batch, sig = _visible_signal(request, session, company_id)
     found = company_statement(state.explanations.get(batch.id, batch.folder), company_id, sig.name)
     if found is None:
         raise PageError(503, "error_503")
-    entry = entry_of(request)
-    entry.entity_ids, entry.model_version = [company_id], batch.model_version
+    _shown(request, batch, company_id)
     return found
 
 
@@ -106,16 +100,12 @@ def recourse_page(
         return case
     _bind(request, case, {"company_id": company_id})
     state = state_of(request)
-    batch = served_batch(request)
-    sig = signals.company_signal(state.store, session.principal, batch, company_id)
-    if sig is None:
-        raise PageError(404, "company_not_found", company=company_id)
-    entry = entry_of(request)
-    entry.entity_ids, entry.model_version = [company_id], batch.model_version
+    batch, sig = _visible_signal(request, session, company_id)
+    _shown(request, batch, company_id)
     try:
         model = state.models.get(state.champion, batch.model_version)
-    except Exception:  # the registry is away: the page says so, nothing else changes
-        log.warning("no recourse for company %s: model version %s cannot be loaded", company_id, batch.model_version)
+    except ModelUnavailableError as exc:  # the page says so, nothing else changes
+        log.warning("no recourse for company %s: %s", company_id, exc)
         found = None
     else:
         found = company_recourse(model, state.explanations.get(batch.id, batch.folder), company_id)
