@@ -160,3 +160,19 @@ FEEDBACK_REVIEW: bool = _flag("FEEDBACK_REVIEW", True)
 #: A ``--scheduler local:N`` cluster talks TLS with temporary certificates, so no other account on the machine can
 #: join it and read the records. Off only where the machine has one user and the handshakes' cost matters (tests).
 DASK_LOCAL_TLS: bool = _flag("DASK_LOCAL_TLS", True)
+
+# Following companies (issue 25). A watch lasts at most WATCH_MAX_DAYS (six months) and is renewed explicitly, so
+# no company stays followed because somebody forgot it. ALERT_RULES names a TOML file of alert rules (default: the
+# shipped `serving/alert_rules.toml`, documented in docs/alerts.md); ALERT_TOP_K is the regional top-k whose new
+# entries alert.
+WATCH_MAX_DAYS: int = int(_env("WATCH_MAX_DAYS", "183"))
+ALERT_RULES: Path | None = Path(_env("ALERT_RULES", "")).resolve() if _env("ALERT_RULES", "") else None
+ALERT_TOP_K: int = int(_env("ALERT_TOP_K", str(FAIRNESS_TOP_K)))
+
+# Retention (`tegenkracht retention prune`), in days; docs/retention.md gives each period's legal reason. None may
+# be shorter than AUDIT_RETENTION_MIN_DAYS: the trail must still be able to show what each record was about.
+RETAIN_BATCH_DAYS: int = int(_env("RETAIN_BATCH_DAYS", "730"))
+RETAIN_SHORTLIST_DAYS: int = int(_env("RETAIN_SHORTLIST_DAYS", "365"))
+RETAIN_WATCH_DAYS: int = int(_env("RETAIN_WATCH_DAYS", "365"))
+RETAIN_ALERT_DAYS: int = int(_env("RETAIN_ALERT_DAYS", "365"))
+RETAIN_FEEDBACK_DAYS: int = int(_env("RETAIN_FEEDBACK_DAYS", "1825"))

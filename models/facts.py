@@ -191,14 +191,45 @@ def statement(
 
     "19 bedrijven ingeschreven op dit adres (Handelsregister, adressen, 31-12-2023); bij vergelijkbare bedrijven 1"
     """
+    peers = "bij vergelijkbare bedrijven" if lang == "nl" else "comparable companies:"
+    fact_text = sourced(indicator, value, as_of, lang, context, digits)
+    return f"{fact_text}; {peers} {short(indicator, reference, lang, digits)}"
+
+
+def sourced(
+    indicator: str,
+    value: float | None,
+    as_of: str,
+    lang: Lang,
+    context: Mapping[str, float] | None = None,
+    digits: int | None = None,
+) -> str:
+    """The fact (or what its absence stands for) with its register and date, the part every sentence shares."""
     if value is not None and not math.isnan(value):
         text = fact(indicator, value, lang, digits)
     else:
         facts = context or {}
         text = cause_text(cause(indicator, facts), facts, lang)
     where = f"{source(indicator, lang)}, {date_text(as_of, lang)}" if as_of else source(indicator, lang)
-    peers = "bij vergelijkbare bedrijven" if lang == "nl" else "comparable companies:"
-    return f"{_capital(text)} ({where}); {peers} {short(indicator, reference, lang, digits)}"
+    return f"{_capital(text)} ({where})"
+
+
+def change_statement(
+    indicator: str,
+    old: float | None,
+    new: float | None,
+    old_as_of: str,
+    new_as_of: str,
+    lang: Lang,
+    context: Mapping[str, float] | None = None,
+) -> str:
+    """A change in one fact, as the reason sentences word it, with both dates so each side can be checked.
+
+    "3 bedrijven ingeschreven op dit adres (Handelsregister, adressen, 31-12-2023); op 30-06-2023: 1"
+    """
+    now = sourced(indicator, new, new_as_of, lang, context)
+    before = "op" if lang == "nl" else "on"
+    return f"{now}; {before} {date_text(old_as_of, lang)}: {short(indicator, old, lang)}"
 
 
 def _capital(text: str) -> str:

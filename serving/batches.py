@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
 
 from core import settings
 from core.io import atomic_dir, claimed, clear_stale, crash_point, held
@@ -39,6 +40,8 @@ from models.peerpoint import PEER_GROUP
 from models.reasons import top_raises
 from models.risk import CONTRAST_PREFIX, SHAP_PREFIX
 from models.shortlist import rank_in_region, tiebreak
+from serving.alerts import deliver, load_rules, needed_indicators
+from serving.changes import Comparison, ModelFor, compare, previous_batch
 from serving.scoring import ScoringError, read_reference, reference_file, same_snapshot
 from serving.store import Store
 from serving.store.tables import AuditHead, Batch, Signal
@@ -66,6 +69,10 @@ class LoadedBatch:
     as_of: str
     folder: Path
     unnamed: int
+    previous_id: int | None = None
+    change: str = ""
+    events: dict[str, int] | None = None
+    alerts: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -76,6 +83,10 @@ class LoadedBatch:
             "as_of": self.as_of,
             "folder": str(self.folder),
             "companies_without_name": self.unnamed,
+            "previous_batch_id": self.previous_id,
+            "change": self.change,
+            "events": self.events or {},
+            "alerts": self.alerts,
         }
 
 
@@ -88,8 +99,13 @@ def load_batch(
     drift_dir: Path | None = None,
     progress: Progress | None = None,
     root: Path | None = None,
+    model_for: ModelFor | None = None,
 ) -> LoadedBatch:
-    """Load ``scores`` (from ``tegenkracht score``) with the indicator table it was scored from."""
+    """Load ``scores`` (from ``tegenkracht score``) with the indicator table it was scored from.
+
+    The batch is compared with the one before it (``serving.changes``): its changes split exactly with the models
+    ``model_for`` gives by version (none given: not split), and alerts delivered to open watches.
+    """
     step = progress or (lambda _n: None)
     _clear_abandoned(store, root or settings.STORE_DIR)
     frame, meta = _joined(scores, features)
@@ -104,6 +120,9 @@ def load_batch(
     reasons = top_raises(
         frame, contrast, model_features, peer_positions(frame, model_features, scores), meta_as_of(meta)
     )
+    step("changes since the previous batch")
+    scores_sha = partitioned.sha256(scores)
+    comparison = _compare(store, meta_as_of(meta), scores_sha, frame, ranks, model_features, model_for)
     with store.session() as s:
         batch = Batch(
             loaded_at=pd.Timestamp.now(tz="UTC").to_pydatetime(),
@@ -113,10 +132,12 @@ def load_batch(
             input_fingerprint=meta.get("input_fingerprint", "")[:80],
             rows=len(frame),
             folder="",
-            scores_sha256=partitioned.sha256(scores),
+            scores_sha256=scores_sha,
             fairness_dir=str(fairness_dir) if fairness_dir else None,
             drift_dir=str(drift_dir) if drift_dir else None,
             current=False,
+            previous_id=comparison.previous_id,
+            change=comparison.change,
         )
         s.add(batch)
         s.flush()
@@ -129,7 +150,7 @@ def load_batch(
             # Held until the batch is current or undone, so a cleaner in another process sees this load alive
             # however long it runs; taken just after the row exists, too young meanwhile for the cleaner's age rule.
             loading.enter_context(held(_loading_file(base, batch_id)))
-            _write_folder(folder, frame, model_features, shap_cols, reference_file(scores))
+            _write_folder(folder, frame, model_features, shap_cols, reference_file(scores), comparison.write)
             _insert_signals(store, batch_id, frame, names, ranks, reasons, step)
             with store.write_lock(), store.session() as s:
                 # Writing the audit head first queues concurrent loads (a row lock on PostgreSQL, the write lock on
@@ -138,11 +159,45 @@ def load_batch(
                 s.execute(update(Batch).where(Batch.id == batch_id).values(folder=str(folder)))
                 s.execute(update(Batch).where(Batch.current.is_(True)).values(current=False))
                 s.execute(update(Batch).where(Batch.id == batch_id).values(current=True))
+                alerts = _deliver(s, comparison, batch_id)
         except BaseException:
             _discard(store, batch_id, folder)
             raise
     log.info("loaded batch %d: %d companies scored by model version %s", batch_id, len(frame), batch.model_version)
-    return LoadedBatch(batch_id, len(frame), batch.model_version, batch.as_of, folder, unnamed)
+    counts = comparison.events["rule"].value_counts().to_dict() if len(comparison.events) else {}
+    return LoadedBatch(
+        batch_id, len(frame), batch.model_version, batch.as_of, folder, unnamed,
+        comparison.previous_id, comparison.change, {str(k): int(v) for k, v in counts.items()}, alerts,
+    )  # fmt: skip
+
+
+def _compare(
+    store: Store,
+    as_of: str,
+    scores_sha: str,
+    frame: pd.DataFrame,
+    ranks: np.ndarray,
+    features: tuple[str, ...],
+    model_for: ModelFor | None,
+) -> Comparison:
+    """The new batch against the latest finished one before it (see ``serving.changes``)."""
+    with store.session() as s:
+        previous = previous_batch(s, as_of, scores_sha)
+        rules = load_rules()
+        if previous is None:
+            return compare(s, None, pd.DataFrame(), (), frame, ranks, features, rules, model_for)
+        path = Path(previous.folder) / EXPLANATIONS
+        names = pq.read_schema(path).names
+        old_features = tuple(c.removeprefix(SHAP_PREFIX) for c in names if c.startswith(SHAP_PREFIX))
+        wanted = {"company_id", "score", "probability", *old_features, *needed_indicators(rules)}
+        old = pd.read_parquet(path, columns=[c for c in names if c in wanted])
+        return compare(s, previous, old, old_features, frame, ranks, features, rules, model_for)
+
+
+def _deliver(s: Session, comparison: Comparison, batch_id: int) -> int:
+    if comparison.previous_id is None:
+        return 0
+    return deliver(s, comparison.events, comparison.company_ids, comparison.regions, batch_id, comparison.previous_id)
 
 
 def meta_as_of(meta: dict[str, str]) -> str:
@@ -203,9 +258,14 @@ def _names(records: Path | None, company_ids: pd.Series) -> tuple[np.ndarray, in
 
 
 def _write_folder(
-    folder: Path, frame: pd.DataFrame, features: tuple[str, ...], shap_cols: list[str], reference: Path
+    folder: Path,
+    frame: pd.DataFrame,
+    features: tuple[str, ...],
+    shap_cols: list[str],
+    reference: Path,
+    change: Callable[[Path], None] | None = None,
 ) -> None:
-    """The batch's explanations and peer points, replaced whole (``core.io.atomic_dir``)."""
+    """The batch's explanations, peer points and change split, replaced whole (``core.io.atomic_dir``)."""
     context = [c for c in CONTEXT if c not in features]
     contrast = [CONTRAST_PREFIX + f for f in features]
     head = ["company_id", "sbi_section", "score", "probability", "base_value", PEER_GROUP, "peer_score"]
@@ -213,6 +273,8 @@ def _write_folder(
     with atomic_dir(folder) as tmp:
         frame[cols].to_parquet(tmp / EXPLANATIONS, index=False, compression="zstd")
         shutil.copyfile(reference, tmp / REFERENCE)
+        if change is not None:
+            change(tmp)
 
 
 def _insert_signals(

@@ -69,6 +69,11 @@ class Batch(Base):
     fairness_dir: Mapped[str | None] = mapped_column(Text, nullable=True)
     drift_dir: Mapped[str | None] = mapped_column(Text, nullable=True)
     current: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Since migration 0007: the batch it was compared with on loading (history, change attribution, alerts), what
+    # became of the change split ("split", or why not), and when retention removed its signals and folder.
+    previous_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    change: Mapped[str] = mapped_column(Text, server_default="")
+    pruned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Signal(Base):
@@ -92,6 +97,7 @@ class Signal(Base):
         Index("ix_signals_region_rank", "batch_id", "riec_region", "region_rank"),
         Index("ix_signals_region_sector", "batch_id", "riec_region", "sbi_section", "region_rank"),
         Index("ix_signals_region_municipality", "batch_id", "riec_region", "municipality", "region_rank"),
+        Index("ix_signals_company", "company_id", "batch_id"),  # a company's history across batches
     )
 
 
@@ -270,6 +276,42 @@ class Rectification(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     exported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Watch(Base):
+    """An analyst follows a company: for a purpose and a case, until an expiry that is renewed, never open-ended."""
+
+    __tablename__ = "watches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    company_id: Mapped[str] = mapped_column(String(16), index=True)
+    purpose: Mapped[str] = mapped_column(String(40))
+    case_reference: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    renewals: Mapped[int] = mapped_column(Integer, server_default="0")
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Alert(Base):
+    """A material change of a followed company, found when a batch was loaded, waiting in its analyst's inbox.
+
+    ``level`` is what the rule measured (a band's rank, an indicator's new value); a rule fires again on the same
+    watch only above the highest level it already fired at, so a refresh alone never alerts twice.
+    """
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    watch_id: Mapped[int] = mapped_column(ForeignKey("watches.id"), index=True)
+    company_id: Mapped[str] = mapped_column(String(16))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    previous_batch_id: Mapped[int] = mapped_column(Integer)
+    rule: Mapped[str] = mapped_column(String(40))
+    level: Mapped[float] = mapped_column(Float)
+    facts: Mapped[str] = mapped_column(Text)  # JSON: what changed, old and new
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
 # The per-user feedback limit counts a user's outcomes of the last day on every feedback request.

@@ -1,0 +1,282 @@
+"""Following companies: history, the exact change split, watches and alerts between two loaded batches.
+
+The second batch is the first one's indicators with record changes planted on a handful of companies (a move to a
+domicile address, a new insolvent officer, ...), written as the next as-of date and scored by the same model, so
+the test knows exactly which alerts must fire and that every other company is unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import select, update
+
+from core import settings
+from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, write_indicators
+from features.validation import validate_records
+from models.change import attribute
+from serving import watches
+from serving.access import Principal, Role, add_user
+from serving.alerts import band_rank, load_rules
+from serving.batches import LoadedBatch, load_batch
+from serving.changes import BEFORE_PREFIX, CHANGE, DATA_PREFIX, MODEL_PREFIX
+from serving.explanations import BatchExplanations
+from serving.history import company_change, company_history
+from serving.scoring import score_file
+from serving.store import Store
+from serving.store.tables import Alert, Batch, Signal, User, Watch
+
+from .conftest import BACKENDS, OTHER_REGION, PURPOSE, REGION, new_store
+from .world import AS_OF, Snapshot
+
+NEXT_AS_OF = pd.Timestamp("2024-06-30")
+PLANTS = {  # rule -> the change planted on one company
+    "domicile_move": {"domicile_address": 1.0},
+    "insolvent_officer": {"new_officer_with_insolvency_1y": 1.0},
+    "many_mandates": {"max_concurrent_mandates": 7.0},
+    "foreign_owner": {"foreign_owner": 1.0},
+    "layered_owner": {"ownership_layers": 3.0},
+    "case_nearby": {"linked_confirmed_2hop": 2.0},
+}
+
+
+@dataclass
+class Followed:
+    store: Store
+    first: LoadedBatch
+    second: LoadedBatch
+    again: LoadedBatch
+    planted: dict[str, str]  # rule -> company
+    unchanged: str
+    analyst: Principal
+    scores: tuple[pd.DataFrame, pd.DataFrame]
+    folder: Path
+
+
+def _principal(store: Store, name: str) -> Principal:
+    with store.session() as s:
+        user = s.scalar(select(User).where(User.name == name))
+        assert user is not None
+        return Principal(user.id, user.name, Role(user.role), tuple(json.loads(user.regions)))
+
+
+def _quiet(frame: pd.DataFrame, region_of: pd.Series) -> pd.DataFrame:
+    """Companies of REGION on which no rule holds yet, so a planted change is the only one."""
+    calm = (
+        (frame["domicile_address"] == 0)
+        & (frame["new_officer_with_insolvency_1y"] == 0)
+        & (frame["max_concurrent_mandates"] < 5)
+        & (frame["foreign_owner"] == 0)
+        & (frame["high_risk_jurisdiction_owner"] == 0)
+        & (frame["ownership_layers"] < 2)
+        & (frame["linked_confirmed_1hop"] == 0)
+        & (frame["linked_confirmed_2hop"] == 0)
+    )
+    return frame[calm & (region_of == REGION)]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def followed(request: pytest.FixtureRequest, snapshot: Snapshot, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[Followed]:  # fmt: skip
+    folder = tmp_path_factory.mktemp("following")
+    gen = new_store(request.param, folder)
+    store = next(gen)
+    try:
+        yield _build(store, snapshot, folder)
+    finally:
+        next(gen, None)
+
+
+def _build(store: Store, snapshot: Snapshot, folder: Path) -> Followed:
+    def model_for(_version: str) -> object:
+        return snapshot.model
+
+    root = folder / "store"
+    first = load_batch(store, snapshot.scores, snapshot.indicators, snapshot.world, root=root, model_for=model_for)
+    for name, regions in (("follower", [REGION]), ("late", [REGION]), ("mover", [REGION])):
+        add_user(store, name, Role.ANALYST, regions)
+    analyst = _principal(store, "follower")
+    frame, peers = compute_indicators(validate_records(snapshot.world).tables, AS_OF)
+    regions = pd.read_parquet(snapshot.scores, columns=["company_id"]).merge(
+        pd.read_parquet(snapshot.indicators, columns=["company_id", "riec_region"]), on="company_id"
+    )
+    scored = frame[frame["company_id"].isin(regions["company_id"])]
+    region_of = scored["company_id"].map(regions.set_index("company_id")["riec_region"])
+    quiet = _quiet(scored, region_of)["company_id"].tolist()
+    assert len(quiet) > len(PLANTS) + 1, "the small world has too few quiet companies to plant changes on"
+    planted = dict(zip(PLANTS, quiet, strict=False))
+    unchanged = quiet[len(PLANTS)]
+    changed = frame.set_index("company_id")
+    for rule, company in planted.items():
+        for column, value in PLANTS[rule].items():
+            changed.loc[company, column] = value
+    riser = quiet[len(PLANTS) + 1]  # the quick model's target grows with its first five indicators
+    for column in ("years_since_registration", "employees_latest", "companies_at_address"):
+        changed.loc[riser, column] = float(frame[column].max()) * 2
+    planted["band_up"] = riser
+    later = folder / "later.parquet"
+    write_indicators(IndicatorTable(changed.reset_index(), peers, NEXT_AS_OF, input_fingerprint(snapshot.world)), later)
+    scores2 = score_file(snapshot.model, later, folder / "later-scores.parquet", "1").out
+    for company in [*planted.values(), unchanged]:
+        watches.follow(store, analyst, company, PURPOSE["purpose"], PURPOSE["case_reference"])
+    late = _principal(store, "late")
+    expired = watches.follow(store, late, planted["domicile_move"], PURPOSE["purpose"], PURPOSE["case_reference"])
+    mover = _principal(store, "mover")
+    watches.follow(store, mover, planted["insolvent_officer"], PURPOSE["purpose"], PURPOSE["case_reference"])
+    with store.session() as s:
+        past = datetime.now(UTC) - timedelta(days=1)
+        s.execute(update(Watch).where(Watch.id == expired["watch_id"]).values(expires_at=past))
+        s.execute(update(User).where(User.name == "mover").values(regions=json.dumps([OTHER_REGION])))
+    second = load_batch(store, scores2, later, snapshot.world, root=root, model_for=model_for)
+    again = load_batch(store, scores2, later, snapshot.world, root=root, model_for=model_for)
+    both = (pd.read_parquet(snapshot.scores), pd.read_parquet(scores2))
+    rose = (
+        both[1].set_index("company_id").loc[riser, "probability"]
+        > both[0].set_index("company_id").loc[riser, "probability"]
+    )
+    assert rose and band_rank(both[1].set_index("company_id").loc[[riser], "probability"].to_numpy())[0] > 0
+    return Followed(store, first, second, again, planted, unchanged, analyst, both, folder)
+
+
+def _alerts(store: Store) -> pd.DataFrame:
+    with store.session() as s:
+        query = select(Alert.watch_id, Alert.company_id, Alert.rule, Alert.batch_id, User.name)
+        rows = s.execute(query.join(Watch, Watch.id == Alert.watch_id).join(User, User.id == Watch.user_id)).all()
+    return pd.DataFrame(rows, columns=["watch_id", "company_id", "rule", "batch_id", "user"])
+
+
+def test_planted_changes_fire_exactly_the_expected_alerts(followed: Followed) -> None:
+    alerts = _alerts(followed.store)
+    old, new = (f.set_index("company_id") for f in followed.scores)
+    ranks = {b: _ranks(followed.store, b) for b in (followed.first.batch_id, followed.second.batch_id)}
+    expected = {(company, rule) for rule, company in followed.planted.items() if rule != "band_up"}
+    for company in [*followed.planted.values(), followed.unchanged]:
+        before, after = (band_rank(f.loc[[company], "probability"].to_numpy())[0] for f in (old, new))
+        if after > before:
+            expected.add((company, "band_up"))
+        if ranks[followed.second.batch_id][company] <= settings.ALERT_TOP_K < ranks[followed.first.batch_id][company]:
+            expected.add((company, "top_k_entry"))
+    assert (followed.planted["band_up"], "band_up") in expected
+    mine = alerts[alerts["user"] == "follower"]
+    assert set(zip(mine["company_id"], mine["rule"], strict=True)) == expected
+    assert len(mine) == len(expected)
+    assert set(alerts["batch_id"]) == {followed.second.batch_id}
+
+
+def _ranks(store: Store, batch_id: int) -> dict[str, int]:
+    with store.session() as s:
+        return dict(s.execute(select(Signal.company_id, Signal.region_rank).where(Signal.batch_id == batch_id)).all())
+
+
+def test_unchanged_companies_fire_nothing(followed: Followed) -> None:
+    alerts = _alerts(followed.store)
+    assert followed.unchanged not in set(alerts["company_id"])
+    changed_ids = set(followed.planted.values())
+    events = followed.second.events or {}
+    assert sum(events.values()) >= len(changed_ids)
+    assert followed.second.previous_id == followed.first.batch_id
+
+
+def test_loading_the_same_batch_again_fires_nothing_new(followed: Followed) -> None:
+    alerts = _alerts(followed.store)
+    assert followed.again.alerts == 0
+    assert followed.again.batch_id not in set(alerts["batch_id"])
+    assert followed.again.previous_id == followed.first.batch_id  # identical scores are not a predecessor
+
+
+def test_an_expired_watch_fires_nothing_and_nothing_names_a_company_outside_the_regions(followed: Followed) -> None:
+    alerts = _alerts(followed.store)
+    assert "late" not in set(alerts["user"])
+    assert "mover" not in set(alerts["user"])
+    mover = _principal(followed.store, "mover")
+    assert watches.inbox(followed.store, mover) == []
+
+
+def test_the_change_split_adds_up_exactly(followed: Followed) -> None:
+    with followed.store.session() as s:
+        batch = s.get(Batch, followed.second.batch_id)
+        assert batch is not None and batch.change == "split"
+    change = pd.read_parquet(followed.second.folder / CHANGE)
+    data = change[[c for c in change if c.startswith(DATA_PREFIX)]].to_numpy()
+    model = change[[c for c in change if c.startswith(MODEL_PREFIX)]].to_numpy()
+    residual = change["new_score"] - change["old_score"] - data.sum(axis=1) - model.sum(axis=1) - change["model_base"]
+    assert np.abs(residual).max() < 1e-9
+    assert change["company_id"].is_monotonic_increasing
+    unchanged = change.set_index("company_id").loc[followed.unchanged]
+    assert (unchanged[[c for c in change if c.startswith(DATA_PREFIX)]] == 0).all()
+    planted = change.set_index("company_id").loc[followed.planted["domicile_move"]]
+    moved = [c.removeprefix(DATA_PREFIX) for c in change if c.startswith(DATA_PREFIX) and planted[c] != 0]
+    assert set(moved) <= {"domicile_address"}  # only the changed fact gets credit
+    assert planted[BEFORE_PREFIX + "domicile_address"] == 0
+
+
+def test_a_model_change_is_split_from_a_data_change(snapshot: Snapshot) -> None:
+    from .world import quick_model
+
+    frame = pd.read_parquet(snapshot.indicators)
+    other = quick_model(frame, seed=7)
+    x_old = snapshot.model.matrix(frame.iloc[:300])
+    x_new = x_old.copy()
+    x_new[::3, 0] += 1.0
+    split = attribute(snapshot.model, other, x_old, x_new)
+    assert np.abs(split.residual()).max() < 1e-9
+    assert np.abs(split.model).sum() > 0
+    data_only = attribute(snapshot.model, snapshot.model, x_old, x_new)
+    assert (data_only.data[1::3] == 0).all() and (data_only.model == 0).all()
+    f_old = snapshot.model.booster.predict(x_old, raw_score=True)
+    f_new = other.booster.predict(x_new, raw_score=True)
+    assert np.abs(split.new_score - split.old_score - (f_new - f_old)).max() < 1e-9
+
+
+def test_history_and_change_of_a_followed_company(followed: Followed) -> None:
+    company = followed.planted["domicile_move"]
+    points = company_history(followed.store, followed.analyst, company)
+    assert [p["batch_id"] for p in points] == [followed.first.batch_id, followed.second.batch_id,
+                                               followed.again.batch_id]  # fmt: skip
+    assert [p["as_of"] for p in points] == ["2023-12-31", "2024-06-30", "2024-06-30"]
+    elsewhere = Principal(99, "x", Role.ANALYST, (OTHER_REGION,))
+    assert company_history(followed.store, elsewhere, company) == []
+    with followed.store.session() as s:
+        batch = s.get(Batch, followed.second.batch_id)
+        assert batch is not None
+        s.expunge(batch)
+    loaded = BatchExplanations.read(followed.second.folder)
+    change = company_change(followed.store, batch, loaded, company, points[1]["probability"])
+    assert abs(change["residual"]) < 1e-9
+    assert [d["id"] for d in change["data"]] == ["domicile_address"]
+    assert "30-06-2024" in change["data"][0]["nl"] and "31-12-2023" in change["data"][0]["nl"]
+    assert change["headline"]["nl"].startswith("Waarom")
+
+
+def test_acknowledging_an_alert_once(followed: Followed) -> None:
+    inbox = watches.inbox(followed.store, followed.analyst)
+    assert inbox and all(a["company_id"] in set(followed.planted.values()) for a in inbox)
+    first = inbox[0]
+    done = watches.acknowledge(followed.store, followed.analyst, first["alert_id"], "reviewed")
+    assert done["outcome"] == "reviewed"
+    with pytest.raises(watches.WatchError) as again:
+        watches.acknowledge(followed.store, followed.analyst, first["alert_id"], "reviewed")
+    assert again.value.status == 409
+    other = _principal(followed.store, "late")
+    with pytest.raises(watches.WatchError) as theirs:
+        watches.acknowledge(followed.store, other, inbox[1]["alert_id"], "reviewed")
+    assert theirs.value.status == 404
+
+
+def test_the_rules_are_data_and_checked(tmp_path: Path) -> None:
+    rules = load_rules()
+    assert {r.id for r in rules} >= set(PLANTS) | {"band_up", "top_k_entry"}
+    bad = tmp_path / "rules.toml"
+    bad.write_text('[[rule]]\nid = "x"\nkind = "rises"\nlabel_nl = "a"\nlabel_en = "a"\nwhy = "a"\nsource = "RADAR"\n'
+                   'indicators = ["no_such_indicator"]\n')  # fmt: skip
+    from serving.alerts import RuleError
+
+    with pytest.raises(RuleError, match="no_such_indicator"):
+        load_rules(bad)
