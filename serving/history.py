@@ -35,23 +35,31 @@ HEADLINE = {
 
 def company_history(store: Store, who: Principal, company_id: str) -> list[dict[str, Any]]:
     """The company's score in every kept batch, oldest as-of date first, where it was in the caller's regions."""
+    query = (
+        select(Batch.id, Batch.as_of, Batch.model_version, Batch.current, Signal.probability, Signal.score,
+               Signal.region_rank, Signal.riec_region)
+        .join(Batch, Batch.id == Signal.batch_id)
+        .where(Signal.company_id == company_id, Batch.folder != "", Batch.pruned_at.is_(None))
+        .order_by(Batch.as_of, Batch.id)
+    )  # fmt: skip
     with store.engine.connect() as c:
-        rows = c.execute(
-            select(Batch.id, Batch.as_of, Batch.model_version, Batch.current, Signal.probability, Signal.score,
-                   Signal.region_rank, Signal.riec_region)  # fmt: skip
-            .join(Batch, Batch.id == Signal.batch_id)
-            .where(Signal.company_id == company_id, Batch.folder != "", Batch.pruned_at.is_(None))
-            .order_by(Batch.as_of, Batch.id)
-        ).all()
-    return [
-        {
-            "batch_id": b, "as_of": as_of, "model_version": version, "current": bool(current),
-            "probability": float(p), "score": float(score), "band": BAND_NAMES[int(band_rank(np.array([p]))[0])],
-            "region_rank": int(rank),
-        }  # fmt: skip
-        for b, as_of, version, current, p, score, rank, region in rows
-        if who.sees_region(region)
-    ]
+        rows = c.execute(query).all()
+    return [_point(*row) for row in rows if who.sees_region(row[-1])]
+
+
+def _point(
+    batch_id: int, as_of: str, version: str, current: bool, p: float, score: float, rank: int, _region: str
+) -> dict[str, Any]:
+    return {
+        "batch_id": batch_id,
+        "as_of": as_of,
+        "model_version": version,
+        "current": bool(current),
+        "probability": float(p),
+        "score": float(score),
+        "band": BAND_NAMES[int(band_rank(np.array([p]))[0])],
+        "region_rank": int(rank),
+    }
 
 
 def company_change(
@@ -108,29 +116,33 @@ def _split(
     at = loaded.position(company_id)
     context = loaded.facts_of(at) if at >= 0 else {}
     delta = float(row["new_score"]) - float(row["old_score"])
-    data, model = [], []
+    data: list[dict[str, Any]] = []
+    model: list[dict[str, Any]] = []
     for j, name in enumerate(loaded.features):
         d, m = float(row[DATA_PREFIX + name]), float(row[MODEL_PREFIX + name])
         old, new = _value(row[BEFORE_PREFIX + name]), finite(loaded.values[at, j]) if at >= 0 else None
         label = _label(name)
         if d != 0.0:
-            sentences = {lang: facts.change_statement(name, old, new, old_as_of, new_as_of, lang, context)
-                         for lang in facts.LANGS}  # fmt: skip
+            sentences: dict[str, str] = {
+                lang: facts.change_statement(name, old, new, old_as_of, new_as_of, lang, context)
+                for lang in facts.LANGS
+            }
             data.append({"id": name, **label, "contribution": d, "previous": old, "now": new, **sentences})
         if m != 0.0:
             model.append({"id": name, **label, "contribution": m})
-    data.sort(key=lambda r: -abs(float(r["contribution"])))
-    model.sort(key=lambda r: -abs(float(r["contribution"])))
-    parts = sum(float(r["contribution"]) for r in data) + sum(float(r["contribution"]) for r in model)
+    data.sort(key=lambda r: -abs(r["contribution"]))
+    model.sort(key=lambda r: -abs(r["contribution"]))
+    data_part = math.fsum(r["contribution"] for r in data)
+    model_part = math.fsum(r["contribution"] for r in model)
     direction = "same" if delta == 0 else ("up" if delta > 0 else "down")
     nl, en = HEADLINE[direction]
     return {
         "score": {"previous": float(row["old_score"]), "now": float(row["new_score"]), "change": delta},
         "headline": {"nl": nl, "en": en},
-        "data_part": sum(float(r["contribution"]) for r in data),
-        "model_part": sum(float(r["contribution"]) for r in model) + float(row["model_base"]),
+        "data_part": data_part,
+        "model_part": model_part + float(row["model_base"]),
         "model_base": float(row["model_base"]),
-        "residual": delta - parts - float(row["model_base"]),
+        "residual": delta - data_part - model_part - float(row["model_base"]),
         "data": data,
         "model": model,
     }

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
 
 from core import settings
 from serving.access import Principal
@@ -98,9 +99,7 @@ def watching(store: Store, who: Principal, company_id: str) -> dict[str, Any] | 
     """The caller's open watch on the company, if any (the company page's follow button)."""
     now = datetime.now(UTC)
     with store.session() as s:
-        row = s.scalar(
-            select(Watch).where(Watch.user_id == who.user_id, Watch.company_id == company_id, _is_open(now))
-        )
+        row = s.scalar(select(Watch).where(Watch.user_id == who.user_id, Watch.company_id == company_id, _is_open(now)))
         return None if row is None else _out(row, now)
 
 
@@ -188,14 +187,14 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _own(s: Any, who: Principal, watch_id: int) -> Watch:
+def _own(s: Session, who: Principal, watch_id: int) -> Watch:
     row = s.scalar(select(Watch).where(Watch.id == watch_id).with_for_update())
     if row is None or row.user_id != who.user_id:
         raise WatchError("path.watch_id", f"no watch {watch_id} is yours", 404)
-    return row  # type: ignore[no-any-return]
+    return row
 
 
-def _visible_companies(s: Any, who: Principal, company_ids: set[str]) -> dict[str, str]:
+def _visible_companies(s: Session, who: Principal, company_ids: set[str]) -> dict[str, str]:
     """Of ``company_ids``, those in the caller's regions in the served batch, with their names."""
     if not company_ids:
         return {}

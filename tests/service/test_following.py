@@ -104,12 +104,12 @@ def _build(store: Store, snapshot: Snapshot, folder: Path) -> Followed:
         add_user(store, name, Role.ANALYST, regions)
     analyst = _principal(store, "follower")
     frame, peers = compute_indicators(validate_records(snapshot.world).tables, AS_OF)
-    regions = pd.read_parquet(snapshot.scores, columns=["company_id"]).merge(
+    located = pd.read_parquet(snapshot.scores, columns=["company_id"]).merge(
         pd.read_parquet(snapshot.indicators, columns=["company_id", "riec_region"]), on="company_id"
     )
-    scored = frame[frame["company_id"].isin(regions["company_id"])]
-    region_of = scored["company_id"].map(regions.set_index("company_id")["riec_region"])
-    quiet = _quiet(scored, region_of)["company_id"].tolist()
+    scored = frame[frame["company_id"].isin(located["company_id"])]
+    region_of = scored["company_id"].map(located.set_index("company_id")["riec_region"])
+    quiet: list[str] = _quiet(scored, region_of)["company_id"].tolist()
     assert len(quiet) > len(PLANTS) + 1, "the small world has too few quiet companies to plant changes on"
     planted = dict(zip(PLANTS, quiet, strict=False))
     unchanged = quiet[len(PLANTS)]
