@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from core import __version__, settings
 from models.shortlist import configured_policy
 from serving import ui
-from serving.api import problems
+from serving.api import following, problems
 from serving.api.middleware import AuditTrail, BodyLimit, SecurityHeaders
 from serving.api.ratelimit import RateLimiter
 from serving.api.routes import router
@@ -100,6 +100,7 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.include_router(router)
+    app.include_router(following.router)
     app.add_exception_handler(RequestValidationError, problems.on_validation)
     app.add_exception_handler(problems.ProblemError, problems.on_problem)
     app.add_exception_handler(StarletteHTTPException, problems.on_http)

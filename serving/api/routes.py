@@ -29,12 +29,33 @@ from starlette.concurrency import run_in_threadpool
 from models.risk import RiskModel
 from serving import access, auditlog, feedback, rectification, signals
 from serving.access import AccessError, DuplicateUserError, Principal, Role, add_user, list_users
+from serving.api.common import (
+    ADMIN,
+    ANALYST,
+    ANYONE,
+    APPROVERS,
+    AUTH,
+    NOTICE,
+    OVERSIGHT,
+    PICTURE_READERS,
+    REPORT_READERS,
+    ROW_ID_MAX,
+    SCIENTIST,
+    CaseQ,
+    OversightCaseQ,
+    OversightPurposeQ,
+    PurposeQ,
+    bind,
+    fast,
+    require_oversight_case,
+    served_batch,
+    visible,
+)
 from serving.api.problems import FieldError, ProblemError, responses
 from serving.api.schemas import (
     AuditEntitiesOut,
     AuditPageOut,
     Band,
-    CaseReference,
     ConfirmIn,
     ConfirmOut,
     DecisionIn,
@@ -69,61 +90,19 @@ from serving.api.schemas import (
     UserOut,
     VerifyOut,
 )
-from serving.api.security import require
 from serving.api.state import AppState, entry_of, state_of
 from serving.batches import current_batch
 from serving.champion import ReloadError, Serving
-from serving.purposes import OversightPurpose, Purpose, describe
+from serving.purposes import OversightPurpose, describe
 from serving.recourse import ModelUnavailableError, company_recourse
 from serving.statement import company_statement, markdown
 from serving.store import Store
 from serving.store.tables import AuditRecord, Batch
 
 router = APIRouter()
-NOTICE = (
-    "Een score is een signaal voor menselijke beoordeling, geen bevinding. "
-    "A score is a signal for human review, not a finding."
-)
-ANALYST = require(Role.ANALYST)
-SCIENTIST = require(Role.DATA_SCIENTIST)
-OVERSIGHT = require(Role.OVERSIGHT)
-ADMIN = require(Role.ADMIN)
-REPORT_READERS = require(Role.OVERSIGHT, Role.DATA_SCIENTIST)
-APPROVERS = require(Role.OVERSIGHT, Role.ADMIN)
-PICTURE_READERS = require(Role.ANALYST, Role.OVERSIGHT)
-ANYONE = require(*Role)
-AUTH = (401, 403, 429)
-PurposeQ = Annotated[Purpose, Query(description="Legal purpose of the look-up (GET /v1/purposes).")]
-CaseQ = Annotated[CaseReference, Query(description="Case file number the look-up is for.")]
-OversightPurposeQ = Annotated[
-    OversightPurpose | None, Query(description="Why oversight asks which companies records name (see docs).")
-]
-OversightCaseQ = Annotated[CaseReference | None, Query(description="Oversight's own case file number.")]
 DocumentName = Literal["model-card", "algoritmeregister", "technical-documentation"]  # training.transparency.NAMES
 DOCUMENT_NAMES: tuple[str, ...] = get_args(DocumentName)
-ROW_ID_MAX = 2**31 - 1  # grants and feedback have 32-bit keys: a larger id is a 422, not a database error
 REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'"
-
-
-def _batch(state: AppState) -> Batch:
-    found = state.current_batch()
-    if found is None:
-        raise ProblemError(503, "no scores are loaded yet: run `tegenkracht score --load` first")
-    return found
-
-
-def _fast(body: dict[str, Any], status: int = 200) -> Response:
-    """Answer with orjson, without re-validating ``body`` against the response model.
-
-    A millisecond or two on the hottest routes. The body is built here to that model, and the Schemathesis
-    test checks every answer against the document.
-    """
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
-
-
-def _bind(request: Request, purpose: str, case_reference: str, params: dict[str, Any]) -> None:
-    entry = entry_of(request)
-    entry.purpose, entry.case_reference, entry.params = purpose, case_reference, params
 
 
 @router.get("/health", tags=["service"], response_model=HealthOut)
@@ -169,12 +148,12 @@ async def create_shortlist(
     Each item carries its top reasons in Dutch and English. The list is stored, so it can be fetched again and
     cited by feedback.
     """
-    _bind(request, body.purpose, body.case_reference, body.model_dump(exclude={"purpose", "case_reference"}))
+    bind(request, body.purpose, body.case_reference, body.model_dump(exclude={"purpose", "case_reference"}))
     if not who.sees_region(body.region):
         raise ProblemError(403, f"region {body.region} is not one of yours", [FieldError(field="body.region",
                            message="not in your regions")])  # fmt: skip
     state = state_of(request)
-    batch = _batch(state)
+    batch = served_batch(state)
     ask = signals.ShortlistRequest(
         body.region, body.sector, body.municipality, body.top_k, body.purpose.value, body.case_reference
     )
@@ -183,7 +162,7 @@ async def create_shortlist(
     entry.entity_ids = [i["company_id"] for i in out["items"]]
     entry.model_version = batch.model_version
     entry.params["shortlist_id"] = out["id"]
-    return _fast(out, 201)
+    return fast(out, 201)
 
 
 @router.get(
@@ -200,7 +179,7 @@ async def get_shortlist(
     case_reference: CaseQ,
 ) -> dict[str, Any]:
     """A stored shortlist again, for the analyst who asked for it or an analyst of its region."""
-    _bind(request, purpose, case_reference, {"shortlist_id": shortlist_id})
+    bind(request, purpose, case_reference, {"shortlist_id": shortlist_id})
     found = signals.read_shortlist(state_of(request).store, who, shortlist_id)
     if found is None:
         raise ProblemError(404, f"no shortlist {shortlist_id} is visible to you")
@@ -227,16 +206,16 @@ async def company_signal(
 
     A company outside your regions answers exactly like one that does not exist.
     """
-    _bind(request, purpose, case_reference, {"company_id": company_id})
+    bind(request, purpose, case_reference, {"company_id": company_id})
     state = state_of(request)
-    batch, sig = _visible(request, who, company_id)
+    batch, sig = visible(request, who, company_id)
     loaded = state.explanations.peek(batch.id)
     if loaded is None:  # a batch new to this worker: read it off the event loop (seconds for a large register)
         loaded = await run_in_threadpool(state.explanations.get, batch.id, batch.folder)
     explained = loaded.explain(company_id)
     if explained is None:  # the store and the batch folder disagree: an operator problem, not the caller's
         raise ProblemError(503, "this batch's explanations are incomplete; reload the scores")
-    return _fast(
+    return fast(
         {
             "company_id": sig.company_id,
             "name": sig.name,
@@ -262,18 +241,6 @@ def _batch_model(state: AppState, batch: Batch) -> RiskModel:
         raise ProblemError(503, str(exc)) from exc
 
 
-def _visible(request: Request, who: Principal, company_id: str) -> tuple[Batch, Any]:
-    """The served batch and the company's signal, or the 404 a company outside the caller's regions also gets."""
-    state = state_of(request)
-    batch = _batch(state)
-    sig = signals.company_signal(state.store, who, batch, company_id)
-    if sig is None:
-        raise ProblemError(404, f"no signal for company {company_id} is visible to you")
-    entry = entry_of(request)
-    entry.entity_ids, entry.model_version = [company_id], batch.model_version
-    return batch, sig
-
-
 @router.get(
     "/v1/companies/{company_id}/recourse",
     tags=["entities"],
@@ -291,14 +258,14 @@ def company_recourse_route(
 
     Found exactly by re-scoring with the batch's own model; every set is minimal. Not advice to change anything.
     """
-    _bind(request, purpose, case_reference, {"company_id": company_id})
-    batch, _sig = _visible(request, who, company_id)
+    bind(request, purpose, case_reference, {"company_id": company_id})
+    batch, _sig = visible(request, who, company_id)
     state = state_of(request)
     model = _batch_model(state, batch)
     found = company_recourse(model, state.explanations.get(batch.id, batch.folder), company_id)
     if found is None:
         raise ProblemError(503, "this batch's explanations are incomplete; reload the scores")
-    return _fast({**found, "model_version": batch.model_version, "as_of": batch.as_of})
+    return fast({**found, "model_version": batch.model_version, "as_of": batch.as_of})
 
 
 @router.get(
@@ -323,14 +290,14 @@ def company_statement_route(
 
     The document a municipality hands a company for hoor en wederhoor.
     """
-    _bind(request, purpose, case_reference, {"company_id": company_id, "format": format, "lang": lang})
-    batch, sig = _visible(request, who, company_id)
+    bind(request, purpose, case_reference, {"company_id": company_id, "format": format, "lang": lang})
+    batch, sig = visible(request, who, company_id)
     state = state_of(request)
     found = company_statement(state.explanations.get(batch.id, batch.folder), company_id, sig.name)
     if found is None:
         raise ProblemError(503, "this batch's explanations are incomplete; reload the scores")
     if format == "json":
-        return _fast(found)
+        return fast(found)
     name = f"{'feitenoverzicht' if lang == 'nl' else 'fact-statement'}-{company_id}.md"
     return Response(
         markdown(found, lang),
@@ -352,9 +319,9 @@ def record_rectification(
     The company is re-scored with the corrections at once and both versions are kept. The corrections reach the
     next indicator run only after another analyst accepts them (`POST /v1/rectifications/{id}/accept`).
     """
-    _bind(request, body.purpose, body.case_reference,
+    bind(request, body.purpose, body.case_reference,
           {"company_id": company_id, "facts": sorted(body.facts), "evidence_chars": len(body.evidence)})  # fmt: skip
-    batch, _sig = _visible(request, who, company_id)
+    batch, _sig = visible(request, who, company_id)
     state = state_of(request)
     model = _batch_model(state, batch)
     loaded = state.explanations.get(batch.id, batch.folder)
@@ -374,8 +341,8 @@ def company_rectifications(
     case_reference: CaseQ,
 ) -> list[dict[str, Any]]:
     """The company's rectifications, newest first, each with the signal as it was and as re-scored."""
-    _bind(request, purpose, case_reference, {"company_id": company_id})
-    _visible(request, who, company_id)
+    bind(request, purpose, case_reference, {"company_id": company_id})
+    visible(request, who, company_id)
     return rectification.for_company(state_of(request).store, who, company_id)
 
 
@@ -393,7 +360,7 @@ def decide_rectification(
     Only accepted corrections are exported to the next indicator run. Your own is refused (403), a decided one
     too (409); one on a company outside your regions answers like one that does not exist (404).
     """
-    _bind(request, body.purpose, body.case_reference, {"rectification_id": rectification_id, "decision": decision})
+    bind(request, body.purpose, body.case_reference, {"rectification_id": rectification_id, "decision": decision})
     try:
         out = rectification.decide(state_of(request).store, who, rectification_id, decision == "accept")
     except rectification.RectificationError as exc:
@@ -462,11 +429,11 @@ async def give_feedback(
     Stored with who gave it, for which case, and the score it was given on. It becomes a label for retraining
     only through `tegenkracht feedback export`, which says what it took and what it left out.
     """
-    _bind(request, body.purpose, body.case_reference,
+    bind(request, body.purpose, body.case_reference,
           {"company_id": body.company_id, "outcome": body.outcome.value, "shortlist_id": body.shortlist_id,
            "note_chars": len(body.note or "")})  # fmt: skip
     state = state_of(request)
-    batch = _batch(state)
+    batch = served_batch(state)
     sig = signals.company_signal(state.store, who, batch, body.company_id)
     if sig is None:
         raise ProblemError(404, f"no signal for company {body.company_id} is visible to you",
@@ -496,7 +463,7 @@ async def confirm_feedback(
     You cannot confirm your own (403) or confirm one twice (409); an outcome on a company outside your regions
     answers like one that does not exist (404).
     """
-    _bind(request, body.purpose, body.case_reference, {"feedback_id": feedback_id})
+    bind(request, body.purpose, body.case_reference, {"feedback_id": feedback_id})
     try:
         out = feedback.confirm(state_of(request).store, who, feedback_id, body.purpose.value, body.case_reference)
     except feedback.ReviewError as exc:
@@ -515,9 +482,9 @@ async def company_feedback(
     case_reference: CaseQ,
 ) -> list[dict[str, Any]]:
     """The outcomes given on a company in your regions, with who confirmed each: what is left to confirm."""
-    _bind(request, purpose, case_reference, {"company_id": company_id})
+    bind(request, purpose, case_reference, {"company_id": company_id})
     state = state_of(request)
-    batch = _batch(state)
+    batch = served_batch(state)
     if signals.company_signal(state.store, who, batch, company_id) is None:
         raise ProblemError(404, f"no signal for company {company_id} is visible to you")
     entry_of(request).entity_ids = [company_id]
@@ -546,7 +513,7 @@ def regional_picture(
         raise ProblemError(403, f"region {region} is not one of yours",
                            [FieldError(field="query.region", message="not in your regions")])  # fmt: skip
     state = state_of(request)
-    batch = _batch(state)
+    batch = served_batch(state)
     entry_of(request).model_version = batch.model_version
     return signals.regional_picture(state.store, batch, region, band)
 
@@ -608,7 +575,7 @@ def fairness_report(
     lang: Literal["nl", "en"] = "nl",
 ) -> Response:
     """The fairness audit of the batch being served: JSON for machines, the oversight report as HTML."""
-    batch = _batch(state_of(request))
+    batch = served_batch(state_of(request))
     entry_of(request).params, entry_of(request).model_version = {"format": format, "lang": lang}, batch.model_version
     if format == "html":
         path = _report(batch.fairness_dir, f"fairness_{lang}.html", "fairness report")
@@ -626,7 +593,7 @@ def drift_report(
     format: Literal["json", "html"] = "json",
 ) -> Response:
     """The drift monitor's report for the batch being served."""
-    batch = _batch(state_of(request))
+    batch = served_batch(state_of(request))
     entry_of(request).params, entry_of(request).model_version = {"format": format}, batch.model_version
     if format == "html":
         path = _report(batch.drift_dir, "monitor.html", "drift report")
@@ -660,21 +627,10 @@ def audit_log(
     entry = entry_of(request)
     entry.params = {"page": page, "size": size, **{k: v for k, v in vars(narrow).items() if v}}
     if company_id is not None:
-        _oversight_case(request, purpose, oversight_case)
+        require_oversight_case(request, purpose, oversight_case)
         entry.entity_ids = [company_id]
     records, total = auditlog.page(state_of(request).store, page, size, narrow)
     return {"page": page, "size": size, "total": total, "records": [without_entities(r) for r in records]}
-
-
-def _oversight_case(request: Request, purpose: OversightPurpose | None, case: str | None) -> None:
-    """Oversight's purpose and case for a look at companies, on the audit entry; 422 naming what is missing."""
-    missing = [name for name, value in (("purpose", purpose), ("oversight_case", case)) if value is None]
-    if missing:
-        errors = [FieldError(field=f"query.{m}", message="required for company ids") for m in missing]
-        raise ProblemError(422, "naming companies in the trail needs a purpose and a case reference", errors)
-    assert purpose is not None and case is not None
-    entry = entry_of(request)
-    entry.purpose, entry.case_reference = purpose.value, case
 
 
 def named_entities(record: dict[str, Any]) -> tuple[list[str], list[str]]:

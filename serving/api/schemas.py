@@ -15,6 +15,7 @@ from models.reasons import Reason  # the reason codes' own dataclass: one defini
 from serving.feedback import Outcome
 from serving.purposes import CASE_REFERENCE_PATTERN, Purpose
 from serving.signals import BandName
+from serving.watches import Outcome as AlertOutcome
 
 Region = Literal[RIEC_REGIONS]  # type: ignore[valid-type]
 Band = BandName
@@ -533,3 +534,169 @@ class RectificationOut(BaseModel):
     created_at: str
     decided_by: str | None
     decided_at: str | None
+
+
+class HistoryPoint(BaseModel):
+    """The company's signal in one kept batch."""
+
+    batch_id: int
+    as_of: str
+    model_version: str
+    current: bool = Field(description="Whether this is the batch being served.")
+    probability: float
+    score: float = Field(description="Raw score (log-odds).")
+    band: Literal["low", "raised", "high", "very_high"]
+    region_rank: int
+
+
+class HistoryOut(BaseModel):
+    """The company's signal over time, oldest as-of date first; only batches where it lay in your regions."""
+
+    company_id: str
+    points: list[HistoryPoint]
+    notice: str
+
+
+class Before(BaseModel):
+    """The batch compared with."""
+
+    batch_id: int
+    as_of: str
+    model_version: str
+
+
+class Moved(BaseModel):
+    """A figure then and now."""
+
+    previous: float
+    now: float
+    change: float
+
+
+class DataChange(BaseModel):
+    """One changed fact and its exact share of the change in score (the old model on old and new facts)."""
+
+    id: str
+    label_nl: str
+    label_en: str
+    contribution: float = Field(description="Share of the change in score (log-odds); the shares add up exactly.")
+    previous: float | None
+    now: float | None
+    nl: str = Field(description="The change as the reason sentences word it, with both dates.")
+    en: str
+
+
+class ModelChange(BaseModel):
+    """One indicator's share of the change that comes from the new model (both models on the new facts)."""
+
+    id: str
+    label_nl: str
+    label_en: str
+    contribution: float
+
+
+class ChangeOut(BaseModel):
+    """Why the signal moved since the previous as-of date: a data part and a model part, adding up exactly."""
+
+    company_id: str
+    as_of: str
+    model_version: str
+    previous: Before | None
+    split: str = Field(description="'split', or why the change is not split (no previous batch, no registry, ...).")
+    probability: Moved | None = None
+    score: Moved | None = None
+    headline: dict[str, str] | None = None
+    data_part: float | None = Field(None, description="The old model on the new facts minus on the old facts.")
+    model_part: float | None = Field(None, description="The new model minus the old, both on the new facts.")
+    model_base: float | None = Field(None, description="Of the model part: the change in base value.")
+    residual: float | None = Field(None, description="Change in score minus all parts: zero up to rounding.")
+    data: list[DataChange] = []
+    model: list[ModelChange] = []
+    notice: str
+
+
+class WatchIn(Strict):
+    """Follow a company: for a purpose and a case, for at most WATCH_MAX_DAYS days (six months by default)."""
+
+    company_id: CompanyId
+    days: int | None = Field(None, ge=1, le=settings.WATCH_MAX_DAYS, description="Days until it expires.")
+    purpose: Purpose = Field(description=PURPOSE_HELP)
+    case_reference: CaseReference = Field(description=CASE_HELP)
+
+
+class RenewIn(Strict):
+    """Renew a watch from today, for the case it is renewed in."""
+
+    days: int | None = Field(None, ge=1, le=settings.WATCH_MAX_DAYS, description="Days until it expires.")
+    purpose: Purpose = Field(description=PURPOSE_HELP)
+    case_reference: CaseReference = Field(description=CASE_HELP)
+
+
+class WatchOut(BaseModel):
+    """A watch as stored."""
+
+    watch_id: int
+    company_id: str
+    name: str | None = None
+    purpose: str
+    case_reference: str
+    created_at: str
+    expires_at: str
+    renewals: int
+    state: Literal["open", "expired", "ended"]
+
+
+class OversightWatch(BaseModel):
+    """A watch as oversight sees it; the company id only under oversight's own purpose and case."""
+
+    watch_id: int
+    user: str
+    company_id: str | None = None
+    purpose: str
+    case_reference: str
+    created_at: str
+    expires_at: str
+    renewals: int
+    state: Literal["open", "expired", "ended"]
+
+
+class Following(BaseModel):
+    """How many companies one user follows now."""
+
+    user: str
+    following: int
+
+
+class OversightWatchesOut(BaseModel):
+    """Every watch, and how many companies each user follows."""
+
+    users: list[Following]
+    watches: list[OversightWatch]
+    max_days: int
+
+
+class AlertOut(BaseModel):
+    """A material change of a company you follow."""
+
+    alert_id: int
+    watch_id: int
+    company_id: str
+    name: str
+    batch_id: int
+    previous_batch_id: int
+    as_of: str
+    rule: str
+    label: dict[str, str]
+    level: float
+    facts: dict[str, Any] = Field(description="What changed: per measure, the previous and the new value.")
+    created_at: str
+    acknowledged_at: str | None
+    outcome: str | None
+
+
+class AcknowledgeIn(Strict):
+    """The analyst's outcome for an alert."""
+
+    outcome: AlertOutcome
+    purpose: Purpose = Field(description=PURPOSE_HELP)
+    case_reference: CaseReference = Field(description=CASE_HELP)

@@ -16,15 +16,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from core import settings
 from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, write_indicators
 from features.validation import validate_records
 from models.change import attribute
-from serving import watches
+from serving import auditlog, watches
 from serving.access import Principal, Role, add_user
 from serving.alerts import band_rank, load_rules
+from serving.api.app import create_app
 from serving.batches import LoadedBatch, load_batch
 from serving.changes import BEFORE_PREFIX, CHANGE, DATA_PREFIX, MODEL_PREFIX
 from serving.explanations import BatchExplanations
@@ -58,6 +60,11 @@ class Followed:
     analyst: Principal
     scores: tuple[pd.DataFrame, pd.DataFrame]
     folder: Path
+    keys: dict[str, str]
+    snapshot: Snapshot
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[who]}"}
 
 
 def _principal(store: Store, name: str) -> Principal:
@@ -100,8 +107,10 @@ def _build(store: Store, snapshot: Snapshot, folder: Path) -> Followed:
 
     root = folder / "store"
     first = load_batch(store, snapshot.scores, snapshot.indicators, snapshot.world, root=root, model_for=model_for)
-    for name, regions in (("follower", [REGION]), ("late", [REGION]), ("mover", [REGION])):
-        add_user(store, name, Role.ANALYST, regions)
+    people = (("follower", Role.ANALYST, [REGION]), ("late", Role.ANALYST, [REGION]),
+              ("mover", Role.ANALYST, [REGION]), ("elsewhere", Role.ANALYST, [OTHER_REGION]),
+              ("oversight", Role.OVERSIGHT, []))  # fmt: skip
+    keys = {name: add_user(store, name, role, regions).api_key for name, role, regions in people}
     analyst = _principal(store, "follower")
     frame, peers = compute_indicators(validate_records(snapshot.world).tables, AS_OF)
     located = pd.read_parquet(snapshot.scores, columns=["company_id"]).merge(
@@ -142,7 +151,7 @@ def _build(store: Store, snapshot: Snapshot, folder: Path) -> Followed:
         > both[0].set_index("company_id").loc[riser, "probability"]
     )
     assert rose and band_rank(both[1].set_index("company_id").loc[[riser], "probability"].to_numpy())[0] > 0
-    return Followed(store, first, second, again, planted, unchanged, analyst, both, folder)
+    return Followed(store, first, second, again, planted, unchanged, analyst, both, folder, keys, snapshot)
 
 
 def _alerts(store: Store) -> pd.DataFrame:
@@ -280,3 +289,90 @@ def test_the_rules_are_data_and_checked(tmp_path: Path) -> None:
 
     with pytest.raises(RuleError, match="no_such_indicator"):
         load_rules(bad)
+
+
+@pytest.fixture(scope="module")
+def client(followed: Followed) -> Iterator[TestClient]:
+    app = create_app(followed.store, loader=followed.snapshot.serving)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def test_history_and_change_through_the_api(followed: Followed, client: TestClient) -> None:
+    company = followed.planted["domicile_move"]
+    r = client.get(f"/v1/companies/{company}/history", params=PURPOSE, headers=followed.auth("follower"))
+    assert r.status_code == 200, r.text
+    assert [p["as_of"] for p in r.json()["points"]] == ["2023-12-31", "2024-06-30", "2024-06-30"]
+    assert all(p["model_version"] == "1" for p in r.json()["points"])
+    away = client.get(f"/v1/companies/{company}/history", params=PURPOSE, headers=followed.auth("elsewhere"))
+    assert away.status_code == 404
+    bare = client.get(f"/v1/companies/{company}/history", headers=followed.auth("follower"))
+    assert bare.status_code == 422 and "query.purpose" in bare.text
+    r = client.get(f"/v1/companies/{company}/change", params=PURPOSE, headers=followed.auth("follower"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["split"] == "split" and body["previous"]["batch_id"] == followed.first.batch_id
+    assert abs(body["residual"]) < 1e-9 and [d["id"] for d in body["data"]] == ["domicile_address"]
+    assert body["score"]["change"] == pytest.approx(body["data_part"] + body["model_part"], abs=1e-9)
+    oversight = client.get(f"/v1/companies/{company}/change", params=PURPOSE, headers=followed.auth("oversight"))
+    assert oversight.status_code == 403
+
+
+def test_watches_through_the_api(followed: Followed, client: TestClient) -> None:
+    company = followed.unchanged
+    mine = client.get("/v1/watches", params=PURPOSE, headers=followed.auth("late"))
+    assert mine.status_code == 200 and mine.json() == []  # its only watch expired
+    body = {"company_id": company, "days": 30, **PURPOSE}
+    made = client.post("/v1/watches", json=body, headers=followed.auth("late"))
+    assert made.status_code == 201, made.text
+    watch = made.json()
+    assert watch["state"] == "open" and watch["renewals"] == 0
+    assert client.post("/v1/watches", json=body, headers=followed.auth("late")).status_code == 409
+    too_long = client.post("/v1/watches", json={**body, "days": 400}, headers=followed.auth("late"))
+    assert too_long.status_code == 422 and "body.days" in too_long.text
+    away = client.post("/v1/watches", json=body, headers=followed.auth("elsewhere"))
+    assert away.status_code == 404
+    renewed = client.post(f"/v1/watches/{watch['watch_id']}/renew", json={"days": 90, **PURPOSE},
+                          headers=followed.auth("late"))  # fmt: skip
+    assert renewed.status_code == 200 and renewed.json()["renewals"] == 1
+    assert renewed.json()["expires_at"] > watch["expires_at"]
+    theirs = client.post(f"/v1/watches/{watch['watch_id']}/renew", json=PURPOSE, headers=followed.auth("follower"))
+    assert theirs.status_code == 404
+    ended = client.post(f"/v1/watches/{watch['watch_id']}/end", json=PURPOSE, headers=followed.auth("late"))
+    assert ended.status_code == 200 and ended.json()["state"] == "ended"
+    again = client.post(f"/v1/watches/{watch['watch_id']}/renew", json=PURPOSE, headers=followed.auth("late"))
+    assert again.status_code == 409
+    records, _ = auditlog.page(followed.store, 1, 50, auditlog.Filter(user="late"))
+    assert {"/v1/watches", "/v1/watches/{watch_id}/renew", "/v1/watches/{watch_id}/end"} <= {
+        r["endpoint"] for r in records
+    }
+
+
+def test_the_inbox_and_oversight_through_the_api(followed: Followed, client: TestClient) -> None:
+    inbox = client.get("/v1/alerts", params=PURPOSE, headers=followed.auth("follower"))
+    assert inbox.status_code == 200, inbox.text
+    alerts = inbox.json()
+    assert alerts and {a["company_id"] for a in alerts} <= set(followed.planted.values())
+    assert client.get("/v1/alerts", params=PURPOSE, headers=followed.auth("mover")).json() == []
+    target = alerts[-1]
+    ack = {"outcome": "case_opened", **PURPOSE}
+    done = client.post(f"/v1/alerts/{target['alert_id']}/acknowledge", json=ack, headers=followed.auth("follower"))
+    assert done.status_code == 200 and done.json()["outcome"] == "case_opened"
+    twice = client.post(f"/v1/alerts/{target['alert_id']}/acknowledge", json=ack, headers=followed.auth("follower"))
+    assert twice.status_code == 409
+    bad = client.post(f"/v1/alerts/{target['alert_id']}/acknowledge", json={**ack, "outcome": "meh"},
+                      headers=followed.auth("follower"))  # fmt: skip
+    assert bad.status_code == 422 and "body.outcome" in bad.text
+    seen = client.get("/v1/oversight/watches", headers=followed.auth("oversight"))
+    assert seen.status_code == 200, seen.text
+    counts = {u["user"]: u["following"] for u in seen.json()["users"]}
+    assert counts["follower"] == len(followed.planted) + 1
+    assert all("company_id" not in w or w["company_id"] is None for w in seen.json()["watches"])
+    unnamed = client.get("/v1/oversight/watches", params={"companies": True}, headers=followed.auth("oversight"))
+    assert unnamed.status_code == 422
+    named = client.get("/v1/oversight/watches", params={"companies": True, "purpose": "use_review",
+                       "oversight_case": "TOEZ-2026-7"}, headers=followed.auth("oversight"))  # fmt: skip
+    assert named.status_code == 200 and {w["company_id"] for w in named.json()["watches"]} >= set(
+        followed.planted.values()
+    )
+    assert client.get("/v1/oversight/watches", headers=followed.auth("follower")).status_code == 403
