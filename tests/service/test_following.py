@@ -107,9 +107,13 @@ def _build(store: Store, snapshot: Snapshot, folder: Path) -> Followed:
 
     root = folder / "store"
     first = load_batch(store, snapshot.scores, snapshot.indicators, snapshot.world, root=root, model_for=model_for)
-    people = (("follower", Role.ANALYST, [REGION]), ("late", Role.ANALYST, [REGION]),
-              ("mover", Role.ANALYST, [REGION]), ("elsewhere", Role.ANALYST, [OTHER_REGION]),
-              ("oversight", Role.OVERSIGHT, []))  # fmt: skip
+    people: list[tuple[str, Role, list[str]]] = [
+        ("follower", Role.ANALYST, [REGION]),
+        ("late", Role.ANALYST, [REGION]),
+        ("mover", Role.ANALYST, [REGION]),
+        ("elsewhere", Role.ANALYST, [OTHER_REGION]),
+        ("oversight", Role.OVERSIGHT, []),
+    ]
     keys = {name: add_user(store, name, role, regions).api_key for name, role, regions in people}
     analyst = _principal(store, "follower")
     frame, peers = compute_indicators(validate_records(snapshot.world).tables, AS_OF)
