@@ -416,6 +416,15 @@ def principal_of(user: User, key_id: str = "") -> Principal:
     return Principal(user.id, user.name, Role(user.role), tuple(json.loads(user.regions)), key_id)
 
 
+def principal_named(store: Store, name: str) -> Principal:
+    """The principal of an enabled user, by name (for the CLI acting as a named user); AccessError when none."""
+    with store.session() as s:
+        user = s.scalar(select(User).where(User.name == name, User.disabled_at.is_(None)))
+        if user is None:
+            raise AccessError(f"no enabled user {name!r}")
+        return principal_of(user)
+
+
 def is_oversight_user(name: str) -> bool:
     """Whether ``name`` is an enabled oversight user in the service's store (false when there is no store yet).
 

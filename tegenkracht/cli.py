@@ -170,13 +170,17 @@ def demo(
     run_synth(cfg, world)
     report = run_validate(world, None, None)
     diff = difficulty(world, f"{cfg.end_year}-12-31")
-    as_of = f"{cfg.end_year - 2}-12-31"
+    as_of, earlier = f"{cfg.end_year - 2}-12-31", f"{cfg.end_year - 2}-06-30"
     indicators = run_features(world, as_of, settings.VAR_DIR / "indicators" / f"demo-{as_of}.parquet", None, True)
+    before = run_features(world, earlier, settings.VAR_DIR / "indicators" / f"demo-{earlier}.parquet", None, True)
     trained = model_verbs.run_train(world, None, None, None, 24, {"seed": cfg.seed})
     decision = _promote_honestly(str(trained.version))
     documents = model_verbs.run_model_card("champion", None, settings.DEPLOYER_FILE, None, "nl")
     scores = model_verbs.run_score(
         Path(indicators["out"]), settings.VAR_DIR / "scores" / f"demo-{as_of}.parquet", "champion", 100_000, []
+    )
+    scores_before = model_verbs.run_score(
+        Path(before["out"]), settings.VAR_DIR / "scores" / f"demo-{earlier}.parquet", "champion", 100_000, []
     )
     fairness = fairness_verbs.run_audit(
         Path(scores["out"]), world, None, None, Path(indicators["out"]), 24, None, log_mlflow=True
@@ -204,9 +208,11 @@ def demo(
         "fairness_report": fairness["reports"].get("nl", ""),
         "drift_alerts": len(drift["alerts"]),
         "drift_report": drift["report"],
-        "loaded": service_verbs.run_load(Path(scores["out"]), Path(indicators["out"]), world),
+        "loaded_before": service_verbs.run_load(Path(scores_before["out"]), Path(before["out"]), world),
     }
     keys = _demo_keys()
+    payload["followed"] = _demo_follow(Path(scores_before["out"]), Path(scores["out"]), Path(indicators["out"]))
+    payload["loaded"] = service_verbs.run_load(Path(scores["out"]), Path(indicators["out"]), world)
     _emit({**payload, "demo_keys": keys} if as_json else payload, as_json, "demo")
     if not as_json:
         _print_keys(keys)
@@ -267,6 +273,47 @@ app.add_typer(service_verbs.audit_app, name="audit-log")
 app.add_typer(service_verbs.feedback_app, name="feedback")
 app.add_typer(service_verbs.rectifications_app, name="rectifications")
 app.add_typer(import_verbs.import_app, name="import")
+
+
+def _demo_follow(before: Path, now: Path, indicators: Path, per_region: int = 10) -> int:
+    """The demo analyst follows, in each of their regions, the companies whose signal rose most between the dates.
+
+    Chosen from the two score files before the second is loaded, so that the demo's inbox shows alerts as soon as
+    it starts; a real analyst follows companies for a case. Audited like every change.
+    """
+    import pandas as pd
+
+    from core.reference import RIEC_REGIONS
+    from serving import watches
+    from serving.access import principal_named
+    from serving.store import open_store
+
+    rose = (
+        pd.read_parquet(now, columns=["company_id", "probability"])
+        .merge(
+            pd.read_parquet(before, columns=["company_id", "probability"]), on="company_id", suffixes=("", "_before")
+        )
+        .merge(pd.read_parquet(indicators, columns=["company_id", "riec_region"]), on="company_id")
+    )
+    rose["rise"] = rose["probability"] - rose["probability_before"]
+    chosen = rose[rose["riec_region"].isin(RIEC_REGIONS[:3])].sort_values(
+        ["rise", "company_id"], ascending=[False, True]
+    )
+    picked = chosen.groupby("riec_region", observed=True).head(per_region)["company_id"].astype(str).tolist()
+    store = open_store()
+    try:
+        who = principal_named(store, "demo-analyst")
+        made = 0
+        for company in picked:
+            try:
+                watches.follow(store, who, company, "riec_case", "DEMO-0001")
+                made += 1
+            except watches.WatchError:
+                continue  # followed already, by an earlier demo run
+        service_verbs.audit_cli(store, "demo follow", {"watches": made, "case_reference": "DEMO-0001"})
+    finally:
+        store.dispose()
+    return made
 
 
 def _promote_honestly(version: str) -> Any:

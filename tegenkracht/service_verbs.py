@@ -11,13 +11,17 @@ still reads them, so none of them can hide an upward import or a cycle.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from core import settings
 from tegenkracht.console import EXIT_BAD_INPUT, EXIT_PROBLEMS, emit, setup_logging, stderr, steps
+
+if TYPE_CHECKING:
+    from models.risk import RiskModel
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 users_app = typer.Typer(help="Users, roles, regions and API keys of the service.", no_args_is_help=True)
@@ -55,6 +59,20 @@ def audit_cli(store: Any, action: str, params: dict[str, Any]) -> None:
     append(store, Entry(user=_operator(), role="system", method="CLI", endpoint=action, params=params))
 
 
+def registry_models() -> Callable[[str], RiskModel]:
+    """Models by version from the registry, each loaded once: what a load needs to split changes exactly."""
+    found: dict[str, RiskModel] = {}
+
+    def model_for(version: str) -> RiskModel:
+        if version not in found:
+            from training.registry import load, resolve  # MLflow: only a load that compares batches pays
+
+            found[version] = load(resolve(version))
+        return found[version]
+
+    return model_for
+
+
 def run_load(
     scores: Path,
     features: Path,
@@ -77,8 +95,10 @@ def run_load(
                 fairness_dir or settings.VAR_DIR / "fairness" / scores.stem,
                 drift_dir or settings.VAR_DIR / "monitoring" / features.stem,
                 step,
+                model_for=registry_models(),
             )
-        audit_cli(store, "score --load", {"batch_id": loaded.batch_id, "rows": loaded.rows})
+        done = {"batch_id": loaded.batch_id, "rows": loaded.rows, "previous_batch_id": loaded.previous_id}
+        audit_cli(store, "score --load", {**done, "alerts": loaded.alerts})
     except (LoadError, ScoringError, OSError) as exc:
         stderr.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_BAD_INPUT) from exc

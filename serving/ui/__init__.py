@@ -20,7 +20,7 @@ from serving.api import problems
 from serving.api.headers import HSTS
 from serving.ui.errors import for_pages, on_page_error, on_sign_in_needed
 from serving.ui.guard import NotSignedInError, PageError
-from serving.ui.pages import analyst, oversight, rectify, session, statement
+from serving.ui.pages import analyst, following, oversight, rectify, session, statement
 
 STATIC = Path(__file__).parent / "static"
 
@@ -62,7 +62,7 @@ class StrictTransport:
 def install(app: FastAPI) -> None:
     """Add the pages to ``app``."""
     app.add_middleware(StrictTransport)
-    for module in (session, analyst, statement, rectify, oversight):
+    for module in (session, analyst, statement, rectify, following, oversight):
         app.include_router(module.router)
     app.mount("/ui/static", Static(directory=STATIC), name="static")
     handlers: list[tuple[Any, Any]] = [

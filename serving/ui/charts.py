@@ -12,10 +12,12 @@ environment, so text in a chart is escaped exactly as on the page around it.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import ClassVar
 
 from markupsafe import Markup
@@ -326,3 +328,79 @@ def heat_class(signals: int | None, companies: int | None) -> str:
 
 #: Lower bounds of the shares of signals for heat classes 1..4 (class 0 is no signal at all).
 HEAT_FLOORS: tuple[float, ...] = (1e-12, 0.02, 0.05, 0.10)
+
+
+# --------------------------------------------------------------------------------------------------- history
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """One batch's point: its as-of date, the probability and the model version that gave it."""
+
+    as_of: str
+    probability: float
+    model_version: str
+
+
+@dataclass(frozen=True)
+class HistoryChart:
+    """What ``history.svg.j2`` draws: band floors as dashed lines, the path through the points, each labelled."""
+
+    frame: Frame
+    floors: list[Tick]
+    path: list[Segment]
+    dots: list[Rect]
+    labels: list[Label]
+
+
+LOG_FLOOR = 1e-4  # the chart's lowest probability; smaller ones are drawn on it
+
+
+def history_chart(
+    points: Sequence[HistoryPoint], floors: Sequence[tuple[str, float]], lang: Lang, title: str, desc: str
+) -> Markup:
+    """Probability over as-of dates on a log scale (the bands' floors are far apart in ratio, not in difference).
+
+    Points stand at their dates' distances from each other; under each one its date and the model version.
+    """
+    width, height, left, right, top, bottom = 640, 240, 110, 20, 14, 54
+    days = [_ordinal(p.as_of) for p in points]
+    span = max(days) - min(days) if len(days) > 1 else 1
+
+    def x(day: int) -> float:
+        return left + (width - left - right) * ((day - min(days)) / span if len(days) > 1 else 0.5)
+
+    def y(p: float) -> float:
+        lo, hi = math.log10(LOG_FLOOR), 0.0
+        return top + (height - top - bottom) * (hi - math.log10(max(p, LOG_FLOOR))) / (hi - lo)
+
+    ticks = [
+        Tick(Segment(left, y(floor), width - right, y(floor), GRID, dash="4 3"),
+             Label(left - 6, y(floor), f"{word} ≥ {number(100 * floor, lang, 0)}%", anchor="end", fill=NEUTRAL))
+        for word, floor in floors
+    ]  # fmt: skip
+    xy = [(x(d), y(p.probability)) for d, p in zip(days, points, strict=True)]
+    path = [Segment(a[0], a[1], b[0], b[1], INK, width=2) for a, b in itertools.pairwise(xy)]
+    dots = [Rect(px - 4, py - 4, 8, 8, RAISE) for px, py in xy]
+    labels = []
+    for (px, py), p in zip(xy, points, strict=True):
+        labels.append(Label(px, py - 12, signed_pct(p.probability, lang), anchor="middle", weight="bold"))
+        labels.append(Label(px, height - bottom + 16, _date(p.as_of, lang), anchor="middle"))
+        labels.append(Label(px, height - bottom + 32, f"v{p.model_version}", anchor="middle", fill=NEUTRAL))
+    frame = _frame("history", width, height, title, desc)
+    return _render("history.svg.j2", HistoryChart(frame, ticks, path, dots, labels))
+
+
+def signed_pct(probability: float, lang: Lang) -> str:
+    """A probability as the pages write it: two decimals of a percent."""
+    return number(100 * probability, lang, 2) + "%"
+
+
+def _ordinal(as_of: str) -> int:
+    year, month, day = (int(p) for p in as_of[:10].split("-"))
+    return date(year, month, day).toordinal()
+
+
+def _date(as_of: str, lang: Lang) -> str:
+    year, month, day = (int(p) for p in as_of[:10].split("-"))
+    return f"{day:02d}-{month:02d}-{year}" if lang == "nl" else f"{year}-{month:02d}-{day:02d}"

@@ -45,7 +45,8 @@ class Link:
 
 #: What each role finds in the navigation; the routes enforce the same rules on their own.
 NAVIGATION: dict[Role, tuple[Link, ...]] = {
-    Role.ANALYST: (Link("/ui/shortlists/new", "nav_shortlist"), Link("/ui/regional-picture", "nav_region"),
+    Role.ANALYST: (Link("/ui/shortlists/new", "nav_shortlist"), Link("/ui/alerts", "nav_alerts"),
+                   Link("/ui/watches", "nav_watches"), Link("/ui/regional-picture", "nav_region"),
                    Link("/ui/model", "nav_model")),
     Role.OVERSIGHT: (Link("/ui/oversight/fairness", "nav_fairness"), Link("/ui/oversight/drift", "nav_drift"),
                      Link("/ui/oversight/audit", "nav_audit"), Link("/ui/regional-picture", "nav_region"),

@@ -8,6 +8,7 @@ the test knows exactly which alerts must fire and that every other company is un
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,7 @@ from serving.store import Store
 from serving.store.tables import Alert, Batch, Signal, User, Watch
 
 from .conftest import BACKENDS, OTHER_REGION, PURPOSE, REGION, new_store
+from .pages import confirmed, sign_in
 from .world import AS_OF, Snapshot
 
 NEXT_AS_OF = pd.Timestamp("2024-06-30")
@@ -380,3 +382,33 @@ def test_the_inbox_and_oversight_through_the_api(followed: Followed, client: Tes
         followed.planted.values()
     )
     assert client.get("/v1/oversight/watches", headers=followed.auth("follower")).status_code == 403
+
+
+def test_the_pages_show_history_change_alerts_and_follow(followed: Followed) -> None:
+    app = create_app(followed.store, loader=followed.snapshot.serving)
+    with TestClient(app, raise_server_exceptions=False) as browser:
+        csrf = sign_in(browser, followed.keys["follower"])
+        company = followed.planted["domicile_move"]
+        page = confirmed(browser, f"/ui/companies/{company}", PURPOSE)
+        assert page.status_code == 200, page.text[:300]
+        assert 'id="history"' in page.text and "<svg" in page.text and "30-06-2024" in page.text
+        assert "Verlengen" in page.text  # followed already: renew and end, no follow button
+        change = confirmed(browser, f"/ui/companies/{company}/change", PURPOSE)
+        assert change.status_code == 200 and "Waarom" in change.text and "31-12-2023" in change.text
+        inbox = confirmed(browser, "/ui/alerts", PURPOSE)
+        assert inbox.status_code == 200 and company in inbox.text
+        alert_id = re.search(r'action="/ui/alerts/(\d+)/acknowledge"', inbox.text)
+        assert alert_id is not None
+        form = {"csrf_token": csrf, **PURPOSE, "outcome": "reviewed"}
+        done = browser.post(f"/ui/alerts/{alert_id.group(1)}/acknowledge", data=form, follow_redirects=False)
+        assert done.status_code == 303
+        forged = browser.post(f"/ui/alerts/{alert_id.group(1)}/acknowledge", data={**form, "csrf_token": "x"})
+        assert forged.status_code in (400, 403)
+        other = followed.planted["many_mandates"]
+        listed = confirmed(browser, "/ui/watches", PURPOSE)
+        assert listed.status_code == 200 and other in listed.text
+        watch = re.search(r'action="/ui/watches/(\d+)/end"', listed.text)
+        assert watch is not None
+        ended = browser.post(f"/ui/watches/{watch.group(1)}/end", data={"csrf_token": csrf, **PURPOSE},
+                             follow_redirects=False)  # fmt: skip
+        assert ended.status_code == 303

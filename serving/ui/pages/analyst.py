@@ -33,14 +33,15 @@ from core import settings
 from core.reference import RIEC_REGIONS, SECTION_NAMES
 from features.catalogue import BY_ID
 from models.facts import contestable
-from serving import feedback, rectification, signals
+from serving import feedback, rectification, signals, watches
 from serving.access import Role
 from serving.api.schemas import CaseReference, FeedbackIn, ShortlistIn
 from serving.api.state import entry_of, state_of
+from serving.history import company_history
 from serving.purposes import Purpose
-from serving.ui.charts import Step, heat_class, waterfall
+from serving.ui.charts import HistoryPoint, Step, heat_class, history_chart, waterfall
 from serving.ui.guard import ANALYST_PAGE, PICTURE_PAGE, PageError, check_csrf
-from serving.ui.i18n import Lang, lang_of, number, t
+from serving.ui.i18n import Lang, lang_of, number, percent, t
 from serving.ui.pages import served_batch
 from serving.ui.pages.session import safe_next
 from serving.ui.present import band, band_floors, indicator_value, sector_name
@@ -56,7 +57,9 @@ FormText = Annotated[str, Form(max_length=200)]
 
 
 #: The pages a confirmed case may be sent on to: entity pages only, never elsewhere (no open redirect).
-CASE_PAGES = re.compile(r"^/ui/(companies/\d{8}(/statement(\.md)?|/recourse)?|shortlists/[0-9a-f-]{36}(/csv)?)$")
+CASE_PAGES = re.compile(
+    r"^/ui/(companies/\d{8}(/statement(\.md)?|/recourse|/change)?|shortlists/[0-9a-f-]{36}(/csv)?|alerts|watches)$"
+)
 
 
 @dataclass(frozen=True)
@@ -177,10 +180,17 @@ def confirm_case(
     case, errors = _case(values["purpose"], values["case_reference"])
     if case is None:
         return _ask_case(request, session, errors or {"purpose": "required"}, keep, values, then=target)
-    _bind(request, case, {"company_id": target.split("/")[3]} if "/companies/" in target else
-          {"shortlist_id": target.split("/")[3]})  # fmt: skip
+    _bind(request, case, _case_params(target))
     confirmed = _confirmed(session, case.purpose, case.reference)
     return RedirectResponse(f"{target}?{confirmed.query(**keep)}", status_code=303)
+
+
+def _case_params(target: str) -> dict[str, str]:
+    """What a confirmed page names, for the audit entry of the confirmation."""
+    parts = target.split("/")
+    if parts[2] == "companies":
+        return {"company_id": parts[3]}
+    return {"shortlist_id": parts[3]} if parts[2] == "shortlists" else {"page": parts[2]}
 
 
 def _bind(request: Request, case: Case, params: dict[str, Any]) -> None:
@@ -440,6 +450,10 @@ def _company_page(
                 (f, BY_ID[f].label_nl if lang == "nl" else BY_ID[f].label_en) for f in loaded.features if contestable(f)
             ],
             "rectified": rectified,
+            "history": (history := company_history(state.store, session.principal, company_id)),
+            "history_chart": _history_chart(history, lang),
+            "watch": watches.watching(state.store, session.principal, company_id),
+            "watch_days": settings.WATCH_MAX_DAYS,
             "saved": saved,
             "reviewed": reviewed,
             "given": feedback.for_company(state.store, session.principal, company_id),
@@ -469,6 +483,18 @@ def _waterfall(explained: dict[str, Any], score: float, lang: Lang) -> Any:
     desc = t("waterfall_alt", lang, base=number(base, lang, 2), score=number(score, lang, 2), top=top)
     return waterfall(base, steps, lang, (t("base_value", lang), t("final_score", lang)),
                      t("waterfall_title", lang), desc)  # fmt: skip
+
+
+def _history_chart(points: list[dict[str, Any]], lang: Lang) -> Any:
+    """The company's probability over the kept batches; none for a single point (the table says it all)."""
+    if len(points) < 2:
+        return None
+    first, last = points[0], points[-1]
+    desc = t("history_chart_desc", lang, first=percent(first["probability"], lang, 2), start=first["as_of"],
+             last=percent(last["probability"], lang, 2), end=last["as_of"], n=len(points))  # fmt: skip
+    floors = [(t(f"band_{k}", lang), v) for k, v in sorted(signals.SIGNAL_BANDS.items(), key=lambda b: b[1])]
+    shown = [HistoryPoint(p["as_of"], p["probability"], p["model_version"]) for p in points]
+    return history_chart(shown, floors, lang, t("history_chart_title", lang), desc)
 
 
 def _indicator_rows(indicators: list[dict[str, Any]], lang: Lang) -> list[dict[str, Any]]:
