@@ -208,8 +208,37 @@ def regional_picture(store: Store, batch: Batch, region: str, band: BandName = "
     are public. Signal counts follow the same rule on their own: a count of 1-9 signals, or of 1-9 companies that
     are not signals, is withheld (either would point at a few named businesses), with its complement; the counts
     shown are rounded to a multiple of five.
+
+    Each cell also shows its change since the batch loaded before this one (``batch.previous_id``): the previous
+    rounded signal count and the change in mean probability, only where the cell is shown in both batches, so
+    the change reveals nothing either picture withholds.
     """
     floor = SIGNAL_BANDS[band]
+    cells = _protected_cells(store, batch.id, region, floor)
+    before = _protected_cells(store, batch.previous_id, region, floor) if batch.previous_id else {}
+    for key, cell in cells.items():
+        old = before.get(key)
+        shown = old is not None and not cell["signals_withheld"] and not old["signals_withheld"]
+        cell["signals_before"] = old["signals"] if shown and old is not None else None
+        same = old is not None and not cell["suppressed"] and not old["suppressed"]
+        cell["mean_probability_change"] = (
+            cell["mean_probability"] - old["mean_probability"] if same and old is not None else None
+        )
+    return {
+        "region": region,
+        "model_version": batch.model_version,
+        "as_of": batch.as_of,
+        "previous_batch_id": batch.previous_id if before else None,
+        "band": band,
+        "band_floor": floor,
+        "suppress_below": SUPPRESS_BELOW,
+        "rounded_to": ROUND_TO,
+        "cells": list(cells.values()),
+    }
+
+
+def _protected_cells(store: Store, batch_id: int, region: str, floor: float) -> dict[tuple[str, str], dict[str, Any]]:
+    """One batch's protected cells of the region, by (municipality, sector)."""
     above = func.sum(case((Signal.probability >= floor, 1), else_=0))
     query = (
         select(
@@ -219,7 +248,7 @@ def regional_picture(store: Store, batch: Batch, region: str, band: BandName = "
             above.label("signals"),
             func.avg(Signal.probability).label("mean_probability"),
         )
-        .where(Signal.batch_id == batch.id, Signal.riec_region == region)
+        .where(Signal.batch_id == batch_id, Signal.riec_region == region)
         .group_by(Signal.municipality, Signal.sbi_section)
         .order_by(Signal.municipality, Signal.sbi_section)
     )
@@ -230,8 +259,8 @@ def regional_picture(store: Store, batch: Batch, region: str, band: BandName = "
     few = frame["signals"].between(1, SUPPRESS_BELOW - 1)
     few_others = (frame["companies"] - frame["signals"]).between(1, SUPPRESS_BELOW - 1)
     withheld = protect(frame, pd.Series(hidden) | few | few_others, frame["signals"])
-    cells = [
-        {
+    return {
+        (m, sector): {
             "municipality": m,
             "sector": sector,
             "suppressed": cell_hidden,
@@ -241,16 +270,6 @@ def regional_picture(store: Store, batch: Batch, region: str, band: BandName = "
             "mean_probability": None if cell_hidden else mean,
         }
         for (m, sector, n, k, mean), cell_hidden, signals_hidden in zip(rows, hidden, withheld, strict=True)
-    ]
-    return {
-        "region": region,
-        "model_version": batch.model_version,
-        "as_of": batch.as_of,
-        "band": band,
-        "band_floor": floor,
-        "suppress_below": SUPPRESS_BELOW,
-        "rounded_to": ROUND_TO,
-        "cells": cells,
     }
 
 

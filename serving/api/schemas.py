@@ -220,6 +220,12 @@ class Cell(BaseModel):
     )
     signals: int | None = Field(description="Companies in the band or above, rounded to a multiple of five.")
     mean_probability: float | None
+    signals_before: int | None = Field(
+        None, description="The rounded signal count in the previous batch; only where shown in both batches."
+    )
+    mean_probability_change: float | None = Field(
+        None, description="Change in mean probability since the previous batch; only where shown in both."
+    )
 
 
 class RegionalPictureOut(BaseModel):
@@ -228,6 +234,7 @@ class RegionalPictureOut(BaseModel):
     region: str
     model_version: str
     as_of: str
+    previous_batch_id: int | None = Field(None, description="The batch the changes are against; none before one.")
     band: str = Field(description="The signal band counted: raised, high or very_high.")
     band_floor: float = Field(description="The band's lowest probability.")
     suppress_below: int

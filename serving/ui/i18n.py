@@ -732,6 +732,13 @@ TEXT: dict[str, Pair] = {
         "Deze melding kan niet (meer) worden afgehandeld.",
         "This alert cannot be acknowledged (any more).",
     ),
+    "signals_before": ("eerder {k}", "before {k}"),
+    "region_change_note": (
+        "Onder elke cel staat het aantal signalen in de vorige scorebatch, alleen waar de cel in beide batches "
+        "getoond wordt; dezelfde afronding en onderdrukking gelden.",
+        "Under each cell is the number of signals in the previous score batch, only where the cell is shown in "
+        "both batches; the same rounding and suppression apply.",
+    ),
     "alert_fact_band": ("Kansklasse", "Probability band"),
     "alert_fact_probability": ("Kans", "Probability"),
     "alert_fact_rank": ("Rang in de regio", "Rank in the region"),

@@ -24,7 +24,7 @@ from core import settings
 from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, write_indicators
 from features.validation import validate_records
 from models.change import attribute
-from serving import auditlog, watches
+from serving import auditlog, signals, watches
 from serving.access import Principal, Role, add_user
 from serving.alerts import band_rank, load_rules
 from serving.api.app import create_app
@@ -412,3 +412,38 @@ def test_the_pages_show_history_change_alerts_and_follow(followed: Followed) -> 
         ended = browser.post(f"/ui/watches/{watch.group(1)}/end", data={"csrf_token": csrf, **PURPOSE},
                              follow_redirects=False)  # fmt: skip
         assert ended.status_code == 303
+
+
+def test_the_regional_picture_shows_change_only_where_both_batches_show_the_cell(
+    followed: Followed, client: TestClient
+) -> None:
+    r = client.get("/v1/regional-picture", params={"region": REGION}, headers=followed.auth("follower"))
+    assert r.status_code == 200, r.text
+    picture = r.json()
+    assert picture["previous_batch_id"] == followed.first.batch_id
+    before = {
+        (c["municipality"], c["sector"]): c
+        for c in signals.regional_picture(followed.store, _batch(followed.store, followed.first.batch_id), REGION)[
+            "cells"
+        ]
+    }
+    shown = 0
+    for cell in picture["cells"]:
+        old = before.get((cell["municipality"], cell["sector"]))
+        if cell["signals_before"] is not None:
+            shown += 1
+            assert old is not None and not old["signals_withheld"] and not cell["signals_withheld"]
+            assert cell["signals_before"] == old["signals"] and cell["signals_before"] % 5 == 0
+        else:
+            assert cell["signals_withheld"] or old is None or old["signals_withheld"]
+        if cell["mean_probability_change"] is not None:
+            assert old is not None and not old["suppressed"] and not cell["suppressed"]
+    assert shown > 0
+
+
+def _batch(store: Store, batch_id: int) -> Batch:
+    with store.session() as s:
+        found = s.get(Batch, batch_id)
+        assert found is not None
+        s.expunge(found)
+        return found
