@@ -272,6 +272,7 @@ app.add_typer(service_verbs.users_app, name="users")
 app.add_typer(service_verbs.audit_app, name="audit-log")
 app.add_typer(service_verbs.feedback_app, name="feedback")
 app.add_typer(service_verbs.rectifications_app, name="rectifications")
+app.add_typer(service_verbs.retention_app, name="retention")
 app.add_typer(import_verbs.import_app, name="import")
 
 

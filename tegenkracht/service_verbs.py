@@ -28,6 +28,8 @@ users_app = typer.Typer(help="Users, roles, regions and API keys of the service.
 audit_app = typer.Typer(help="The hash-chained audit trail: verify, list, prune.", no_args_is_help=True)
 feedback_app = typer.Typer(help="Analysts' outcomes: export them as labelled cases for retraining.",
                            no_args_is_help=True)  # fmt: skip
+retention_app = typer.Typer(help="What the store keeps and for how long: show the periods, prune.",
+                             no_args_is_help=True)  # fmt: skip
 rectifications_app = typer.Typer(help="Companies' corrections of disputed facts: export the accepted ones.",
                                  no_args_is_help=True)  # fmt: skip
 
@@ -453,6 +455,48 @@ def audit_prune(
         stderr.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_BAD_INPUT) from exc
     emit(summary, as_json, "pruned")
+
+
+@retention_app.command("show")
+def retention_show(as_json: JsonOption = False) -> None:
+    """Each kind of record's retention period, from when it counts and its legal reason (docs/retention.md)."""
+    from serving.retention import RetentionError, check
+
+    try:
+        found = check()
+    except RetentionError as exc:
+        stderr.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    emit({"periods": [vars(p) for p in found]}, as_json, "retention")
+
+
+@retention_app.command("prune")
+def retention_prune(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be removed.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Remove batches, shortlists, watches, alerts and feedback past their periods; never the served batch.
+
+    The audit record naming what will go is written before anything is removed, so no prune goes unrecorded.
+    """
+    from serving.retention import RetentionError, prune
+
+    setup_logging()
+    store = _store()
+    try:
+        planned = prune(store, dry_run=True)
+        if dry_run:
+            emit(planned, as_json, "retention")
+            return
+        audit_cli(store, "retention prune", {"planned": planned["removed"], "cut_off": planned["cut_off"]})
+        done = prune(store)
+        audit_cli(store, "retention pruned", {"removed": done["removed"]})
+    except RetentionError as exc:
+        stderr.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    finally:
+        store.dispose()
+    emit(done, as_json, "retention")
 
 
 @rectifications_app.command("export")
