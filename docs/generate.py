@@ -27,6 +27,8 @@ from matplotlib.figure import Figure
 
 from features.catalogue import CATALOGUE, CATALOGUE_VERSION, SOURCES, Indicator, catalogue_hash
 from features.schemas import SCHEMAS
+from serving.alerts import RULES_FILE, load_rules
+from serving.retention import periods
 from synth import WorldConfig, build_world
 from synth.checklist import FLAGS, difficulty, red_flags
 
@@ -199,6 +201,48 @@ def indicator_catalogue() -> str:
                 f"- reads: {', '.join(f'`{c}`' for c in i.inputs)}",
                 "",
             ]
+    return "\n".join(out)
+
+
+def alert_rules() -> str:
+    """Markdown for the shipped alert rules (``serving/templates/alert_rules.toml``), every field of every rule."""
+    kinds = {
+        "band": "the signal rose into a higher band (level: the band's rank, 1 raised … 3 very high)",
+        "rises": "the sum of its indicators rose and is now at least the threshold (level: the new sum)",
+        "top_k": "the company entered its RIEC region's top k, `TEGENKRACHT_ALERT_TOP_K` (level: 1)",
+    }
+    out = [
+        "# Alert rules",
+        "",
+        "Generated from `serving/templates/alert_rules.toml` by `make docs`; do not edit by hand. An operator can "
+        "point `TEGENKRACHT_ALERT_RULES` at a file of their own in the same form; it is checked when loaded (unknown "
+        "fields, unknown indicators and unknown sources are refused).",
+        "",
+        "Rules are evaluated for every company present in a newly loaded batch and in the batch before it, and "
+        "alerts go only to **open watches** (not expired, not ended) of analysts whose regions hold the company "
+        "in the new batch. On one watch a rule fires again only above the highest level it already fired at: "
+        "a refresh, a reload of the same scores or a value that falls and comes back never alerts twice "
+        "(Quantexa's practice: re-alert only on new material risk). A missing previous value counts as unknown, "
+        "so a fact that appears alerts once.",
+        "",
+        "| rule | kind | indicators | at least | source |",
+        "|---|---|---|---:|---|",
+    ]
+    rules = load_rules(RULES_FILE)
+    for r in rules:
+        names = ", ".join(f"`{i}`" for i in r.indicators) or "–"
+        at_least = f"{r.at_least:g}" if r.kind == "rises" else "–"
+        out.append(f"| `{r.id}` | {r.kind} | {names} | {at_least} | {r.source} |")
+    out += ["", "## The kinds", ""] + [f"- **{k}**: {v}" for k, v in kinds.items()]
+    for r in rules:
+        out += ["", f"## `{r.id}` — {r.label_en} / *{r.label_nl}*", "", r.why, "", f"- source: {SOURCES[r.source]}"]
+    return "\n".join(out) + "\n"
+
+
+def retention_periods() -> str:
+    """Markdown table of the default retention periods and their reasons (``serving.retention``)."""
+    out = ["| records | setting | default days | counted from | why |", "|---|---|---:|---|---|"]
+    out += [f"| {p.what} | `TEGENKRACHT_{p.setting}` | {p.days} | {p.counted_from} | {p.reason} |" for p in periods()]
     return "\n".join(out)
 
 
@@ -423,6 +467,8 @@ def main() -> None:
     IMG.mkdir(exist_ok=True)
     (DOCS / "data.md").write_text(data_dictionary())
     (DOCS / "indicators.md").write_text(indicator_catalogue())
+    (DOCS / "alerts.md").write_text(alert_rules())
+    _replace(DOCS / "retention.md", "periods", retention_periods())
     world_doc = DOCS / "synthetic-world.md"
     _replace(world_doc, "difficulty", difficulty_section(args.companies))
     _replace(world_doc, "label-bias", label_bias_section(args.knob_companies))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docs.generate import data_dictionary, indicator_catalogue
+from docs.generate import alert_rules, data_dictionary, indicator_catalogue, retention_periods
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -17,6 +17,15 @@ def test_data_dictionary_is_current() -> None:
 def test_indicator_catalogue_doc_is_current() -> None:
     current = (DOCS / "indicators.md").read_text()
     assert current == indicator_catalogue(), "run `make docs` after changing features/catalogue.py"
+
+
+def test_alert_rules_doc_is_current() -> None:
+    current = (DOCS / "alerts.md").read_text()
+    assert current == alert_rules(), "run `make docs` after changing serving/templates/alert_rules.toml"
+
+
+def test_retention_doc_is_current() -> None:
+    assert retention_periods() in (DOCS / "retention.md").read_text(), "run `make docs` after changing retention"
 
 
 def test_synthetic_world_doc_has_measured_figures() -> None:

@@ -33,7 +33,7 @@ def _principal(store: Store, name: str) -> Principal:
 
 def _count(store: Store, table: type, *where: object) -> int:
     with store.session() as s:
-        return int(s.scalar(select(func.count()).select_from(table).where(*where)) or 0)  # type: ignore[arg-type]
+        return int(s.scalar(select(func.count()).select_from(table).where(*where)) or 0)
 
 
 def test_prune_removes_only_what_outlived_its_period(store: Store, snapshot: Snapshot, tmp_path: Path) -> None:
