@@ -55,11 +55,25 @@ class Change:
         return np.asarray(self.delta - parts)
 
 
-def attribute(old: RiskModel, new: RiskModel, x_old: np.ndarray, x_new: np.ndarray) -> Change:
+def attribute(
+    old: RiskModel,
+    new: RiskModel,
+    x_old: np.ndarray,
+    x_new: np.ndarray,
+    scores: tuple[np.ndarray, np.ndarray] | None = None,
+    new_contributions: np.ndarray | None = None,
+) -> Change:
     """Split ``new(x_new) - old(x_old)`` row by row; ``x_*`` hold the indicators in the models' order.
 
     Pass the same object as ``old`` and ``new`` when one model version scored both batches (no model part).
-    Raises :class:`IncomparableModelsError` when the models read different indicators.
+    ``scores`` (old on old, new on new) and ``new_contributions`` (the new model's TreeSHAP on ``x_new``, base
+    value last) are what the two batches already hold; given, they are not computed again. Raises
+    :class:`IncomparableModelsError` when the models read different indicators.
+
+    Most companies change in one indicator between two as-of dates (their age). Where exactly one indicator
+    differs, every other indicator is a dummy player of the game, so that one indicator's Shapley value is the
+    whole data part, exactly, with no walk; where none differs, the data part is zero. Only rows with two or more
+    changed indicators are walked.
     """
     if tuple(old.features) != tuple(new.features):
         raise IncomparableModelsError(
@@ -69,21 +83,36 @@ def attribute(old: RiskModel, new: RiskModel, x_old: np.ndarray, x_new: np.ndarr
     x_new = np.ascontiguousarray(x_new, dtype=np.float64)
     if x_old.shape != x_new.shape or x_old.ndim != 2 or x_old.shape[1] != len(old.features):
         raise ValueError(f"both matrices need the same rows and {len(old.features)} columns")
-    rows = np.arange(len(x_old), dtype=np.int64)
-    walker = old._walker()
-    old_score = walker.raw_scores(x_old)
-    data = walker.explain(x_new, x_old, rows) if len(x_old) else np.zeros_like(x_old)
+    old_score, new_score = scores if scores is not None else (_score(old, x_old), _score(new, x_new))
+    old_on_new = new_score if new is old else _score(old, x_new)
+    data = _data_part(old, x_old, x_new, np.asarray(old_score), np.asarray(old_on_new))
     if new is old:
-        new_score = walker.raw_scores(x_new)
-        model = np.zeros_like(x_new)
-        model_base = np.zeros(len(x_new))
+        model, model_base = np.zeros_like(x_new), np.zeros(len(x_new))
     else:
-        new_score = new._walker().raw_scores(x_new)
-        phi_new = _contributions(new, x_new)
+        phi_new = _contributions(new, x_new) if new_contributions is None else new_contributions
         phi_old = _contributions(old, x_new)
         model = phi_new[:, :-1] - phi_old[:, :-1]
         model_base = phi_new[:, -1] - phi_old[:, -1]
-    return Change(tuple(old.features), old_score, new_score, data, model, model_base)
+    return Change(tuple(old.features), np.asarray(old_score), np.asarray(new_score), data, model, model_base)
+
+
+def _data_part(
+    old: RiskModel, x_old: np.ndarray, x_new: np.ndarray, old_score: np.ndarray, old_on_new: np.ndarray
+) -> np.ndarray:
+    """Baseline Shapley of the old model from ``x_old`` to ``x_new``: one indicator changed needs no walk."""
+    changed = ~((x_old == x_new) | (np.isnan(x_old) & np.isnan(x_new)))
+    count = changed.sum(axis=1)
+    data = np.zeros_like(x_new)
+    one = np.flatnonzero(count == 1)
+    data[one, changed[one].argmax(axis=1)] = old_on_new[one] - old_score[one]
+    many = np.flatnonzero(count > 1)
+    if len(many):
+        data[many] = old._walker().explain(x_new[many], x_old[many], np.arange(len(many), dtype=np.int64))
+    return data
+
+
+def _score(model: RiskModel, x: np.ndarray) -> np.ndarray:
+    return np.asarray(model.booster.predict(x, raw_score=True))
 
 
 def _contributions(model: RiskModel, x: np.ndarray) -> np.ndarray:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from core import settings
 from models.change import IncomparableModelsError, attribute
-from models.risk import RiskModel
+from models.risk import SHAP_PREFIX, RiskModel
 from serving.alerts import Rule, Side, events, needed_indicators
 from serving.store.tables import Batch, Signal
 
@@ -143,9 +143,13 @@ def _split(
     x_new = frame[list(features)].to_numpy(dtype=np.float64, na_value=np.nan)[common]
     stored = (old["score"].to_numpy(dtype=np.float64)[old_rows], frame["score"].to_numpy(dtype=np.float64)[common])
     ids = frame["company_id"].astype(str).to_numpy()[common]
+    phi_new = None
+    if new_model is not old_model:  # the new batch holds the new model's TreeSHAP already
+        columns = [SHAP_PREFIX + f for f in features] + ["base_value"]
+        phi_new = frame[columns].to_numpy(dtype=np.float64)[common]
 
     def write(folder: Path) -> None:
-        _write_change(folder / CHANGE, ids, old_model, new_model, x_old, x_new, stored)
+        _write_change(folder / CHANGE, ids, old_model, new_model, x_old, x_new, stored, phi_new)
 
     try:
         attribute(old_model, new_model, x_old[:1], x_new[:1])
@@ -162,6 +166,7 @@ def _write_change(
     x_old: np.ndarray,
     x_new: np.ndarray,
     stored: tuple[np.ndarray, np.ndarray],
+    phi_new: np.ndarray | None = None,
 ) -> None:
     """The change file, chunk by chunk, so its memory stays one chunk's whatever the register's size."""
     features = old_model.features
@@ -175,7 +180,8 @@ def _write_change(
     with pq.ParquetWriter(path, schema, compression="zstd") as out:
         for start in range(0, len(ids), CHUNK):
             part = slice(start, start + CHUNK)
-            split = attribute(old_model, new_model, x_old[part], x_new[part])
+            given = None if phi_new is None else phi_new[part]
+            split = attribute(old_model, new_model, x_old[part], x_new[part], (stored[0][part], stored[1][part]), given)
             columns = {
                 "company_id": ids[part],
                 "old_score": stored[0][part],
