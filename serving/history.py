@@ -73,6 +73,15 @@ def company_change(
         "model_version": batch.model_version,
         "previous": None,
         "split": batch.change or "not compared",
+        "probability": None,
+        "score": None,
+        "headline": None,
+        "data_part": None,
+        "model_part": None,
+        "model_base": None,
+        "residual": None,
+        "data": [],
+        "model": [],
     }
     if previous is None:
         return base | {"split": "no previous batch"}

@@ -363,7 +363,7 @@ def history_chart(
 
     Points stand at their dates' distances from each other; under each one its date and the model version.
     """
-    width, height, left, right, top, bottom = 640, 240, 110, 20, 14, 54
+    width, height, left, right, top, bottom = 640, 240, 150, 60, 20, 54
     days = [_ordinal(p.as_of) for p in points]
     span = max(days) - min(days) if len(days) > 1 else 1
 

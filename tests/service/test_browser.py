@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from core import settings
 from serving.api.app import create_app
 from serving.ui import i18n
 
@@ -305,6 +306,29 @@ def _tab_to(page: Page, wanted: Any, limit: int = 200) -> dict[str, Any]:
         if wanted(el):
             return el
     raise AssertionError("Tab never reached the element")
+
+
+def test_an_analyst_follows_a_company_and_reads_the_inbox(live: Live, page: Page) -> None:
+    sign_in(page, live, "analyst")
+    make_shortlist(page, 3)
+    page.locator("table#shortlist tbody tr").first.get_by_role("link").click()
+    days = str(settings.WATCH_MAX_DAYS)
+    page.get_by_role("button", name=i18n.t("watch_follow", "nl", days=days)).click()
+    expect(page.get_by_role("button", name=i18n.t("watch_renew", "nl"))).to_be_visible()
+    accessible(page)
+    shot(page, "17-company-followed")
+    page.get_by_role("link", name=i18n.t("change_link", "nl")).click()
+    expect(page.get_by_text(i18n.t("change_none", "nl"))).to_be_visible()  # one batch: nothing to compare with
+    accessible(page)
+    for key, number in (("nav_watches", "18-followed-companies"), ("nav_alerts", "19-alerts")):
+        nav(page, key, "nl")
+        page.get_by_label(i18n.t("purpose", "nl")).select_option(PURPOSE["purpose"])
+        page.get_by_label(i18n.t("case_reference", "nl")).fill(PURPOSE["case_reference"])
+        page.get_by_role("button", name=i18n.t("case_continue", "nl")).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(i18n.t(key.replace("nav_", "") + "_title", "nl"))
+        accessible(page)
+        shot(page, number)
+    expect(page.get_by_text(i18n.t("alerts_none", "nl"))).to_be_visible()
 
 
 def test_error_and_empty_pages_are_accessible_too(live: Live, page: Page) -> None:
