@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
@@ -24,6 +27,7 @@ from core import settings
 from features.pipeline import IndicatorTable, compute_indicators, input_fingerprint, write_indicators
 from features.validation import validate_records
 from models.change import attribute
+from models.risk import RiskModel
 from serving import auditlog, signals, watches
 from serving.access import Principal, Role, add_user
 from serving.alerts import band_rank, load_rules
@@ -104,7 +108,7 @@ def followed(request: pytest.FixtureRequest, snapshot: Snapshot, tmp_path_factor
 
 
 def _build(store: Store, snapshot: Snapshot, folder: Path) -> Followed:
-    def model_for(_version: str) -> object:
+    def model_for(_version: str) -> RiskModel:
         return snapshot.model
 
     root = folder / "store"
@@ -447,3 +451,36 @@ def _batch(store: Store, batch_id: int) -> Batch:
         assert found is not None
         s.expunge(found)
         return found
+
+
+def test_a_move_planted_in_the_records_fires_its_alert(store: Store, snapshot: Snapshot, tmp_path: Path) -> None:
+    """The whole path: a company moved to a domicile address in the register, indicators, scores, alerts."""
+    world = tmp_path / "world"
+    shutil.copytree(snapshot.world, world)
+    indicators = pd.read_parquet(snapshot.indicators)
+    addresses = pd.read_parquet(world / "addresses.parquet")
+    flex = addresses[(addresses["address_type"] == "domicile_flex") & (addresses["riec_region"] == REGION)]
+    scored = set(pd.read_parquet(snapshot.scores, columns=["company_id"])["company_id"])
+    calm = indicators[(indicators["domicile_address"] == 0) & (indicators["riec_region"] == REGION)]
+    mover = next(c for c in calm["company_id"] if c in scored)
+    companies = pq.read_table(world / "companies.parquet")
+    frame = companies.to_pandas()
+    frame.loc[frame["company_id"] == mover, "address_id"] = flex["address_id"].iloc[0]
+    pq.write_table(pa.Table.from_pandas(frame, schema=companies.schema, preserve_index=False),
+                   world / "companies.parquet")  # fmt: skip
+    moved, peers = compute_indicators(validate_records(world).tables, AS_OF)
+    later = tmp_path / "later.parquet"
+    write_indicators(IndicatorTable(moved, peers, NEXT_AS_OF, input_fingerprint(world)), later)
+    scores = score_file(snapshot.model, later, tmp_path / "later-scores.parquet", "1").out
+    root = tmp_path / "store"
+
+    def model_for(_version: str) -> RiskModel:
+        return snapshot.model
+
+    load_batch(store, snapshot.scores, snapshot.indicators, snapshot.world, root=root, model_for=model_for)
+    add_user(store, "follower", Role.ANALYST, [REGION])
+    watches.follow(store, _principal(store, "follower"), mover, PURPOSE["purpose"], PURPOSE["case_reference"])
+    second = load_batch(store, scores, later, world, root=root, model_for=model_for)
+    rules = set(_alerts(store)["rule"])
+    assert "domicile_move" in rules and second.alerts == len(rules)
+    assert rules <= {"domicile_move", "band_up", "top_k_entry"}  # the move changed nothing else a rule reads
