@@ -7,6 +7,7 @@ purpose and case (as for the audit trail's entities).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -34,6 +35,7 @@ from serving.api.schemas import (
     AcknowledgeIn,
     AlertOut,
     ChangeOut,
+    EndWatchIn,
     HistoryOut,
     OversightWatchesOut,
     RenewIn,
@@ -49,6 +51,16 @@ CompanyPath = Annotated[str, PathParam(pattern=r"^\d{8}$", description="KvK numb
 
 def _problem(exc: watches.WatchError) -> ProblemError:
     return ProblemError(exc.status, str(exc), [FieldError(field=exc.field, message=str(exc))])
+
+
+def _changed(request: Request, change: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Carry out a change of a watch or an alert; its refusal as problem+json, its company on the audit entry."""
+    try:
+        out = change()
+    except watches.WatchError as exc:
+        raise _problem(exc) from exc
+    entry_of(request).entity_ids = [out["company_id"]]
+    return out
 
 
 @router.get("/v1/companies/{company_id}/history", tags=["entities"], response_model=HistoryOut,
@@ -135,30 +147,20 @@ def renew(
 ) -> dict[str, Any]:
     """Renew one of your open watches from today; an expired or ended one is refused (409): follow again."""
     bind(request, body.purpose, body.case_reference, {"watch_id": watch_id, "days": body.days})
-    try:
-        out = watches.renew(state_of(request).store, who, watch_id, body.days)
-    except watches.WatchError as exc:
-        raise _problem(exc) from exc
-    entry_of(request).entity_ids = [out["company_id"]]
-    return out
+    return _changed(request, lambda: watches.renew(state_of(request).store, who, watch_id, body.days))
 
 
 @router.post("/v1/watches/{watch_id}/end", tags=["entities"], response_model=WatchOut,
              responses=responses(*AUTH, 404, 422))  # fmt: skip
 def end(
-    body: RenewIn,
+    body: EndWatchIn,
     request: Request,
     who: Annotated[Principal, Depends(ANALYST)],
     watch_id: Annotated[int, PathParam(ge=1, le=ROW_ID_MAX)],
 ) -> dict[str, Any]:
-    """Stop following: the watch receives no more alerts (``days`` is ignored)."""
+    """Stop following: the watch stays on record, but receives no more alerts."""
     bind(request, body.purpose, body.case_reference, {"watch_id": watch_id})
-    try:
-        out = watches.end(state_of(request).store, who, watch_id)
-    except watches.WatchError as exc:
-        raise _problem(exc) from exc
-    entry_of(request).entity_ids = [out["company_id"]]
-    return out
+    return _changed(request, lambda: watches.end(state_of(request).store, who, watch_id))
 
 
 @router.get("/v1/alerts", tags=["entities"], response_model=list[AlertOut], responses=responses(*AUTH, 422))
@@ -186,12 +188,7 @@ def acknowledge(
 ) -> dict[str, Any]:
     """Acknowledge one of your alerts with its outcome, once (409 for a second time)."""
     bind(request, body.purpose, body.case_reference, {"alert_id": alert_id, "outcome": body.outcome})
-    try:
-        out = watches.acknowledge(state_of(request).store, who, alert_id, body.outcome)
-    except watches.WatchError as exc:
-        raise _problem(exc) from exc
-    entry_of(request).entity_ids = [out["company_id"]]
-    return out
+    return _changed(request, lambda: watches.acknowledge(state_of(request).store, who, alert_id, body.outcome))
 
 
 @router.get("/v1/oversight/watches", tags=["oversight"], response_model=OversightWatchesOut,

@@ -639,32 +639,37 @@ class RenewIn(Strict):
     case_reference: CaseReference = Field(description=CASE_HELP)
 
 
-class WatchOut(BaseModel):
-    """A watch as stored."""
+class EndWatchIn(Strict):
+    """Stop following, for the case it is ended in."""
+
+    purpose: Purpose = Field(description=PURPOSE_HELP)
+    case_reference: CaseReference = Field(description=CASE_HELP)
+
+
+class WatchState(BaseModel):
+    """What every view of a watch shows: its purpose and case, its dates and its state."""
 
     watch_id: int
+    purpose: str
+    case_reference: str
+    created_at: str
+    expires_at: str
+    renewals: int
+    state: Literal["open", "expired", "ended"]
+
+
+class WatchOut(WatchState):
+    """A watch as its analyst sees it."""
+
     company_id: str
     name: str | None = None
-    purpose: str
-    case_reference: str
-    created_at: str
-    expires_at: str
-    renewals: int
-    state: Literal["open", "expired", "ended"]
 
 
-class OversightWatch(BaseModel):
+class OversightWatch(WatchState):
     """A watch as oversight sees it; the company id only under oversight's own purpose and case."""
 
-    watch_id: int
     user: str
     company_id: str | None = None
-    purpose: str
-    case_reference: str
-    created_at: str
-    expires_at: str
-    renewals: int
-    state: Literal["open", "expired", "ended"]
 
 
 class Following(BaseModel):
