@@ -9,9 +9,9 @@ The split (``models.change``) needs both batches' models; the loader gets them f
 ``model_for``. Where it cannot (no registry, a lost version, a change of indicators) the batch still loads, its
 alerts still fire, and the batch records why its changes were not split.
 
-``change.parquet`` in the batch's folder holds one row per company present in both batches: both scores, the split
-and the previous values, sorted by company id in small row groups, so that one company's change is read through
-the file's statistics without a scan.
+``change.parquet`` in the batch's folder holds one row per company present in both batches: both scores, the old
+model's score of the new facts, the data part per indicator and the previous values, sorted by company id in small
+row groups, so that one company's change is read through the file's statistics without a scan.
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ from sqlalchemy.orm import Session
 
 from core import settings
 from models.change import IncomparableModelsError, attribute
-from models.risk import SHAP_PREFIX, RiskModel
+from models.risk import RiskModel
 from serving.alerts import Rule, Side, events, needed_indicators
 from serving.store.tables import Batch, Signal
 
 log = logging.getLogger(__name__)
 CHANGE = "change.parquet"
-DATA_PREFIX, MODEL_PREFIX, BEFORE_PREFIX = "data__", "model__", "before__"
+DATA_PREFIX, BEFORE_PREFIX = "data__", "before__"
 ROW_GROUP = 10_000
 CHUNK = 100_000
 SPLIT = "split"
@@ -143,13 +143,9 @@ def _split(
     x_new = frame[list(features)].to_numpy(dtype=np.float64, na_value=np.nan)[common]
     stored = (old["score"].to_numpy(dtype=np.float64)[old_rows], frame["score"].to_numpy(dtype=np.float64)[common])
     ids = frame["company_id"].astype(str).to_numpy()[common]
-    phi_new = None
-    if new_model is not old_model:  # the new batch holds the new model's TreeSHAP already
-        columns = [SHAP_PREFIX + f for f in features] + ["base_value"]
-        phi_new = frame[columns].to_numpy(dtype=np.float64)[common]
 
     def write(folder: Path) -> None:
-        _write_change(folder / CHANGE, ids, old_model, new_model, x_old, x_new, stored, phi_new)
+        _write_change(folder / CHANGE, ids, old_model, new_model, x_old, x_new, stored)
 
     try:
         attribute(old_model, new_model, x_old[:1], x_new[:1])
@@ -166,29 +162,33 @@ def _write_change(
     x_old: np.ndarray,
     x_new: np.ndarray,
     stored: tuple[np.ndarray, np.ndarray],
-    phi_new: np.ndarray | None = None,
 ) -> None:
-    """The change file, chunk by chunk, so its memory stays one chunk's whatever the register's size."""
+    """The change file, chunk by chunk, so its memory stays one chunk's whatever the register's size.
+
+    Every company's data part is split here; of the model part only its total is kept (through ``old_on_new``,
+    the old model's score of the new facts), because splitting it per indicator takes the old model's TreeSHAP
+    of every company, as long as scoring the batch again. One company's split is computed when it is asked for
+    (:func:`serving.history.company_change`), exactly, from the same two models.
+    """
     features = old_model.features
     schema = pa.schema(
         [("company_id", pa.string()), ("old_score", pa.float64()), ("new_score", pa.float64()),
-         ("model_base", pa.float64())]
+         ("old_on_new", pa.float64())]
         + [(DATA_PREFIX + f, pa.float64()) for f in features]
-        + [(MODEL_PREFIX + f, pa.float64()) for f in features]
         + [(BEFORE_PREFIX + f, pa.float64()) for f in features]
     )  # fmt: skip
     with pq.ParquetWriter(path, schema, compression="zstd") as out:
         for start in range(0, len(ids), CHUNK):
             part = slice(start, start + CHUNK)
-            given = None if phi_new is None else phi_new[part]
-            split = attribute(old_model, new_model, x_old[part], x_new[part], (stored[0][part], stored[1][part]), given)
+            old_score, new_score = stored[0][part], stored[1][part]
+            on_new = new_score if new_model is old_model else old_model.booster.predict(x_new[part], raw_score=True)
+            split = attribute(old_model, old_model, x_old[part], x_new[part], (old_score, np.asarray(on_new)))
             columns = {
                 "company_id": ids[part],
-                "old_score": stored[0][part],
-                "new_score": stored[1][part],
-                "model_base": split.model_base,
+                "old_score": old_score,
+                "new_score": new_score,
+                "old_on_new": on_new,
                 **{DATA_PREFIX + f: split.data[:, j] for j, f in enumerate(features)},
-                **{MODEL_PREFIX + f: split.model[:, j] for j, f in enumerate(features)},
                 **{BEFORE_PREFIX + f: x_old[part, j] for j, f in enumerate(features)},
             }
             out.write_table(pa.table(columns, schema=schema), row_group_size=ROW_GROUP)

@@ -9,19 +9,22 @@ by side with both dates, and the model part per indicator, adding up to the chan
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from core.text import finite
 from features.catalogue import BY_ID
 from models import facts
+from models.risk import RiskModel
 from serving.access import Principal
 from serving.alerts import BAND_NAMES, band_rank
-from serving.changes import BEFORE_PREFIX, CHANGE, DATA_PREFIX, MODEL_PREFIX, SPLIT
+from serving.changes import BEFORE_PREFIX, CHANGE, DATA_PREFIX, SPLIT
 from serving.explanations import BatchExplanations
 from serving.store import Store
 from serving.store.tables import Batch, Signal
@@ -63,9 +66,19 @@ def _point(
 
 
 def company_change(
-    store: Store, batch: Batch, loaded: BatchExplanations, company_id: str, probability: float
+    store: Store,
+    batch: Batch,
+    loaded: BatchExplanations,
+    company_id: str,
+    probability: float,
+    model_for: Callable[[str], RiskModel] | None = None,
 ) -> dict[str, Any]:
-    """Why the company's score moved between the batch before ``batch`` and ``batch`` (one it is visible in)."""
+    """Why the company's score moved between the batch before ``batch`` and ``batch`` (one it is visible in).
+
+    Across a change of model version, ``model_for`` gives the previous version's model, whose exact TreeSHAP of
+    this company's new facts splits the model part per indicator; without it the model part is given as its
+    exact total only, and ``model_split`` says why.
+    """
     previous = _previous(store, batch)
     base: dict[str, Any] = {
         "company_id": company_id,
@@ -79,6 +92,7 @@ def company_change(
         "data_part": None,
         "model_part": None,
         "model_base": None,
+        "model_split": None,
         "residual": None,
         "data": [],
         "model": [],
@@ -96,7 +110,8 @@ def company_change(
     row = _change_row(Path(batch.folder) / CHANGE, company_id) if batch.change == SPLIT else None
     if row is None:
         return base
-    return base | _split(row, loaded, company_id, previous.as_of, batch.as_of)
+    split = _split(row, loaded, company_id, previous.as_of, batch.as_of)
+    return base | split | _model_part(row, loaded, company_id, previous, batch, model_for, split["data_part"])
 
 
 def _previous(store: Store, batch: Batch) -> Batch | None:
@@ -122,39 +137,66 @@ def _change_row(path: Path, company_id: str) -> dict[str, float] | None:
 def _split(
     row: dict[str, Any], loaded: BatchExplanations, company_id: str, old_as_of: str, new_as_of: str
 ) -> dict[str, Any]:
+    """The data part: every changed fact with its share, in the reason sentences' words with both dates."""
     at = loaded.position(company_id)
     context = loaded.facts_of(at) if at >= 0 else {}
-    delta = float(row["new_score"]) - float(row["old_score"])
     data: list[dict[str, Any]] = []
-    model: list[dict[str, Any]] = []
     for j, name in enumerate(loaded.features):
-        d, m = float(row[DATA_PREFIX + name]), float(row[MODEL_PREFIX + name])
+        d = float(row[DATA_PREFIX + name])
+        if d == 0.0:
+            continue
         old, new = _value(row[BEFORE_PREFIX + name]), finite(loaded.values[at, j]) if at >= 0 else None
-        label = _label(name)
-        if d != 0.0:
-            sentences: dict[str, str] = {
-                lang: facts.change_statement(name, old, new, old_as_of, new_as_of, lang, context)
-                for lang in facts.LANGS
-            }
-            data.append({"id": name, **label, "contribution": d, "previous": old, "now": new, **sentences})
-        if m != 0.0:
-            model.append({"id": name, **label, "contribution": m})
+        sentences: dict[str, str] = {
+            lang: facts.change_statement(name, old, new, old_as_of, new_as_of, lang, context) for lang in facts.LANGS
+        }
+        data.append({"id": name, **_label(name), "contribution": d, "previous": old, "now": new, **sentences})
     data.sort(key=lambda r: -abs(r["contribution"]))
-    model.sort(key=lambda r: -abs(r["contribution"]))
-    data_part = math.fsum(r["contribution"] for r in data)
-    model_part = math.fsum(r["contribution"] for r in model)
+    delta = float(row["new_score"]) - float(row["old_score"])
     direction = "same" if delta == 0 else ("up" if delta > 0 else "down")
     nl, en = HEADLINE[direction]
     return {
         "score": {"previous": float(row["old_score"]), "now": float(row["new_score"]), "change": delta},
         "headline": {"nl": nl, "en": en},
-        "data_part": data_part,
-        "model_part": model_part + float(row["model_base"]),
-        "model_base": float(row["model_base"]),
-        "residual": delta - data_part - model_part - float(row["model_base"]),
+        "data_part": math.fsum(r["contribution"] for r in data),
         "data": data,
-        "model": model,
     }
+
+
+def _model_part(
+    row: dict[str, Any],
+    loaded: BatchExplanations,
+    company_id: str,
+    previous: Batch,
+    batch: Batch,
+    model_for: Callable[[str], RiskModel] | None,
+    data_part: float,
+) -> dict[str, Any]:
+    """The model part: zero for one version; else new minus old TreeSHAP on the new facts, per indicator."""
+    total = float(row["new_score"]) - float(row["old_on_new"])
+    delta = float(row["new_score"]) - float(row["old_score"])
+    if previous.model_version == batch.model_version:
+        return {"model_part": total, "model_base": 0.0, "model_split": "same model", "model": [],
+                "residual": delta - data_part - total}  # fmt: skip
+    at = loaded.position(company_id)
+    old_model = None
+    if model_for is not None and at >= 0:
+        try:
+            old_model = model_for(previous.model_version)
+        except Exception:  # whatever the registry raises: the total stays exact, the split waits for the model
+            old_model = None
+    if old_model is None or tuple(old_model.features) != loaded.features:
+        return {"model_part": total, "model_base": None, "model": [],
+                "model_split": f"total only: model version {previous.model_version} is not available",
+                "residual": delta - data_part - total}  # fmt: skip
+    phi_old = old_model.contributions(pd.DataFrame([loaded.values[at]], columns=list(loaded.features)))[0]
+    shares = loaded.contributions[at] - phi_old[:-1]
+    model_base = float(loaded.base_value[at] - phi_old[-1])
+    model: list[dict[str, Any]] = [{"id": name, **_label(name), "contribution": float(shares[j])}
+                                   for j, name in enumerate(loaded.features) if shares[j] != 0.0]  # fmt: skip
+    model.sort(key=lambda r: -abs(r["contribution"]))
+    split = math.fsum(r["contribution"] for r in model) + model_base
+    return {"model_part": split, "model_base": model_base, "model_split": "split", "model": model,
+            "residual": delta - data_part - split}  # fmt: skip
 
 
 def _value(value: Any) -> float | None:

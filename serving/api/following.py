@@ -100,7 +100,9 @@ def change(
     batch, sig = visible(request, who, company_id)
     state = state_of(request)
     loaded = state.explanations.get(batch.id, batch.folder)
-    found = company_change(state.store, batch, loaded, company_id, float(sig.probability))
+    found = company_change(
+        state.store, batch, loaded, company_id, float(sig.probability), lambda v: state.models.get(state.champion, v)
+    )
     return fast({**found, "notice": NOTICE})
 
 

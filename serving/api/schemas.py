@@ -616,6 +616,9 @@ class ChangeOut(BaseModel):
     data_part: float | None = Field(None, description="The old model on the new facts minus on the old facts.")
     model_part: float | None = Field(None, description="The new model minus the old, both on the new facts.")
     model_base: float | None = Field(None, description="Of the model part: the change in base value.")
+    model_split: str | None = Field(
+        None, description="'same model', 'split' (per indicator), or why only the model part's exact total is given."
+    )
     residual: float | None = Field(None, description="Change in score minus all parts: zero up to rounding.")
     data: list[DataChange] = []
     model: list[ModelChange] = []

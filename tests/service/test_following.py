@@ -33,7 +33,7 @@ from serving.access import Principal, Role, add_user
 from serving.alerts import band_rank, load_rules
 from serving.api.app import create_app
 from serving.batches import LoadedBatch, load_batch
-from serving.changes import BEFORE_PREFIX, CHANGE, DATA_PREFIX, MODEL_PREFIX
+from serving.changes import BEFORE_PREFIX, CHANGE, DATA_PREFIX
 from serving.explanations import BatchExplanations
 from serving.history import company_change, company_history
 from serving.scoring import score_file
@@ -224,9 +224,9 @@ def test_the_change_split_adds_up_exactly(followed: Followed) -> None:
         assert batch is not None and batch.change == "split"
     change = pd.read_parquet(followed.second.folder / CHANGE)
     data = change[[c for c in change if c.startswith(DATA_PREFIX)]].to_numpy()
-    model = change[[c for c in change if c.startswith(MODEL_PREFIX)]].to_numpy()
-    residual = change["new_score"] - change["old_score"] - data.sum(axis=1) - model.sum(axis=1) - change["model_base"]
+    residual = change["old_on_new"] - change["old_score"] - data.sum(axis=1)  # the data part, the old model's
     assert np.abs(residual).max() < 1e-9
+    assert (change["old_on_new"] == change["new_score"]).all()  # one model version: no model part
     assert change["company_id"].is_monotonic_increasing
     unchanged = change.set_index("company_id").loc[followed.unchanged]
     assert (unchanged[[c for c in change if c.startswith(DATA_PREFIX)]] == 0).all()
@@ -484,3 +484,28 @@ def test_a_move_planted_in_the_records_fires_its_alert(store: Store, snapshot: S
     rules = set(_alerts(store)["rule"])
     assert "domicile_move" in rules and second.alerts == len(rules)
     assert rules <= {"domicile_move", "band_up", "top_k_entry"}  # the move changed nothing else a rule reads
+
+
+def test_a_new_model_version_splits_the_model_part_per_indicator(
+    store: Store, snapshot: Snapshot, tmp_path: Path
+) -> None:
+    from .world import quick_model
+
+    other = quick_model(pd.read_parquet(snapshot.indicators), seed=11)
+    models = {"1": snapshot.model, "2": other}
+    root = tmp_path / "store"
+    load_batch(store, snapshot.scores, snapshot.indicators, snapshot.world, root=root, model_for=models.__getitem__)
+    rescored = score_file(other, snapshot.indicators, tmp_path / "v2.parquet", "2").out
+    second = load_batch(store, rescored, snapshot.indicators, snapshot.world, root=root, model_for=models.__getitem__)
+    batch = _batch(store, second.batch_id)
+    assert batch.change == "split"
+    loaded = BatchExplanations.read(second.folder)
+    company = str(loaded.index[0])
+    probability = float(pd.read_parquet(rescored).set_index("company_id").loc[company, "probability"])
+    found = company_change(store, batch, loaded, company, probability, models.__getitem__)
+    assert found["model_split"] == "split" and found["data"] == [] and found["model"]
+    assert abs(found["residual"]) < 1e-9
+    assert found["score"]["change"] == pytest.approx(found["model_part"], abs=1e-9)
+    alone = company_change(store, batch, loaded, company, probability)  # no registry: the exact total only
+    assert alone["model_split"].startswith("total only") and alone["model"] == []
+    assert alone["model_part"] == pytest.approx(found["model_part"], abs=1e-9) and abs(alone["residual"]) < 1e-9

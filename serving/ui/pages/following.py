@@ -45,7 +45,7 @@ def change_page(
     state = state_of(request)
     batch, sig = visible_signal(request, session, company_id)
     found = company_change(state.store, batch, state.explanations.get(batch.id, batch.folder), company_id,
-                           float(sig.probability))  # fmt: skip
+                           float(sig.probability), lambda v: state.models.get(state.champion, v))  # fmt: skip
     _shown(request, batch, company_id)
     return render(
         request,
