@@ -46,6 +46,7 @@ bench: $(STAMP) ## Run the benchmarks at three sizes and print their tables (see
 	$(BIN)/python bench/bench_training.py
 	$(BIN)/python bench/shap_throughput.py
 	$(BIN)/python bench/contrast_throughput.py
+	$(BIN)/python bench/bench_changes.py
 	$(BIN)/python bench/bench_scoring.py
 	$(BIN)/python bench/bench_fairness.py
 	$(BIN)/python bench/bench_dask.py
