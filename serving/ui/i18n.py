@@ -732,6 +732,21 @@ TEXT: dict[str, Pair] = {
         "Deze melding kan niet (meer) worden afgehandeld.",
         "This alert cannot be acknowledged (any more).",
     ),
+    "nav_oversight_watches": ("Volgopdrachten", "Watches"),
+    "oversight_watches_title": ("Volgopdrachten van analisten", "Analysts' watches"),
+    "oversight_watches_intro": (
+        "Wie volgt hoeveel bedrijven, voor welk doel en welke zaak; een volgopdracht duurt ten hoogste {days} dagen. "
+        "Welke bedrijven het zijn, geeft de API alleen met een eigen doel en zaaknummer van het toezicht.",
+        "Who follows how many companies, for which purpose and case; a watch lasts at most {days} days. Which "
+        "companies they are, the API gives only with oversight's own purpose and case reference.",
+    ),
+    "oversight_watches_users": ("Gevolgde bedrijven per gebruiker", "Companies followed per user"),
+    "oversight_following": ("Volgt nu", "Following now"),
+    "oversight_watches_none": ("Niemand volgt nu een bedrijf.", "Nobody follows a company now."),
+    "oversight_watches_caption": (
+        "{n} volgopdrachten, ook verlopen en beëindigde",
+        "{n} watches, expired and ended ones too",
+    ),
     "signals_before": ("eerder {k}", "before {k}"),
     "region_change_note": (
         "Onder elke cel staat het aantal signalen in de vorige scorebatch, alleen waar de cel in beide batches "

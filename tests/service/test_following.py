@@ -509,3 +509,17 @@ def test_a_new_model_version_splits_the_model_part_per_indicator(
     alone = company_change(store, batch, loaded, company, probability)  # no registry: the exact total only
     assert alone["model_split"].startswith("total only") and alone["model"] == []
     assert alone["model_part"] == pytest.approx(found["model_part"], abs=1e-9) and abs(alone["residual"]) < 1e-9
+
+
+def test_oversight_sees_every_watch_on_its_page_and_no_company(followed: Followed) -> None:
+    app = create_app(followed.store, loader=followed.snapshot.serving)
+    with TestClient(app, raise_server_exceptions=False) as browser:
+        sign_in(browser, followed.keys["oversight"])
+        page = browser.get("/ui/oversight/watches")
+        assert page.status_code == 200, page.text[:300]
+        assert "follower" in page.text and "late" in page.text
+        followed_ids = {*followed.planted.values(), followed.unchanged}
+        assert not any(company in page.text for company in followed_ids)
+    with TestClient(app, raise_server_exceptions=False) as analyst:
+        sign_in(analyst, followed.keys["follower"])
+        assert analyst.get("/ui/oversight/watches").status_code == 403

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from fairness.audit import TAU, AuditResult
 from fairness.drift import ACT, INSUFFICIENT, STABLE, WATCH
 from fairness.words import attribute_name, decision_rule, measure_words, status_symbol, status_word
-from serving import auditlog
+from serving import auditlog, watches
 from serving.access import list_users
 from serving.api.routes import REPORT_CSP, DocumentName, audit_record, named_entities, without_entities
 from serving.api.schemas import CaseReference
@@ -230,6 +230,17 @@ def _oversight_case(purpose: str | None, case_reference: str | None) -> tuple[Ov
             errors.setdefault(name, "invalid_value" if given[name] else "required")
         return None, errors
     return checked, {}
+
+
+@router.get("/oversight/watches")
+def watch_overview(request: Request, session: Annotated[Session, Depends(OVERSIGHT_PAGE)]) -> HTMLResponse:
+    """Every watch and how many companies each user follows.
+
+    No company is named here: the API names them under oversight's own purpose and case.
+    """
+    entry_of(request).params = {"companies": False}
+    found = watches.oversight_view(state_of(request).store, with_companies=False)
+    return render(request, "oversight_watches.html", found, who=session.principal, csrf=session.csrf_token)
 
 
 @router.get("/oversight/audit")
