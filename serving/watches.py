@@ -15,7 +15,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from core import settings
@@ -238,10 +238,3 @@ def _alert(row: Alert, name: Any, as_of: Any, labels: dict[str, dict[str, str]])
         "acknowledged_at": _aware(row.acknowledged_at).isoformat() if row.acknowledged_at else None,
         "outcome": row.outcome,
     }
-
-
-def following_count(store: Store, who: Principal) -> int:
-    """How many companies the caller follows now."""
-    with store.session() as s:
-        n = s.scalar(select(func.count(Watch.id)).where(Watch.user_id == who.user_id, _is_open(datetime.now(UTC))))
-    return int(n or 0)
